@@ -1,0 +1,48 @@
+# Finds CAF 0.17 as Debian 12 ships it (libcaf-dev): headers and libcaf_*.so only, no CMake
+# package and no pkg-config file. Defines CAF_VERSION and the imported targets CAF::core,
+# CAF::io, CAF::openssl (the names CAF 0.18+ exports, so call sites survive an upgrade).
+find_path(CAF_INCLUDE_DIR NAMES caf/config.hpp)
+if(CAF_INCLUDE_DIR)
+  file(STRINGS "${CAF_INCLUDE_DIR}/caf/config.hpp" _troupe_caf_line
+       REGEX "^#define CAF_VERSION [0-9]+$")
+  string(REGEX MATCH "[0-9]+$" _troupe_caf_num "${_troupe_caf_line}")
+  if(_troupe_caf_num)
+    math(EXPR _major "${_troupe_caf_num} / 10000")
+    math(EXPR _minor "(${_troupe_caf_num} / 100) % 100")
+    math(EXPR _patch "${_troupe_caf_num} % 100")
+    set(CAF_VERSION "${_major}.${_minor}.${_patch}")
+  endif()
+endif()
+if(NOT CAF_FIND_COMPONENTS)
+  set(CAF_FIND_COMPONENTS core)
+endif()
+set(_troupe_caf_vars CAF_INCLUDE_DIR)
+foreach(_c IN LISTS CAF_FIND_COMPONENTS)
+  find_library(CAF_${_c}_LIBRARY NAMES caf_${_c})
+  set(CAF_${_c}_FOUND FALSE)
+  if(CAF_${_c}_LIBRARY)
+    set(CAF_${_c}_FOUND TRUE)
+  endif()
+  if(CAF_FIND_REQUIRED_${_c})
+    list(APPEND _troupe_caf_vars CAF_${_c}_LIBRARY)
+  endif()
+endforeach()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(CAF REQUIRED_VARS ${_troupe_caf_vars}
+                                  VERSION_VAR CAF_VERSION HANDLE_COMPONENTS)
+if(CAF_FOUND)
+  find_package(Threads REQUIRED)
+  foreach(_c IN LISTS CAF_FIND_COMPONENTS)
+    if(CAF_${_c}_FOUND AND NOT TARGET CAF::${_c})
+      add_library(CAF::${_c} UNKNOWN IMPORTED)
+      set_target_properties(CAF::${_c} PROPERTIES
+        IMPORTED_LOCATION "${CAF_${_c}_LIBRARY}"
+        INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
+        INTERFACE_LINK_LIBRARIES Threads::Threads)
+      if(NOT _c STREQUAL "core")
+        set_property(TARGET CAF::${_c} APPEND PROPERTY INTERFACE_LINK_LIBRARIES CAF::core)
+      endif()
+    endif()
+  endforeach()
+endif()
+mark_as_advanced(CAF_INCLUDE_DIR CAF_core_LIBRARY CAF_io_LIBRARY CAF_openssl_LIBRARY)

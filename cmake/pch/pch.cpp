@@ -1,0 +1,1 @@
+// Empty: this target only exists to build the shared precompiled header.

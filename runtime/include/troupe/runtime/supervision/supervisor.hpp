@@ -1,0 +1,68 @@
+// The supervisor: spawns children from factories, links to them, and restarts the ones that
+// exit abnormally after an exponential backoff. CAF 0.17 has links and monitors but no
+// supervisors; this is the one troupe uses everywhere (DESIGN.md §3).
+//
+// Flow
+//   start          every child is started in order and linked to the supervisor
+//   child exits    normally         -> it stays stopped (transient semantics)
+//                  abnormally       -> one_for_one: restart it after backoff(k)
+//                                      one_for_all: kill its running siblings, restart all,
+//                                      in order, after backoff(k)
+//                  k = restarts of that child within `window`
+//   intensity      a restart that would be the (max_restarts+1)-th within `window` makes the
+//                  supervisor exit with errc::supervisor_gave_up; the link takes its children
+//                  down and its own parent decides (escalation)
+//   parent exits   abnormally -> the supervisor exits with the same reason, children follow
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "troupe/runtime/backoff.hpp"
+
+namespace troupe::runtime {
+
+/// (which_atom, name) -> caf::actor: the current handle of a child; errc::unavailable while it
+/// waits for a restart, errc::not_found for unknown names.
+using which_atom = caf::atom_constant<caf::atom("which")>;
+
+/// (count_atom) -> uint64_t: restarts performed so far (for tests and metrics).
+using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
+
+enum class restart_strategy {
+  one_for_one, ///< restart only the child that failed
+  one_for_all, ///< restart every child when one fails
+};
+
+/// How to start one child.
+struct child_spec {
+  std::string name;
+  /// Spawns the child with the supervisor's system (`sup->spawn(...)`). Must not link: the
+  /// supervisor links itself. Called on start and on every restart.
+  std::function<caf::actor(caf::local_actor* sup)> start;
+};
+
+struct supervisor_config {
+  restart_strategy strategy = restart_strategy::one_for_one;
+  exponential_backoff backoff;          ///< delay before restart k of a child
+  size_t max_restarts = 5;              ///< intensity: restarts allowed ...
+  caf::timespan window = std::chrono::seconds{30}; ///< ... within this window
+  std::string name = "supervisor";      ///< for logs and error texts
+};
+
+/// Spawns a supervisor with `children`, started in order.
+caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
+                            std::vector<child_spec> children);
+
+/// Spawns a supervisor as a child of another actor (the same, with sys = parent's system).
+caf::actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
+                            std::vector<child_spec> children);
+
+} // namespace troupe::runtime

@@ -1,0 +1,158 @@
+#include "troupe/runtime/supervision/supervisor.hpp"
+
+#include <map>
+#include <optional>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "troupe/messages/errc.hpp"
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/supervision/restart_plan.hpp"
+
+namespace troupe::runtime {
+
+namespace {
+
+/// Private self-message: (restart_atom, round) starts the children planned for that round.
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+
+struct supervisor_state {
+  supervisor_config cfg;
+  std::vector<child_spec> specs;
+  std::vector<caf::actor> running;               // null while stopped or waiting
+  std::optional<restart_plan> plan;
+  std::map<uint64_t, std::vector<size_t>> rounds; // pending restarts by round
+  uint64_t next_round = 0;
+  static inline const char* name = "troupe.supervisor";
+};
+
+using supervisor_actor = caf::stateful_actor<supervisor_state>;
+
+caf::error start_child(supervisor_actor* self, size_t i) {
+  auto& st = self->state;
+  caf::actor hdl;
+  try {
+    hdl = st.specs[i].start(self);
+  } catch (const std::exception& e) {
+    return make_error(errc::unavailable,
+                      st.cfg.name + ": starting child '" + st.specs[i].name + "' threw: " + e.what());
+  }
+  if (!hdl)
+    return make_error(errc::unavailable,
+                      st.cfg.name + ": child '" + st.specs[i].name + "' did not start");
+  self->link_to(hdl);
+  st.running[i] = std::move(hdl);
+  return caf::none;
+}
+
+std::optional<size_t> child_index(supervisor_actor* self, const caf::actor_addr& addr) {
+  auto& running = self->state.running;
+  for (size_t i = 0; i < running.size(); ++i)
+    if (running[i] && running[i].address() == addr)
+      return i;
+  return std::nullopt;
+}
+
+// Stops a running child without hearing about it again: unlink first, then kill.
+void stop_child(supervisor_actor* self, size_t i) {
+  auto& hdl = self->state.running[i];
+  if (!hdl)
+    return;
+  self->unlink_from(hdl);
+  self->send_exit(hdl, caf::exit_reason::kill);
+  hdl = nullptr;
+}
+
+void on_child_exit(supervisor_actor* self, size_t i, const caf::error& reason) {
+  auto& st = self->state;
+  st.running[i] = nullptr;
+  auto d = st.plan->on_exit(i, static_cast<bool>(reason), self->clock().now());
+  switch (d.what) {
+    case restart_plan::action::none:
+      return;
+    case restart_plan::action::escalate:
+      self->quit(make_error(errc::supervisor_gave_up, d.why + "; last reason: " + render(reason)));
+      return;
+    case restart_plan::action::restart: {
+      for (auto j : d.children)
+        stop_child(self, j);
+      auto round = st.next_round++;
+      st.rounds.emplace(round, std::move(d.children));
+      self->delayed_send(self, d.delay, restart_atom::value, round);
+      return;
+    }
+  }
+}
+
+void on_restart_due(supervisor_actor* self, uint64_t round) {
+  auto& st = self->state;
+  auto i = st.rounds.find(round);
+  if (i == st.rounds.end())
+    return;
+  auto children = std::move(i->second);
+  st.rounds.erase(i);
+  for (auto j : children) {
+    if (st.running[j])
+      continue;
+    if (auto err = start_child(self, j)) {
+      self->quit(std::move(err));
+      return;
+    }
+  }
+}
+
+caf::result<caf::actor> which_child(supervisor_actor* self, const std::string& name) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.specs.size(); ++i)
+    if (st.specs[i].name == name) {
+      if (st.running[i])
+        return st.running[i];
+      return make_error(errc::unavailable, "child '" + name + "' is not running");
+    }
+  return make_error(errc::not_found, st.cfg.name + " has no child '" + name + "'");
+}
+
+caf::behavior supervisor(supervisor_actor* self, supervisor_config cfg,
+                         std::vector<child_spec> children) {
+  auto& st = self->state;
+  std::vector<std::string> names;
+  for (const auto& c : children)
+    names.push_back(c.name);
+  st.plan.emplace(cfg, std::move(names));
+  st.cfg = std::move(cfg);
+  st.specs = std::move(children);
+  st.running.resize(st.specs.size());
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (auto i = child_index(self, msg.source))
+      on_child_exit(self, *i, msg.reason);
+    else if (msg.reason) // our parent (or another linked actor) failed
+      self->quit(msg.reason);
+  });
+  for (size_t i = 0; i < st.specs.size(); ++i)
+    if (auto err = start_child(self, i)) {
+      self->quit(std::move(err));
+      return {};
+    }
+  return {
+    [self](restart_atom, uint64_t round) { on_restart_due(self, round); },
+    [self](which_atom, const std::string& name) { return which_child(self, name); },
+    [self](restarts_atom) { return static_cast<uint64_t>(self->state.plan->restarts()); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
+                            std::vector<child_spec> children) {
+  return sys.spawn(supervisor, std::move(cfg), std::move(children));
+}
+
+caf::actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
+                            std::vector<child_spec> children) {
+  return parent->spawn(supervisor, std::move(cfg), std::move(children));
+}
+
+} // namespace troupe::runtime
