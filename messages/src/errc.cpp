@@ -35,10 +35,14 @@ caf::error make_error(errc code, std::string message) {
 }
 
 bool is(const caf::error& err, errc code) {
+  if (!err)
+    return code == errc::none;
   return err.category() == errc_category() && err.code() == static_cast<uint8_t>(code);
 }
 
 std::string error_message(const caf::error& err) {
+  if (!err)
+    return {};
   const auto& ctx = err.context();
   if (ctx.size() == 1 && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);

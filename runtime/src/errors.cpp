@@ -29,6 +29,8 @@ void add_error_category(caf::actor_system_config& cfg) {
 }
 
 std::string render(const caf::error& err) {
+  if (!err)
+    return "none";
   if (err.category() == errc_category())
     return render_troupe(err.code(), err.context());
   return caf::to_string(err);

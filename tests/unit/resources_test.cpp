@@ -13,7 +13,8 @@ namespace {
 
 resources parse_ok(const std::string& text) {
   auto r = resources::parse(text);
-  BOOST_REQUIRE_MESSAGE(r, "parse(" << text << ") failed: " << troupe::error_message(r.error()));
+  if (!r)
+    BOOST_FAIL("parse(" << text << ") failed: " << troupe::error_message(r.error()));
   return *r;
 }
 
@@ -99,7 +100,8 @@ BOOST_AUTO_TEST_CASE(bad_input_names_the_offending_part) {
   expect_error("gpus:1.5", "whole number");
   expect_error("cpus:0.0001", "precision");
   expect_error("ports:[1-10];ports(web):[5-6]", "overlap");
-  expect_error("%%%", "not a valid resource name");
+  expect_error("%%%:1", "not a valid resource name");
+  expect_error("%%%", "expected name:value");
 }
 
 BOOST_AUTO_TEST_CASE(custom_resources_come_from_the_schema) {

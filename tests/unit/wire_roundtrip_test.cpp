@@ -22,15 +22,17 @@ struct wire_fixture : troupe::test::deterministic_fixture {
   std::vector<char> serialize(const caf::message& msg) {
     std::vector<char> buf;
     caf::binary_serializer sink{sys, buf};
-    auto err = sink(const_cast<caf::message&>(msg));
+    auto err = caf::inspect(sink, const_cast<caf::message&>(msg));
     BOOST_REQUIRE_MESSAGE(!err, troupe::runtime::render(err));
     return buf;
   }
 
+  // Note: `source(out)` (data_processor::operator()) swallows errors in CAF 0.17.6 and
+  // yields an empty message; caf::inspect reports them.
   caf::expected<caf::message> deserialize(const std::vector<char>& buf) {
     caf::binary_deserializer source{sys, buf};
     caf::message out;
-    if (auto err = source(out))
+    if (auto err = caf::inspect(source, out))
       return err;
     return out;
   }
@@ -60,7 +62,8 @@ BOOST_AUTO_TEST_CASE(every_type_round_trips_as_a_caf_message) {
       troupe::test::fill_message(x, rng);
       auto buf = serialize(caf::make_message(x));
       auto back = deserialize(buf);
-      BOOST_REQUIRE_MESSAGE(back, x.GetTypeName() << ": " << troupe::runtime::render(back.error()));
+      if (!back)
+        BOOST_FAIL(x.GetTypeName() << ": " << troupe::runtime::render(back.error()));
       BOOST_REQUIRE_MESSAGE(back->template match_elements<T>(), x.GetTypeName() << " came back as "
                                                          << caf::to_string(*back));
       BOOST_CHECK_MESSAGE(back->template get_as<T>(0) == x, x.GetTypeName() << " changed on the way");
