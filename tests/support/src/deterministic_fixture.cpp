@@ -56,6 +56,8 @@ deterministic_fixture::~deterministic_fixture() {
               << current_test_name() << std::endl;
   // Drain, drop pending timers (they hold actor references), drain again: then the actor
   // system can shut down without waiting for anything.
+  for (auto& observer : observers_)
+    caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
   sched.run();
   sched.clock().cancel_all();
   sched.run();
@@ -105,15 +107,16 @@ std::optional<caf::message> deterministic_fixture::next_message(const caf::actor
 
 std::shared_ptr<exit_record> deterministic_fixture::watch(const caf::actor& hdl) {
   auto record = std::make_shared<exit_record>();
-  sys.spawn<caf::hidden>([record, hdl](caf::event_based_actor* self) -> caf::behavior {
+  // Keep the handle: CAF terminates actors nobody references.
+  observers_.push_back(sys.spawn<caf::hidden>([record, hdl](caf::event_based_actor* self) -> caf::behavior {
     self->monitor(hdl);
     self->set_down_handler([self, record](caf::down_msg& msg) {
       record->down = true;
       record->reason = std::move(msg.reason);
       self->quit();
     });
-    return {[](caf::ok_atom) {}}; // never used: keeps the observer alive
-  });
+    return {[](caf::ok_atom) {}}; // never used: an empty behavior would end the actor
+  }));
   sched.run();
   return record;
 }

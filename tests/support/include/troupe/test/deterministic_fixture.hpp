@@ -18,6 +18,7 @@
 #include <optional>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_cast.hpp>
@@ -104,6 +105,7 @@ private:
   }
 
   caf::actor_clock::time_point start_;
+  std::vector<caf::actor> observers_;
 };
 
 } // namespace troupe::test
