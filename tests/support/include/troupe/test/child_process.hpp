@@ -1,0 +1,49 @@
+// A real child process for integration tests: started with posix_spawn, stopped on every exit
+// path (SIGKILL in the destructor if still running), only ever signalled by its own pid.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace troupe::test {
+
+class child_process {
+public:
+  /// Starts `argv[0]` with `argv`; stdout/stderr go to `log_file` when given.
+  explicit child_process(std::vector<std::string> argv, std::string log_file = {});
+  ~child_process();
+
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  pid_t pid() const {
+    return pid_;
+  }
+
+  bool running() const {
+    return pid_ > 0 && !status_;
+  }
+
+  /// Sends `sig` to the child (no-op once it was reaped).
+  void signal(int sig);
+
+  /// Waits up to `timeout` for the child to exit; returns its wait status.
+  std::optional<int> wait_for(std::chrono::milliseconds timeout);
+
+private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+/// Polls `path` until it holds a number (e.g. a port) or `timeout` passes.
+std::optional<unsigned long> read_number_file(const std::string& path,
+                                              std::chrono::milliseconds timeout);
+
+/// A fresh temporary path under $TMPDIR (not created).
+std::string temp_path(const std::string& stem);
+
+} // namespace troupe::test
