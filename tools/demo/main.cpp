@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/detail/scope_guard.hpp>
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -39,6 +40,7 @@ struct demo_options {
   std::string port_file;
   std::string peer;
   uint64_t count = 20000;
+  bool in_process = false;
 };
 
 int serve(const runtime::node_options& node, const demo_options& opts, const sigset_t& signals) {
@@ -79,21 +81,35 @@ double percentile(std::vector<double> xs, double p) {
   return xs[static_cast<size_t>(p * static_cast<double>(xs.size() - 1))];
 }
 
-int probe(const runtime::node_options& node, const demo_options& opts) {
+// Connects to the echo at --peer, or (--in-process, the baseline) spawns one locally.
+caf::expected<protocols::echo_actor> find_echo(caf::actor_system& sys, runtime::transport& tp,
+                                               const demo_options& opts) {
+  if (opts.in_process)
+    return demo::spawn_echo(sys, runtime::node_logger("probe-echo"));
   auto at = runtime::parse_endpoint(opts.peer);
-  if (!at) {
-    std::cerr << "--peer: " << runtime::render(at.error()) << '\n';
-    return 2;
-  }
+  if (!at)
+    return at.error();
+  auto hdl = tp.connect(*at);
+  if (!hdl)
+    return hdl.error();
+  return caf::actor_cast<protocols::echo_actor>(*hdl);
+}
+
+int probe(const runtime::node_options& node, const demo_options& opts) {
   runtime::node_config cfg{node};
   caf::actor_system sys{cfg};
   auto tp = runtime::make_middleman_transport(sys);
-  auto hdl = tp->connect(*at);
-  if (!hdl) {
-    std::cerr << runtime::render(hdl.error()) << '\n';
+  auto found = find_echo(sys, *tp, opts);
+  if (!found) {
+    std::cerr << runtime::render(found.error()) << '\n';
     return 1;
   }
-  auto echo = caf::actor_cast<protocols::echo_actor>(*hdl);
+  auto echo = *found;
+  // A local echo must be stopped explicitly, or the actor system waits for it forever.
+  auto stop_local = caf::detail::make_scope_guard([&] {
+    if (opts.in_process)
+      caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
+  });
   caf::scoped_actor self{sys};
   // 1. Typed request/response: ping round-trip times.
   std::vector<double> rtt_us;
@@ -157,7 +173,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--port", opts.port, "port (0 = any)")->capture_default_str();
   serve_cmd->add_option("--port-file", opts.port_file, "write the bound port here");
   auto* probe_cmd = app.add_subcommand("probe", "measure an echo peer");
-  probe_cmd->add_option("--peer", opts.peer, "host:port of the echo")->required();
+  auto* peer_opt = probe_cmd->add_option("--peer", opts.peer, "host:port of the echo");
+  probe_cmd->add_flag("--in-process", opts.in_process, "baseline: probe an echo in this process")
+    ->excludes(peer_opt);
   probe_cmd->add_option("--count", opts.count, "one-way messages to send")
     ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}))
     ->capture_default_str();
@@ -172,5 +190,9 @@ int main(int argc, char** argv) {
   }
   if (serve_cmd->parsed())
     return serve(node, opts, signals);
+  if (opts.peer.empty() && !opts.in_process) {
+    std::cerr << "probe: give --peer host:port or --in-process\n";
+    return 2;
+  }
   return probe(node, opts);
 }
