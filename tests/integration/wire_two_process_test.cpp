@@ -15,6 +15,7 @@
 #include <memory>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "troupe/messages/builders.hpp"
@@ -195,6 +196,43 @@ BOOST_AUTO_TEST_CASE(every_message_type_round_trips_between_processes) {
     },
     std::make_integer_sequence<caf::type_id_t, message_type_count>{});
   BOOST_CHECK_EQUAL(ok, message_type_count);
+}
+
+BOOST_AUTO_TEST_CASE(the_connector_connects_from_inside_an_actor) {
+  // The non-blocking path actors use: request the transport's connector, then talk.
+  struct outcome {
+    bool connected = false;
+    bool ponged = false;
+    std::string error;
+  };
+  auto result = std::make_shared<outcome>();
+  auto connector = tp->connector();
+  auto target = port;
+  auto client = sys->spawn([=](caf::event_based_actor* self) {
+    self->request(connector, 5s, runtime::connect_atom::value, std::string{"127.0.0.1"}, target)
+      .then(
+        [=](const caf::actor& hdl) {
+          result->connected = true;
+          v1::Ping ping;
+          ping.set_seq(99);
+          self->request(caf::actor_cast<protocols::echo_actor>(hdl), 5s, ping)
+            .then([=](const v1::Pong& pong) { result->ponged = pong.seq() == 99; },
+                  [=](const caf::error& err) { result->error = runtime::render(err); });
+        },
+        [=](const caf::error& err) { result->error = runtime::render(err); });
+  });
+  // Nothing listens on port 1: the connector answers with an error instead of hanging.
+  auto refused = std::make_shared<std::string>();
+  auto prober = sys->spawn([=](caf::event_based_actor* self) {
+    self->request(connector, 5s, runtime::connect_atom::value, std::string{"127.0.0.1"},
+                  uint16_t{1})
+      .then([=](const caf::actor&) { *refused = "connected?"; },
+            [=](const caf::error& err) { *refused = runtime::render(err); });
+  });
+  caf::scoped_actor self{*sys};
+  self->wait_for(client, prober);
+  BOOST_CHECK_MESSAGE(result->connected && result->ponged, result->error);
+  BOOST_CHECK_MESSAGE(refused->find("troupe::unavailable") == 0, *refused);
 }
 
 BOOST_AUTO_TEST_CASE(garbage_on_the_socket_does_not_hurt_the_peer) {

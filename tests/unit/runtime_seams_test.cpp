@@ -22,6 +22,7 @@
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/options.hpp"
 #include "troupe/runtime/random.hpp"
+#include "troupe/runtime/transport.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -133,6 +134,18 @@ BOOST_AUTO_TEST_CASE(bad_flags_are_clear_errors) {
   BOOST_CHECK(!runtime::parse_flags(app, {"--help"}, &outcome));
   BOOST_CHECK(outcome.help_requested);
   BOOST_CHECK(outcome.help_text.find("--log-level") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(endpoints_parse_host_and_port) {
+  auto ep = runtime::parse_endpoint("127.0.0.1:5055");
+  BOOST_REQUIRE(ep);
+  BOOST_CHECK_EQUAL(ep->host, "127.0.0.1");
+  BOOST_CHECK_EQUAL(ep->port, 5055);
+  BOOST_CHECK(runtime::parse_endpoint("[::1]:80"));
+  for (auto bad : {"localhost", ":80", "host:", "host:0", "host:65536", "host:12ab", "host:-1"}) {
+    auto r = runtime::parse_endpoint(bad);
+    BOOST_CHECK_MESSAGE(!r && is(r.error(), errc::invalid_argument), bad);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(troupe_errors_render_with_their_category) {
