@@ -2,40 +2,40 @@
 
 namespace troupe {
 
-v1::FrameworkID make_framework_id(std::string value) {
-  v1::FrameworkID id;
+namespace {
+
+template <class Id>
+Id make_id(std::string value) {
+  Id id;
   id.set_value(std::move(value));
   return id;
+}
+
+} // namespace
+
+v1::FrameworkID make_framework_id(std::string value) {
+  return make_id<v1::FrameworkID>(std::move(value));
 }
 
 v1::AgentID make_agent_id(std::string value) {
-  v1::AgentID id;
-  id.set_value(std::move(value));
-  return id;
+  return make_id<v1::AgentID>(std::move(value));
 }
 
 v1::TaskID make_task_id(std::string value) {
-  v1::TaskID id;
-  id.set_value(std::move(value));
-  return id;
+  return make_id<v1::TaskID>(std::move(value));
 }
 
 v1::ExecutorID make_executor_id(std::string value) {
-  v1::ExecutorID id;
-  id.set_value(std::move(value));
-  return id;
+  return make_id<v1::ExecutorID>(std::move(value));
 }
 
 v1::OfferID make_offer_id(std::string value) {
-  v1::OfferID id;
-  id.set_value(std::move(value));
-  return id;
+  return make_id<v1::OfferID>(std::move(value));
 }
 
 v1::ContainerID make_container_id(std::string value,
                                   const std::optional<v1::ContainerID>& parent) {
-  v1::ContainerID id;
-  id.set_value(std::move(value));
+  auto id = make_id<v1::ContainerID>(std::move(value));
   if (parent)
     *id.mutable_parent() = *parent;
   return id;

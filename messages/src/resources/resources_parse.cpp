@@ -4,15 +4,13 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "resources/checks.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/resources.hpp"
 
 namespace troupe {
 
 namespace {
-
-// Largest scalar amount we accept: keeps amount × 1000 far inside int64.
-constexpr double max_scalar = 1e12;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
@@ -78,19 +76,11 @@ caf::expected<resource_value> parse_scalar(std::string_view text, std::string_vi
   double v = std::strtod(copy.c_str(), &end);
   if (end == copy.c_str() || *end != '\0')
     return bad(item, "'" + copy + "' is not a number");
-  if (std::isnan(v))
-    return bad(item, "amount is NaN");
-  if (std::isinf(v) || v > max_scalar)
-    return bad(item, "amount is infinite or too large");
-  if (v < 0)
-    return bad(item, "amount is negative");
-  if (name == "gpus" && v != std::floor(v))
-    return bad(item, "gpus must be a whole number");
+  if (auto problem = detail::scalar_problem(name, v))
+    return bad(item, *problem);
   resource_value result;
   result.kind = resource_kind::scalar;
   result.millis = std::llround(v * 1000.0);
-  if (result.millis == 0 && v > 0)
-    return bad(item, "amount is below the precision of 0.001");
   return result;
 }
 
@@ -196,13 +186,8 @@ caf::error parse_item(std::string_view item, const resource_schema& schema, reso
   if (out.entries().count(key) > 0)
     return bad(item, "resource '" + std::string{head} + "' for role " + role + " appears twice");
   // Ranges of one name must not overlap across roles: they are the same physical ports.
-  if (value->kind == resource_kind::ranges) {
-    auto existing = out.ranges(head);
-    auto without = existing;
-    without.subtract(value->ranges);
-    if (without != existing)
-      return bad(item, "ranges overlap with another '" + std::string{head} + "' entry");
-  }
+  if (value->kind == resource_kind::ranges && detail::overlaps_existing(out, head, value->ranges))
+    return bad(item, "ranges overlap with another '" + std::string{head} + "' entry");
   out.add(key, *value);
   return caf::none;
 }

@@ -3,14 +3,13 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "resources/checks.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/resources.hpp"
 
 namespace troupe {
 
 namespace {
-
-constexpr double max_scalar = 1e12;
 
 caf::error bad(const v1::Resource& r, const std::string& why) {
   return make_error(errc::invalid_resources,
@@ -46,14 +45,8 @@ caf::expected<resource_value> value_from_proto(const v1::Resource& r, resource_k
   switch (kind) {
     case resource_kind::scalar: {
       auto x = r.scalar().value();
-      if (std::isnan(x))
-        return bad(r, "amount is NaN");
-      if (std::isinf(x) || x > max_scalar)
-        return bad(r, "amount is infinite or too large");
-      if (x < 0)
-        return bad(r, "amount is negative");
-      if (r.name() == "gpus" && x != std::floor(x))
-        return bad(r, "gpus must be a whole number");
+      if (auto problem = detail::scalar_problem(r.name(), x))
+        return bad(r, *problem);
       v.millis = std::llround(x * 1000.0);
       break;
     }
@@ -103,13 +96,9 @@ resources::from_proto(const google::protobuf::RepeatedPtrField<v1::Resource>& li
     auto value = value_from_proto(r, kind->second);
     if (!value)
       return value.error();
-    if (value->kind == resource_kind::ranges && !result.ranges(r.name()).empty()) {
-      auto existing = result.ranges(r.name());
-      auto without = existing;
-      without.subtract(value->ranges);
-      if (without != existing)
-        return bad(r, "ranges overlap with another entry of the same name");
-    }
+    if (value->kind == resource_kind::ranges
+        && detail::overlaps_existing(result, r.name(), value->ranges))
+      return bad(r, "ranges overlap with another entry of the same name");
     result.add(key, *value);
   }
   return result;
