@@ -11,4 +11,4 @@ endif()
 
 # Our own code only: third-party headers come in as SYSTEM includes (imported targets, and the
 # generated protobuf headers, see messages/CMakeLists.txt).
-set(TROUPE_WARNINGS -Wall -Wextra -Werror -Wno-error=deprecated-declarations)
+set(TROUPE_WARNINGS -Wall -Wextra -Werror)

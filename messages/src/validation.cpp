@@ -209,6 +209,151 @@ caf::error validate(const v1::Offer::Operation& op, const resource_schema& schem
   }
 }
 
+caf::error validate(const v1::RegisterAgent& msg, const resource_schema& schema) {
+  if (msg.agent().has_id())
+    return invalid("register_agent.agent.id", "must be unset on first registration");
+  return validate(msg.agent(), schema);
+}
+
+caf::error validate(const v1::ReregisterAgent& msg, const resource_schema& schema) {
+  if (!msg.agent().has_id())
+    return invalid("reregister_agent.agent.id", "must be set");
+  if (auto err = validate(msg.agent(), schema))
+    return err;
+  for (const auto& task : msg.tasks()) {
+    if (auto err = validate(task.task_id()))
+      return within("reregister_agent.tasks", std::move(err));
+    if (auto err = validate(task.framework_id()))
+      return within("reregister_agent.tasks", std::move(err));
+    if (task.state() == v1::TASK_UNKNOWN_STATE || task.state() == v1::TASK_UNKNOWN
+        || !v1::TaskState_IsValid(task.state()))
+      return invalid("reregister_agent.tasks." + task.task_id().value() + ".state",
+                     "must be a task state");
+  }
+  for (const auto& executor : msg.executors())
+    if (auto err = validate(executor.executor_id()))
+      return within("reregister_agent.executors", std::move(err));
+  for (const auto& framework : msg.frameworks())
+    if (auto err = validate(framework))
+      return within("reregister_agent", std::move(err));
+  return caf::none;
+}
+
+caf::error validate(const v1::RunTask& msg, const resource_schema& schema) {
+  if (!msg.framework().has_id())
+    return invalid("run_task.framework.id", "must be set");
+  if (auto err = validate(msg.framework()))
+    return within("run_task", std::move(err));
+  return within("run_task", validate(msg.task(), schema));
+}
+
+caf::error validate(const v1::RunTaskGroup& msg, const resource_schema& schema) {
+  if (!msg.framework().has_id())
+    return invalid("run_task_group.framework.id", "must be set");
+  if (auto err = validate(msg.framework()))
+    return within("run_task_group", std::move(err));
+  if (auto err = validate(msg.executor().executor_id()))
+    return within("run_task_group.executor", std::move(err));
+  if (msg.task_group().tasks().empty())
+    return invalid("run_task_group.task_group", "has no tasks");
+  for (const auto& task : msg.task_group().tasks())
+    if (auto err = validate(task, schema))
+      return within("run_task_group", std::move(err));
+  return caf::none;
+}
+
+caf::error validate(const v1::KillTask& msg) {
+  if (auto err = validate(msg.framework_id()))
+    return within("kill_task", std::move(err));
+  return within("kill_task", validate(msg.task_id()));
+}
+
+caf::error validate(const v1::StatusUpdateAcknowledgement& msg) {
+  if (auto err = validate(msg.agent_id()))
+    return within("acknowledgement", std::move(err));
+  if (auto err = validate(msg.framework_id()))
+    return within("acknowledgement", std::move(err));
+  if (auto err = validate(msg.task_id()))
+    return within("acknowledgement", std::move(err));
+  if (msg.uuid().empty())
+    return invalid("acknowledgement.uuid", "must not be empty");
+  return caf::none;
+}
+
+caf::error validate(const v1::ShutdownFramework& msg) {
+  return within("shutdown_framework", validate(msg.framework_id()));
+}
+
+namespace {
+
+caf::error validate_roles(std::string_view what,
+                          const google::protobuf::RepeatedPtrField<std::string>& roles) {
+  for (const auto& role : roles)
+    if (auto err = validate_role(role))
+      return invalid(what, error_message(err));
+  return caf::none;
+}
+
+caf::error validate_offer_ids(std::string_view what,
+                              const google::protobuf::RepeatedPtrField<v1::OfferID>& ids) {
+  if (ids.empty())
+    return invalid(what, "names no offer");
+  for (const auto& id : ids)
+    if (auto err = validate(id))
+      return within(what, std::move(err));
+  return caf::none;
+}
+
+caf::error validate_payload(const v1::scheduler::Call& call) {
+  using call_t = v1::scheduler::Call;
+  switch (call.call_case()) {
+    case call_t::kAccept:
+      if (auto err = validate_offer_ids("accept.offer_ids", call.accept().offer_ids()))
+        return err;
+      for (const auto& op : call.accept().operations())
+        if (auto err = validate(op))
+          return within("accept", std::move(err));
+      return caf::none;
+    case call_t::kDecline:
+      return validate_offer_ids("decline.offer_ids", call.decline().offer_ids());
+    case call_t::kRevive:
+      return validate_roles("revive.roles", call.revive().roles());
+    case call_t::kSuppress:
+      return validate_roles("suppress.roles", call.suppress().roles());
+    case call_t::kKill:
+      return within("kill", validate(call.kill().task_id()));
+    case call_t::kShutdown:
+      if (auto err = validate(call.shutdown().executor_id()))
+        return within("shutdown", std::move(err));
+      return within("shutdown", validate(call.shutdown().agent_id()));
+    case call_t::kAcknowledge:
+      if (auto err = validate(call.acknowledge().agent_id()))
+        return within("acknowledge", std::move(err));
+      if (auto err = validate(call.acknowledge().task_id()))
+        return within("acknowledge", std::move(err));
+      if (call.acknowledge().uuid().empty())
+        return invalid("acknowledge.uuid", "must not be empty");
+      return caf::none;
+    case call_t::kReconcile:
+      for (const auto& task : call.reconcile().tasks()) {
+        if (auto err = validate(task.task_id()))
+          return within("reconcile", std::move(err));
+        if (task.has_agent_id())
+          if (auto err = validate(task.agent_id()))
+            return within("reconcile", std::move(err));
+      }
+      return caf::none;
+    case call_t::kMessage:
+      if (auto err = validate(call.message().agent_id()))
+        return within("message", std::move(err));
+      return within("message", validate(call.message().executor_id()));
+    default: // Teardown has no payload; Subscribe is checked by the caller.
+      return caf::none;
+  }
+}
+
+} // namespace
+
 caf::error validate(const v1::scheduler::Call& call) {
   using call_t = v1::scheduler::Call;
   if (call.call_case() == call_t::CALL_NOT_SET)
@@ -217,7 +362,35 @@ caf::error validate(const v1::scheduler::Call& call) {
     return validate(call.subscribe().framework_info());
   if (auto err = validate(call.framework_id()))
     return within("call", std::move(err));
-  return caf::none;
+  return validate_payload(call);
+}
+
+caf::error validate(const v1::executor::Call& call) {
+  using call_t = v1::executor::Call;
+  if (auto err = validate(call.executor_id()))
+    return within("call", std::move(err));
+  if (auto err = validate(call.framework_id()))
+    return within("call", std::move(err));
+  switch (call.call_case()) {
+    case call_t::CALL_NOT_SET:
+      return invalid("call", "no call is set");
+    case call_t::kUpdate:
+      if (auto err = validate(call.update().status()))
+        return within("update", std::move(err));
+      if (call.update().status().uuid().empty())
+        return invalid("update.status.uuid", "must not be empty");
+      return caf::none;
+    case call_t::kSubscribe:
+      for (const auto& task : call.subscribe().unacknowledged_tasks())
+        if (auto err = validate(task.task_id()))
+          return within("subscribe.unacknowledged_tasks", std::move(err));
+      for (const auto& update : call.subscribe().unacknowledged_updates())
+        if (auto err = validate(update.status()))
+          return within("subscribe.unacknowledged_updates", std::move(err));
+      return caf::none;
+    default:
+      return caf::none;
+  }
 }
 
 } // namespace troupe

@@ -15,14 +15,15 @@ transport::~transport() = default;
 namespace {
 
 // Turns the middleman's (node_id, strong_actor_ptr, interface set) answer into a plain handle.
-caf::behavior middleman_connector(caf::event_based_actor* self) {
+caf::behavior middleman_connector(caf::event_based_actor* self, caf::timespan timeout) {
   return {
-    [self](connect_atom, const std::string& host, uint16_t port) -> caf::result<caf::actor> {
+    [self, timeout](connect_atom, const std::string& host,
+                    uint16_t port) -> caf::result<caf::actor> {
       auto rp = self->make_response_promise<caf::actor>();
       auto mm = self->system().middleman().actor_handle();
       auto where = host + ":" + std::to_string(port);
       self
-        ->request(mm, std::chrono::seconds{10}, connect_atom::value, host, port)
+        ->request(mm, timeout, connect_atom::value, host, port)
         .then(
           [rp, where](const caf::node_id&, caf::strong_actor_ptr& ptr,
                       const std::set<std::string>&) mutable {
@@ -41,8 +42,8 @@ caf::behavior middleman_connector(caf::event_based_actor* self) {
 
 class middleman_transport final : public transport {
 public:
-  explicit middleman_transport(caf::actor_system& sys) : sys_(sys) {
-    connector_ = sys_.spawn<caf::hidden>(middleman_connector);
+  middleman_transport(caf::actor_system& sys, caf::timespan connect_timeout) : sys_(sys) {
+    connector_ = sys_.spawn<caf::hidden>(middleman_connector, connect_timeout);
   }
 
   ~middleman_transport() override {
@@ -77,8 +78,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<transport> make_middleman_transport(caf::actor_system& sys) {
-  return std::make_unique<middleman_transport>(sys);
+std::unique_ptr<transport> make_middleman_transport(caf::actor_system& sys,
+                                                    caf::timespan connect_timeout) {
+  return std::make_unique<middleman_transport>(sys, connect_timeout);
 }
 
 caf::expected<endpoint> parse_endpoint(const std::string& text) {

@@ -101,23 +101,34 @@ BOOST_AUTO_TEST_CASE(which_returns_the_current_child) {
                                        {child("w", w)});
   run();
   caf::scoped_actor self{sys};
+  // The answer as (handle, error); a missing answer fails instead of hanging.
   auto ask = [&](const std::string& name) {
     self->send(sup, runtime::which_atom::value, name);
     run();
-    caf::expected<caf::actor> result{caf::actor{}};
-    self->receive([&](const caf::actor& hdl) { result = hdl; },
-                  [&](const caf::error& err) { result = err; });
+    std::pair<caf::actor, caf::error> result;
+    bool answered = false;
+    self->receive([&](const caf::actor& hdl) { result.first = hdl; answered = true; },
+                  [&](const caf::error& err) { result.second = err; answered = true; },
+                  caf::after(std::chrono::seconds{0}) >> [] {});
+    BOOST_REQUIRE_MESSAGE(answered, "the supervisor did not answer 'which " << name << "'");
     return result;
   };
   auto current = ask("w");
-  BOOST_REQUIRE(current);
-  BOOST_CHECK(*current == w->last);
-  BOOST_CHECK(is(ask("nobody").error(), errc::not_found));
+  BOOST_REQUIRE(current.first);
+  BOOST_CHECK(current.first == w->last);
+  BOOST_CHECK(is(ask("nobody").second, errc::not_found));
   caf::anon_send(w->last, crash_atom::value);
   run();
-  BOOST_CHECK(is(ask("w").error(), errc::unavailable)); // waiting for its restart
+  BOOST_CHECK(is(ask("w").second, errc::unavailable)); // waiting for its restart
   advance(100ms);
-  BOOST_CHECK(*ask("w") == w->last);
+  auto restarted = ask("w");
+  BOOST_REQUIRE(restarted.first);
+  BOOST_CHECK(restarted.first == w->last);
+  self->send(sup, runtime::restarts_atom::value);
+  run();
+  uint64_t restarts = 0;
+  self->receive([&](uint64_t n) { restarts = n; }, caf::after(std::chrono::seconds{0}) >> [] {});
+  BOOST_CHECK_EQUAL(restarts, 1u);
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
 }
 
@@ -127,7 +138,7 @@ BOOST_AUTO_TEST_CASE(intensity_limit_escalates_to_the_parent) {
   auto sup = runtime::spawn_supervisor(sys, config(restart_strategy::one_for_one, 2),
                                        {child("a", a), child("b", b)});
   run();
-  auto sup_exit = watch(sup);
+  auto sup_exit = watch(caf::actor_cast<caf::actor>(sup));
   auto b_exit = watch(b->last);
   for (int i = 0; i < 2; ++i) {
     caf::anon_send(a->last, crash_atom::value);
@@ -170,6 +181,48 @@ BOOST_AUTO_TEST_CASE(one_for_all_restarts_the_siblings_too) {
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(siblings_failing_together_cause_one_restart_round) {
+  auto a = std::make_shared<starts>();
+  auto b = std::make_shared<starts>();
+  auto sup = runtime::spawn_supervisor(sys, config(restart_strategy::one_for_all, 5),
+                                       {child("a", a), child("b", b)});
+  run();
+  auto sup_exit = watch(caf::actor_cast<caf::actor>(sup));
+  // Both crash before the supervisor runs: b's exit is already queued when a's failure makes
+  // the supervisor stop b. That late exit must not look like the parent failing.
+  caf::anon_send(a->last, crash_atom::value);
+  caf::anon_send(b->last, crash_atom::value);
+  run();
+  BOOST_CHECK(!sup_exit->down);
+  advance(100ms);
+  BOOST_CHECK_EQUAL(a->count, 2);
+  BOOST_CHECK_EQUAL(b->count, 2);
+  advance(1min);
+  BOOST_CHECK_EQUAL(a->count, 2); // one round, not two
+  BOOST_CHECK(!sup_exit->down);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(an_unrelated_linked_actor_failing_takes_the_supervisor_down) {
+  auto w = std::make_shared<starts>();
+  auto sup = runtime::spawn_supervisor(sys, config(restart_strategy::one_for_one, 5),
+                                       {child("w", w)});
+  run();
+  auto sup_exit = watch(caf::actor_cast<caf::actor>(sup));
+  auto w_exit = watch(w->last);
+  // A parent is linked, not supervised: its failure ends the subtree with the same reason.
+  auto parent = sys.spawn([sup](caf::event_based_actor* self) -> caf::behavior {
+    self->link_to(sup);
+    return {[self](crash_atom) { self->quit(make_error(errc::unavailable, "parent failed")); }};
+  });
+  run();
+  caf::anon_send(parent, crash_atom::value);
+  run();
+  BOOST_REQUIRE(sup_exit->down);
+  BOOST_CHECK(is(sup_exit->reason, errc::unavailable));
+  BOOST_CHECK(w_exit->down);
+}
+
 BOOST_AUTO_TEST_CASE(normal_exit_is_not_restarted) {
   auto w = std::make_shared<starts>();
   auto sup = runtime::spawn_supervisor(sys, config(restart_strategy::one_for_one, 5),
@@ -205,7 +258,8 @@ BOOST_AUTO_TEST_CASE(nested_supervisors_escalate_upwards) {
     sys, config(restart_strategy::one_for_one, 5),
     {{"inner", [&, inner_cfg](caf::local_actor* sup) {
         ++inner_starts->count;
-        inner_starts->last = runtime::spawn_supervisor(sup, inner_cfg, {child("w", w)});
+        inner_starts->last = caf::actor_cast<caf::actor>(
+          runtime::spawn_supervisor(sup, inner_cfg, {child("w", w)}));
         return inner_starts->last;
       }}});
   run();

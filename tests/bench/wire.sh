@@ -15,6 +15,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 "$demo" --log-level warn serve --port-file "$work/port" &
 server=$!
 for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.1; done

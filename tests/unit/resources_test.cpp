@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "troupe/messages/errc.hpp"
+#include "troupe/messages/min_allocatable.hpp"
 #include "troupe/messages/resources.hpp"
 
 using troupe::resources;

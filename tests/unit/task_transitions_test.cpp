@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(every_pair_matches_the_table) {
     auto cells = row(expected[i]);
     BOOST_REQUIRE_EQUAL(cells.size(), order.size());
     for (size_t j = 0; j < order.size(); ++j) {
-      BOOST_CHECK_MESSAGE(troupe::actors::is_allowed(order[i], order[j]) == cells[j],
+      BOOST_CHECK_MESSAGE(troupe::common::is_allowed(order[i], order[j]) == cells[j],
                           v1::TaskState_Name(order[i]) << " -> " << v1::TaskState_Name(order[j])
                                                        << " should be "
                                                        << (cells[j] ? "allowed" : "refused"));
@@ -72,14 +72,14 @@ BOOST_AUTO_TEST_CASE(terminal_states) {
                                          v1::TASK_GONE_BY_OPERATOR};
   for (auto s : order) {
     bool want = std::find(terminal.begin(), terminal.end(), s) != terminal.end();
-    BOOST_CHECK_MESSAGE(troupe::actors::is_terminal(s) == want, v1::TaskState_Name(s));
+    BOOST_CHECK_MESSAGE(troupe::common::is_terminal(s) == want, v1::TaskState_Name(s));
   }
 }
 
 BOOST_AUTO_TEST_CASE(out_of_range_values_are_refused) {
   auto bogus = static_cast<v1::TaskState>(99);
-  BOOST_CHECK(!troupe::actors::is_allowed(bogus, v1::TASK_RUNNING));
-  BOOST_CHECK(!troupe::actors::is_allowed(v1::TASK_RUNNING, bogus));
+  BOOST_CHECK(!troupe::common::is_allowed(bogus, v1::TASK_RUNNING));
+  BOOST_CHECK(!troupe::common::is_allowed(v1::TASK_RUNNING, bogus));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -97,4 +97,86 @@ BOOST_AUTO_TEST_CASE(operations_and_calls) {
   expect_invalid(validate(v1::scheduler::Call{}), "no call is set");
 }
 
+BOOST_AUTO_TEST_CASE(scheduler_call_payloads) {
+  auto fw = make_framework_id("fw");
+  BOOST_CHECK(!validate(make_call(fw, v1::scheduler::Teardown{})));
+  v1::scheduler::Accept accept;
+  expect_invalid(validate(make_call(fw, accept)), "accept.offer_ids: names no offer");
+  *accept.add_offer_ids() = make_offer_id("o1");
+  *accept.add_operations() = make_launch({good_task()});
+  BOOST_CHECK(!validate(make_call(fw, accept)));
+  accept.mutable_operations(0)->mutable_launch()->mutable_task_infos(0)->clear_command();
+  expect_invalid(validate(make_call(fw, accept)), "accept.operation.launch");
+  expect_invalid(validate(make_call(fw, v1::scheduler::Decline{})), "decline.offer_ids");
+  v1::scheduler::Acknowledge ack;
+  *ack.mutable_agent_id() = make_agent_id("a");
+  *ack.mutable_task_id() = make_task_id("t");
+  expect_invalid(validate(make_call(fw, ack)), "acknowledge.uuid");
+  ack.set_uuid("u");
+  BOOST_CHECK(!validate(make_call(fw, ack)));
+  v1::scheduler::Revive revive;
+  revive.add_roles("a//b");
+  expect_invalid(validate(make_call(fw, revive)), "revive.roles");
+  v1::scheduler::Reconcile reconcile;
+  reconcile.add_tasks()->mutable_task_id()->set_value("");
+  expect_invalid(validate(make_call(fw, reconcile)), "reconcile.task_id");
+  BOOST_CHECK(!validate(make_call(fw, v1::scheduler::Reconcile{}))); // implicit
+  expect_invalid(validate(make_call(fw, v1::scheduler::Kill{})), "kill.task_id");
+}
+
+BOOST_AUTO_TEST_CASE(master_agent_messages) {
+  auto agent = make_agent_info("host", 5065, resources::parse("cpus:1").value());
+  v1::RegisterAgent reg;
+  *reg.mutable_agent() = agent;
+  BOOST_CHECK(!validate(reg));
+  *reg.mutable_agent()->mutable_id() = make_agent_id("a1");
+  expect_invalid(validate(reg), "must be unset");
+  v1::ReregisterAgent rereg;
+  *rereg.mutable_agent() = agent;
+  expect_invalid(validate(rereg), "reregister_agent.agent.id");
+  *rereg.mutable_agent()->mutable_id() = make_agent_id("a1");
+  auto* task = rereg.add_tasks();
+  *task->mutable_task_id() = make_task_id("t1");
+  *task->mutable_framework_id() = make_framework_id("fw");
+  task->set_state(v1::TASK_RUNNING);
+  BOOST_CHECK(!validate(rereg));
+  task->set_state(v1::TASK_UNKNOWN);
+  expect_invalid(validate(rereg), "t1.state");
+  v1::RunTask run;
+  *run.mutable_framework() = make_framework_info("svc", "root");
+  *run.mutable_task() = good_task();
+  expect_invalid(validate(run), "run_task.framework.id");
+  *run.mutable_framework()->mutable_id() = make_framework_id("fw");
+  BOOST_CHECK(!validate(run));
+  v1::RunTaskGroup group;
+  *group.mutable_framework() = run.framework();
+  *group.mutable_executor()->mutable_executor_id() = make_executor_id("e");
+  expect_invalid(validate(group), "has no tasks");
+  *group.mutable_task_group()->add_tasks() = good_task();
+  BOOST_CHECK(!validate(group));
+  v1::KillTask kill;
+  *kill.mutable_framework_id() = make_framework_id("fw");
+  expect_invalid(validate(kill), "kill_task.task_id");
+  v1::StatusUpdateAcknowledgement sack;
+  *sack.mutable_agent_id() = make_agent_id("a");
+  *sack.mutable_framework_id() = make_framework_id("fw");
+  *sack.mutable_task_id() = make_task_id("t");
+  expect_invalid(validate(sack), "acknowledgement.uuid");
+  expect_invalid(validate(v1::ShutdownFramework{}), "shutdown_framework.framework_id");
+}
+
+BOOST_AUTO_TEST_CASE(executor_calls) {
+  v1::executor::Call call;
+  *call.mutable_executor_id() = make_executor_id("e");
+  *call.mutable_framework_id() = make_framework_id("fw");
+  expect_invalid(validate(call), "no call is set");
+  *call.mutable_update()->mutable_status() =
+    make_task_status(make_task_id("t"), v1::TASK_RUNNING, v1::TaskStatus::SOURCE_EXECUTOR, 1);
+  expect_invalid(validate(call), "update.status.uuid");
+  call.mutable_update()->mutable_status()->set_uuid("u");
+  BOOST_CHECK(!validate(call));
+  call.clear_executor_id();
+  expect_invalid(validate(call), "executor_id");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,7 @@
 #include <caf/make_message.hpp>
 
 #include "troupe/messages/type_ids.hpp"
+#include "troupe/messages/validation.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
 #include "troupe/test/proto_filler.hpp"
@@ -128,9 +129,12 @@ BOOST_AUTO_TEST_CASE(random_damage_never_crashes) {
   troupe::test::fill_message(call, rng);
   auto good = serialize(caf::make_message(call));
   size_t errors = 0;
+  size_t truncated = 0;
+  size_t truncated_errors = 0;
   for (int i = 0; i < 3000; ++i) {
     auto buf = good;
-    switch (rng.below(3)) {
+    auto kind = rng.below(3);
+    switch (kind) {
       case 0: // flip bytes
         for (auto n = 1 + rng.below(4); n > 0; --n)
           buf[rng.below(buf.size())] ^= static_cast<char>(1 + rng.below(255));
@@ -145,9 +149,18 @@ BOOST_AUTO_TEST_CASE(random_damage_never_crashes) {
     auto back = deserialize(buf);
     if (!back)
       ++errors;
+    if (kind == 1) {
+      ++truncated;
+      truncated_errors += back ? 0 : 1;
+    } else if (back && back->match_elements<troupe::v1::scheduler::Call>()) {
+      // Whatever decoded is a well-formed message the validators can judge.
+      (void) troupe::validate(back->get_as<troupe::v1::scheduler::Call>(0));
+    }
   }
   BOOST_TEST_MESSAGE("damaged buffers rejected: " << errors << " of 3000");
-  BOOST_CHECK_GT(errors, 0u);
+  // A truncated message can never decode: every one must be an error.
+  BOOST_CHECK_EQUAL(truncated_errors, truncated);
+  BOOST_CHECK_GT(errors, truncated);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -59,7 +59,7 @@ int serve(const runtime::node_options& node, const demo_options& opts, const sig
     caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
     return 1;
   }
-  (*log)->info("echo published on {}:{} (seed {})", opts.host, *port,
+  (*log)->info("echo published on {}:{} (cluster seed {})", opts.host, *port,
                runtime::choose_cluster_seed(node.cluster_seed));
   if (!opts.port_file.empty()) {
     // Write then rename: a reader never sees a half-written port.
@@ -155,13 +155,6 @@ int probe(const runtime::node_options& node, const demo_options& opts) {
 } // namespace
 
 int main(int argc, char** argv) {
-  // Block the shutdown signals before CAF starts its threads; serve() waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   CLI::App app{"troupe-demo: the wire stack across two processes"};
   app.require_subcommand(1);
   runtime::node_options node;
@@ -188,8 +181,16 @@ int main(int argc, char** argv) {
     std::cerr << runtime::render(err) << '\n';
     return 2;
   }
-  if (serve_cmd->parsed())
+  if (serve_cmd->parsed()) {
+    // Block the shutdown signals before CAF starts its threads (they inherit the mask);
+    // serve() waits for them with sigwait. probe keeps the default: Ctrl-C ends it.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     return serve(node, opts, signals);
+  }
   if (opts.peer.empty() && !opts.in_process) {
     std::cerr << "probe: give --peer host:port or --in-process\n";
     return 2;

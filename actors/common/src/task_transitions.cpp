@@ -1,6 +1,6 @@
 #include "troupe/actors/common/task_transitions.hpp"
 
-namespace troupe::actors {
+namespace troupe::common {
 
 bool is_terminal(v1::TaskState state) {
   switch (state) {
@@ -55,4 +55,4 @@ bool is_allowed(v1::TaskState from, v1::TaskState to) {
   }
 }
 
-} // namespace troupe::actors
+} // namespace troupe::common

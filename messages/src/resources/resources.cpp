@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "resources/checks.hpp"
 #include "troupe/messages/errc.hpp"
 
 namespace troupe {
@@ -56,6 +57,8 @@ bool operator==(const resource_value& x, const resource_value& y) {
 namespace {
 
 resource_key key_for(std::string name, std::string role) {
+  if (auto err = validate_role(role))
+    throw std::invalid_argument(error_message(err));
   resource_key key{std::move(name), {}};
   if (role != "*")
     key.reservations.push_back({v1::ReservationInfo::STATIC, std::move(role), {}, {}});
@@ -125,8 +128,8 @@ resources& resources::add(const resource_key& key, const resource_value& value) 
 }
 
 resources& resources::add_scalar(std::string name, double amount, std::string role) {
-  if (!std::isfinite(amount) || amount < 0)
-    throw std::invalid_argument("resource '" + name + "': amount must be finite and >= 0");
+  if (auto problem = detail::scalar_problem(name, amount))
+    throw std::invalid_argument("add_scalar(" + name + "): " + *problem);
   resource_value v;
   v.kind = resource_kind::scalar;
   v.millis = std::llround(amount * 1000.0);
@@ -240,23 +243,6 @@ resources resources::flatten() const {
   for (const auto& [key, value] : entries_)
     result.add(resource_key{key.name, {}}, value);
   return result;
-}
-
-// -- minimum allocatable -----------------------------------------------------------------
-
-min_allocatable::min_allocatable() {
-  alternatives_.push_back(resources{}.add_scalar("cpus", 0.01));
-  alternatives_.push_back(resources{}.add_scalar("mem", 32));
-}
-
-bool min_allocatable::allows(const resources& r) const {
-  if (r.empty())
-    return false;
-  auto flat = r.flatten();
-  for (const auto& alt : alternatives_)
-    if (flat.contains(alt))
-      return true;
-  return alternatives_.empty();
 }
 
 } // namespace troupe

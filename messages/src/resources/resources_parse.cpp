@@ -264,20 +264,4 @@ std::string resources::to_string() const {
   return out;
 }
 
-caf::expected<min_allocatable> min_allocatable::parse(std::string_view text) {
-  min_allocatable result;
-  result.alternatives_.clear();
-  for (auto alt : split_top(text, '|')) {
-    auto r = resources::parse(alt);
-    if (!r)
-      return r.error();
-    if (r->empty())
-      return make_error(errc::invalid_resources,
-                        "empty alternative in minimum allocatable resources '"
-                          + std::string{text} + "'");
-    result.alternatives_.push_back(std::move(*r));
-  }
-  return result;
-}
-
 } // namespace troupe

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 namespace troupe {
 
@@ -10,6 +11,10 @@ bool operator==(const value_range& x, const value_range& y) {
 }
 
 value_ranges value_ranges::merged(std::vector<value_range> rs) {
+  for (const auto& r : rs)
+    if (r.begin > r.end)
+      throw std::invalid_argument("value range " + std::to_string(r.begin) + "-"
+                                  + std::to_string(r.end) + " ends before it begins");
   std::sort(rs.begin(), rs.end(),
             [](const value_range& x, const value_range& y) { return x.begin < y.begin; });
   value_ranges result;

@@ -1,10 +1,11 @@
 #include "troupe/runtime/supervision/supervisor.hpp"
 
 #include <map>
+#include <set>
 #include <optional>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -16,22 +17,28 @@ namespace troupe::runtime {
 
 namespace {
 
-/// Private self-message: (restart_atom, round) starts the children planned for that round.
+/// Names the private restart message.
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+
+/// The interface plus private self-messages, never visible outside this file.
+using supervisor_impl = supervisor_actor::extend<
+  /// Supervisor -> itself, after a backoff: start the children planned for round N.
+  caf::reacts_to<restart_atom, uint64_t>>;
 
 struct supervisor_state {
   supervisor_config cfg;
   std::vector<child_spec> specs;
   std::vector<caf::actor> running;               // null while stopped or waiting
+  std::set<caf::actor_addr> retired;             // children we stopped ourselves
   std::optional<restart_plan> plan;
   std::map<uint64_t, std::vector<size_t>> rounds; // pending restarts by round
   uint64_t next_round = 0;
   static inline const char* name = "troupe.supervisor";
 };
 
-using supervisor_actor = caf::stateful_actor<supervisor_state>;
+using supervisor_pointer = supervisor_impl::stateful_pointer<supervisor_state>;
 
-caf::error start_child(supervisor_actor* self, size_t i) {
+caf::error start_child(supervisor_pointer self, size_t i) {
   auto& st = self->state;
   caf::actor hdl;
   try {
@@ -48,7 +55,7 @@ caf::error start_child(supervisor_actor* self, size_t i) {
   return caf::none;
 }
 
-std::optional<size_t> child_index(supervisor_actor* self, const caf::actor_addr& addr) {
+std::optional<size_t> child_index(supervisor_pointer self, const caf::actor_addr& addr) {
   auto& running = self->state.running;
   for (size_t i = 0; i < running.size(); ++i)
     if (running[i] && running[i].address() == addr)
@@ -57,16 +64,18 @@ std::optional<size_t> child_index(supervisor_actor* self, const caf::actor_addr&
 }
 
 // Stops a running child without hearing about it again: unlink first, then kill.
-void stop_child(supervisor_actor* self, size_t i) {
+void stop_child(supervisor_pointer self, size_t i) {
   auto& hdl = self->state.running[i];
   if (!hdl)
     return;
+  // An exit message it queued before the unlink may still arrive: remember it as ours.
+  self->state.retired.insert(hdl.address());
   self->unlink_from(hdl);
   self->send_exit(hdl, caf::exit_reason::kill);
   hdl = nullptr;
 }
 
-void on_child_exit(supervisor_actor* self, size_t i, const caf::error& reason) {
+void on_child_exit(supervisor_pointer self, size_t i, const caf::error& reason) {
   auto& st = self->state;
   st.running[i] = nullptr;
   auto d = st.plan->on_exit(i, static_cast<bool>(reason), self->clock().now());
@@ -87,7 +96,7 @@ void on_child_exit(supervisor_actor* self, size_t i, const caf::error& reason) {
   }
 }
 
-void on_restart_due(supervisor_actor* self, uint64_t round) {
+void on_restart_due(supervisor_pointer self, uint64_t round) {
   auto& st = self->state;
   auto i = st.rounds.find(round);
   if (i == st.rounds.end())
@@ -104,7 +113,7 @@ void on_restart_due(supervisor_actor* self, uint64_t round) {
   }
 }
 
-caf::result<caf::actor> which_child(supervisor_actor* self, const std::string& name) {
+caf::result<caf::actor> which_child(supervisor_pointer self, const std::string& name) {
   auto& st = self->state;
   for (size_t i = 0; i < st.specs.size(); ++i)
     if (st.specs[i].name == name) {
@@ -115,8 +124,8 @@ caf::result<caf::actor> which_child(supervisor_actor* self, const std::string& n
   return make_error(errc::not_found, st.cfg.name + " has no child '" + name + "'");
 }
 
-caf::behavior supervisor(supervisor_actor* self, supervisor_config cfg,
-                         std::vector<child_spec> children) {
+supervisor_impl::behavior_type supervisor(supervisor_pointer self, supervisor_config cfg,
+                                          std::vector<child_spec> children) {
   auto& st = self->state;
   std::vector<std::string> names;
   for (const auto& c : children)
@@ -128,13 +137,21 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_config cfg,
   self->set_exit_handler([self](caf::exit_msg& msg) {
     if (auto i = child_index(self, msg.source))
       on_child_exit(self, *i, msg.reason);
+    else if (self->state.retired.erase(msg.source) > 0)
+      return; // a child we stopped ourselves
     else if (msg.reason) // our parent (or another linked actor) failed
       self->quit(msg.reason);
   });
   for (size_t i = 0; i < st.specs.size(); ++i)
     if (auto err = start_child(self, i)) {
       self->quit(std::move(err));
-      return {};
+      return {
+        [](restart_atom, uint64_t) {},
+        [](which_atom, const std::string&) -> caf::result<caf::actor> {
+          return make_error(errc::unavailable, "supervisor failed to start");
+        },
+        [](restarts_atom) { return uint64_t{0}; },
+      };
     }
   return {
     [self](restart_atom, uint64_t round) { on_restart_due(self, round); },
@@ -145,14 +162,16 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_config cfg,
 
 } // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
-                            std::vector<child_spec> children) {
-  return sys.spawn(supervisor, std::move(cfg), std::move(children));
+supervisor_actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
+                                  std::vector<child_spec> children) {
+  return caf::actor_cast<supervisor_actor>(
+    sys.spawn(supervisor, std::move(cfg), std::move(children)));
 }
 
-caf::actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
-                            std::vector<child_spec> children) {
-  return parent->spawn(supervisor, std::move(cfg), std::move(children));
+supervisor_actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
+                                  std::vector<child_spec> children) {
+  return caf::actor_cast<supervisor_actor>(
+    parent->spawn(supervisor, std::move(cfg), std::move(children)));
 }
 
 } // namespace troupe::runtime

@@ -48,6 +48,15 @@ child_process::~child_process() {
   }
 }
 
+bool child_process::running() {
+  if (pid_ <= 0 || status_)
+    return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_)
+    status_ = status;
+  return !status_;
+}
+
 void child_process::signal(int sig) {
   if (running())
     ::kill(pid_, sig);

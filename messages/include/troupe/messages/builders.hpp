@@ -13,10 +13,15 @@ namespace troupe {
 
 // -- identifiers -------------------------------------------------------------------------
 
+/// A framework ID with `value`.
 v1::FrameworkID make_framework_id(std::string value);
+/// An agent ID with `value`.
 v1::AgentID make_agent_id(std::string value);
+/// A task ID with `value`.
 v1::TaskID make_task_id(std::string value);
+/// An executor ID with `value`.
 v1::ExecutorID make_executor_id(std::string value);
+/// An offer ID with `value`.
 v1::OfferID make_offer_id(std::string value);
 /// A container ID, nested under `parent` when given.
 v1::ContainerID make_container_id(std::string value,
@@ -66,9 +71,13 @@ v1::Offer make_offer(const v1::OfferID& id, const v1::FrameworkID& framework,
                      const v1::AgentID& agent, std::string hostname, const resources& res,
                      std::string role);
 
+/// A LAUNCH operation of `tasks`.
 v1::Offer::Operation make_launch(std::vector<v1::TaskInfo> tasks);
+/// A LAUNCH_GROUP operation: `tasks` under `executor`, all or nothing.
 v1::Offer::Operation make_launch_group(v1::ExecutorInfo executor, std::vector<v1::TaskInfo> tasks);
+/// A RESERVE operation of `res` (carrying their new reservations).
 v1::Offer::Operation make_reserve(const resources& res);
+/// An UNRESERVE operation of `res`.
 v1::Offer::Operation make_unreserve(const resources& res);
 
 /// Decline filters withholding the resources for `refuse_seconds`.

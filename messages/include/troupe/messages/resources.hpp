@@ -115,8 +115,9 @@ public:
 
   // -- building -------------------------------------------------------------------------
 
-  /// Adds `amount` (finite, >= 0) of a scalar resource for `role` ("*" = unreserved,
-  /// otherwise a static reservation).
+  /// Adds `amount` of a scalar resource for `role` ("*" = unreserved, otherwise a static
+  /// reservation). For trusted input (tests, defaults): an invalid amount or role throws
+  /// std::invalid_argument; parse input from peers and operators with parse()/from_proto().
   resources& add_scalar(std::string name, double amount, std::string role = "*");
 
   /// Adds ranges of a resource for `role`.
@@ -125,7 +126,9 @@ public:
   /// Adds set items of a resource for `role`.
   resources& add_set(std::string name, std::set<std::string> items, std::string role = "*");
 
-  /// Adds one entry under an explicit key.
+  /// Adds one entry under an explicit key. Precondition: an existing entry with the same key has
+  /// the same kind (guaranteed for bags built through one resource_schema); otherwise throws
+  /// std::invalid_argument.
   resources& add(const resource_key& key, const resource_value& value);
 
   // -- arithmetic -----------------------------------------------------------------------
@@ -192,25 +195,6 @@ public:
 
 private:
   map_type entries_;
-};
-
-/// Alternatives of minimum allocatable resources: a bag is allocatable when it contains (after
-/// flattening) at least one alternative. Parsed from "cpus:0.01|mem:32" (the default).
-class min_allocatable {
-public:
-  min_allocatable();
-
-  static caf::expected<min_allocatable> parse(std::string_view text);
-
-  /// True when `r` holds enough of at least one alternative to be worth offering.
-  bool allows(const resources& r) const;
-
-  const std::vector<resources>& alternatives() const {
-    return alternatives_;
-  }
-
-private:
-  std::vector<resources> alternatives_;
 };
 
 /// Validates a role name: "*" or one or more '/'-separated components, none empty, "." or

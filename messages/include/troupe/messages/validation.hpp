@@ -16,10 +16,15 @@ namespace troupe {
 /// characters, not "." or "..". `what` names the field in the error ("task_id").
 caf::error validate_id_value(std::string_view what, std::string_view value);
 
+/// A framework ID (validate_id_value with what = "framework_id").
 caf::error validate(const v1::FrameworkID& id);
+/// An agent ID (what = "agent_id").
 caf::error validate(const v1::AgentID& id);
+/// A task ID (what = "task_id").
 caf::error validate(const v1::TaskID& id);
+/// An executor ID (what = "executor_id").
 caf::error validate(const v1::ExecutorID& id);
+/// An offer ID (what = "offer_id").
 caf::error validate(const v1::OfferID& id);
 
 /// A command: a non-empty command line or program path; variables with valid names.
@@ -44,7 +49,37 @@ caf::error validate(const v1::StatusUpdate& update);
 /// An offer operation: its type matches the field that is set, and the payload is valid.
 caf::error validate(const v1::Offer::Operation& op, const resource_schema& schema = {});
 
-/// A scheduler call envelope: one call set, framework ID present except for Subscribe.
+// -- master <-> agent ------------------------------------------------------------------
+
+/// First registration: a valid agent description without an ID.
+caf::error validate(const v1::RegisterAgent& msg, const resource_schema& schema = {});
+
+/// Reregistration: a valid agent description with its ID; reported tasks with valid IDs,
+/// framework IDs and states; valid executors and frameworks.
+caf::error validate(const v1::ReregisterAgent& msg, const resource_schema& schema = {});
+
+/// A task to run: a framework with an ID and a valid task.
+caf::error validate(const v1::RunTask& msg, const resource_schema& schema = {});
+
+/// A task group to run: a framework with an ID, an executor ID, at least one valid task.
+caf::error validate(const v1::RunTaskGroup& msg, const resource_schema& schema = {});
+
+/// A kill: valid framework and task IDs.
+caf::error validate(const v1::KillTask& msg);
+
+/// An acknowledgement: valid agent, framework and task IDs and a uuid.
+caf::error validate(const v1::StatusUpdateAcknowledgement& msg);
+
+/// A framework shutdown: a valid framework ID.
+caf::error validate(const v1::ShutdownFramework& msg);
+
+// -- scheduler and executor APIs ---------------------------------------------------------
+
+/// A scheduler call envelope: one call set, framework ID present except for Subscribe, and
+/// the payload valid (Accept/Decline name offers, Acknowledge carries a uuid, …).
 caf::error validate(const v1::scheduler::Call& call);
+
+/// An executor call envelope: executor and framework IDs, one call set, payload valid.
+caf::error validate(const v1::executor::Call& call);
 
 } // namespace troupe

@@ -9,10 +9,11 @@ namespace troupe {
 
 /// One inclusive range [begin, end].
 struct value_range {
-  uint64_t begin = 0;
-  uint64_t end = 0;
+  uint64_t begin = 0; ///< first value
+  uint64_t end = 0;   ///< last value (inclusive), >= begin
 };
 
+/// Equal bounds.
 bool operator==(const value_range& x, const value_range& y);
 
 /// A set of integers kept as merged ranges. All operations keep the invariant: ranges sorted by
@@ -21,10 +22,11 @@ class value_ranges {
 public:
   value_ranges() = default;
 
-  /// Builds the union of `rs` (which may be unsorted, overlapping or adjacent).
+  /// Builds the union of `rs` (which may be unsorted, overlapping or adjacent). A range with
+  /// begin > end throws std::invalid_argument (parsers reject those with an error first).
   static value_ranges merged(std::vector<value_range> rs);
 
-  /// Adds every value of `r` (requires r.begin <= r.end).
+  /// Adds every value of `r` (begin > end throws std::invalid_argument).
   void add(value_range r);
 
   /// Adds every value of `other`.

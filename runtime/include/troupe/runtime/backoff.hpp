@@ -10,9 +10,9 @@
 namespace troupe::runtime {
 
 struct exponential_backoff {
-  caf::timespan initial = std::chrono::milliseconds{100};
-  caf::timespan max = std::chrono::seconds{10};
-  double multiplier = 2.0;
+  caf::timespan initial = std::chrono::milliseconds{100}; ///< delay before the first retry
+  caf::timespan max = std::chrono::seconds{10};           ///< no delay is longer than this
+  double multiplier = 2.0;                                ///< growth per retry (>= 1)
 
   /// The delay before retry number `attempt` (0 = the first retry).
   caf::timespan delay(size_t attempt) const;

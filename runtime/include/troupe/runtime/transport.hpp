@@ -18,8 +18,8 @@ namespace troupe::runtime {
 
 /// Where a node's actors are published.
 struct endpoint {
-  std::string host;
-  uint16_t port = 0;
+  std::string host;  ///< host name or address
+  uint16_t port = 0; ///< TCP port (0 when publishing = any)
 };
 
 /// Connector protocol, for use inside actors (never blocks):
@@ -44,8 +44,11 @@ public:
   virtual caf::actor connector() = 0;
 };
 
-/// The production backend over CAF's middleman (BASP over TCP).
-std::unique_ptr<transport> make_middleman_transport(caf::actor_system& sys);
+/// The production backend over CAF's middleman (BASP over TCP). The connector gives up on a
+/// connection attempt after `connect_timeout`. The transport refers to `sys`: destroy it first.
+std::unique_ptr<transport> make_middleman_transport(caf::actor_system& sys,
+                                                    caf::timespan connect_timeout
+                                                    = std::chrono::seconds{10});
 
 /// Parses "host:port" (port 1..65535). Errors name the problem (errc::invalid_argument).
 caf::expected<endpoint> parse_endpoint(const std::string& text);

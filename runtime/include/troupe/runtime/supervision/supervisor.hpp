@@ -22,6 +22,8 @@
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
@@ -29,12 +31,19 @@
 
 namespace troupe::runtime {
 
-/// (which_atom, name) -> caf::actor: the current handle of a child; errc::unavailable while it
-/// waits for a restart, errc::not_found for unknown names.
+/// Names the `which` request of supervisor_actor.
 using which_atom = caf::atom_constant<caf::atom("which")>;
 
-/// (count_atom) -> uint64_t: restarts performed so far (for tests and metrics).
+/// Names the `restarts` request of supervisor_actor.
 using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
+
+/// The supervisor's interface.
+using supervisor_actor = caf::typed_actor<
+  /// Anyone -> supervisor: the current handle of child `name`; errc::unavailable while it waits
+  /// for a restart, errc::not_found for unknown names. Idempotent.
+  caf::replies_to<which_atom, std::string>::with<caf::actor>,
+  /// Anyone -> supervisor: restarts performed so far (tests, metrics). Idempotent.
+  caf::replies_to<restarts_atom>::with<uint64_t>>;
 
 enum class restart_strategy {
   one_for_one, ///< restart only the child that failed
@@ -57,12 +66,13 @@ struct supervisor_config {
   std::string name = "supervisor";      ///< for logs and error texts
 };
 
-/// Spawns a supervisor with `children`, started in order.
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
-                            std::vector<child_spec> children);
+/// Spawns a supervisor with `children`, started in order. Stop it with
+/// `anon_send_exit(sup, exit_reason::user_shutdown)`: its links stop the children.
+supervisor_actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
+                                  std::vector<child_spec> children);
 
-/// Spawns a supervisor as a child of another actor (the same, with sys = parent's system).
-caf::actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
-                            std::vector<child_spec> children);
+/// Spawns a supervisor from inside another actor (for a child_spec of a parent supervisor).
+supervisor_actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
+                                  std::vector<child_spec> children);
 
 } // namespace troupe::runtime

@@ -20,13 +20,13 @@ public:
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
 
+  /// The child's process id.
   pid_t pid() const {
     return pid_;
   }
 
-  bool running() const {
-    return pid_ > 0 && !status_;
-  }
+  /// True while the child has not exited (polls waitpid without blocking).
+  bool running();
 
   /// Sends `sig` to the child (no-op once it was reaped).
   void signal(int sig);

@@ -4,7 +4,7 @@
 //
 //   run()              deliver messages until none is pending (timers untouched)
 //   run_once()         deliver exactly one message
-//   advance(d)         move the virtual clock by d, fire the timers due, then run()
+//   advance(d)         move the virtual clock by d, timer by timer, running messages in between
 //   trigger_timeouts() fire every pending timer (jumps the clock), then run()
 //   next_message(a)    peek at the next message in a's mailbox without consuming it
 //   watch(a)           observe a's exit reason
@@ -55,7 +55,8 @@ public:
   /// Delivers one message; false when none was pending.
   bool run_once();
 
-  /// Advances virtual time by `d`, fires the timers that became due, then run(). Returns the
+  /// Advances virtual time by `d` one due timer at a time, with run() after each, so periodic
+  /// timers re-armed by their handlers fire as often as they would in real time. Returns the
   /// number of timers fired.
   size_t advance(caf::timespan d);
 

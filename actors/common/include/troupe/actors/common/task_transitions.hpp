@@ -18,7 +18,7 @@
 
 #include "troupe/messages/proto.hpp"
 
-namespace troupe::actors {
+namespace troupe::common {
 
 /// True for states a task never leaves.
 bool is_terminal(v1::TaskState state);
@@ -26,4 +26,4 @@ bool is_terminal(v1::TaskState state);
 /// True when a task record may move from `from` to `to`.
 bool is_allowed(v1::TaskState from, v1::TaskState to);
 
-} // namespace troupe::actors
+} // namespace troupe::common
