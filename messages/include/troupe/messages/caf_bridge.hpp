@@ -1,73 +1,9 @@
 // Makes every protobuf message a CAF 0.17 message type: serializers write the protobuf wire
 // bytes as one string, deserializers parse them back (a parse failure is an error, never a
 // crash), everything else (to_string, test output) sees ShortDebugString(). The templates live
-// in each proto package's namespace so argument-dependent lookup finds them.
+// in each proto package's namespace so argument-dependent lookup finds them; proto.hpp and
+// internal.hpp put them there (via pb_inspect.hpp), so including either is enough.
 #pragma once
-
-#include <string>
-#include <type_traits>
-
-#include <caf/deserializer.hpp>
-#include <caf/error.hpp>
-#include <caf/meta/load_callback.hpp>
-#include <caf/meta/type_name.hpp>
-#include <caf/sec.hpp>
-#include <caf/serializer.hpp>
 
 #include "troupe/messages/internal.hpp"
 #include "troupe/messages/proto.hpp"
-
-namespace troupe::detail {
-
-/// A stable C string with the proto full name of T, e.g. "troupe.v1.TaskStatus".
-template <class T>
-const char* pb_type_name() {
-  static const std::string name = T::default_instance().GetTypeName();
-  return name.c_str();
-}
-
-template <class Inspector, class T>
-typename Inspector::result_type inspect_pb(Inspector& f, T& x) {
-  if constexpr (std::is_base_of_v<caf::serializer, Inspector>) {
-    std::string bytes;
-    if (!x.SerializeToString(&bytes))
-      return caf::make_error(caf::sec::invalid_argument, "protobuf serialize failed",
-                             std::string{pb_type_name<T>()});
-    return f(bytes);
-  } else if constexpr (std::is_base_of_v<caf::deserializer, Inspector>) {
-    std::string bytes;
-    return f(bytes, caf::meta::load_callback([&]() -> caf::error {
-               if (!x.ParseFromString(bytes))
-                 return caf::make_error(caf::sec::invalid_argument, "protobuf parse failed",
-                                        std::string{pb_type_name<T>()});
-               return caf::none;
-             }));
-  } else {
-    return f(caf::meta::type_name(pb_type_name<T>()), x.ShortDebugString());
-  }
-}
-
-} // namespace troupe::detail
-
-#define TROUPE_PB_INSPECT                                                                \
-  template <class Inspector, class T,                                                    \
-            std::enable_if_t<::troupe::detail::is_pb_message_v<T>, int> = 0>             \
-  typename Inspector::result_type inspect(Inspector& f, T& x) {                          \
-    return ::troupe::detail::inspect_pb(f, x);                                           \
-  }
-
-namespace troupe::v1 {
-TROUPE_PB_INSPECT
-namespace scheduler {
-TROUPE_PB_INSPECT
-} // namespace scheduler
-namespace executor {
-TROUPE_PB_INSPECT
-} // namespace executor
-} // namespace troupe::v1
-
-namespace troupe::internal {
-TROUPE_PB_INSPECT
-} // namespace troupe::internal
-
-#undef TROUPE_PB_INSPECT

@@ -9,4 +9,5 @@
 
 namespace troupe::internal {
 TROUPE_PB_VALUE_OPERATORS
+TROUPE_PB_INSPECT
 } // namespace troupe::internal

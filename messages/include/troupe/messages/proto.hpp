@@ -1,8 +1,9 @@
 // The wire and API messages (package troupe.v1 and its scheduler/executor sub-packages).
 // This header and internal.hpp are the only includers of generated *.pb.h files.
 //
-// For every message type it also provides value equality (field-wise, MessageDifferencer) and
-// `operator<<` (ShortDebugString), so tests and logs can compare and print any message.
+// For every message type it also provides value equality (field-wise, MessageDifferencer),
+// `operator<<` (ShortDebugString), and CAF's inspect (pb_inspect.hpp), so any message can be
+// compared, printed and sent.
 #pragma once
 
 #include <ostream>
@@ -20,11 +21,9 @@
 #include "troupe/v1/scheduler.pb.h"
 #include "troupe/v1/task.pb.h"
 
-namespace troupe::detail {
+#include "troupe/messages/pb_inspect.hpp"
 
-/// True for every protoc-generated message class.
-template <class T>
-inline constexpr bool is_pb_message_v = std::is_base_of_v<google::protobuf::Message, T>;
+namespace troupe::detail {
 
 /// Field-wise equality of two messages of the same type (defined in ids.cpp).
 bool pb_equal(const google::protobuf::Message& x, const google::protobuf::Message& y);
@@ -49,10 +48,13 @@ bool pb_equal(const google::protobuf::Message& x, const google::protobuf::Messag
 
 namespace troupe::v1 {
 TROUPE_PB_VALUE_OPERATORS
+TROUPE_PB_INSPECT
 namespace scheduler {
 TROUPE_PB_VALUE_OPERATORS
+TROUPE_PB_INSPECT
 } // namespace scheduler
 namespace executor {
 TROUPE_PB_VALUE_OPERATORS
+TROUPE_PB_INSPECT
 } // namespace executor
 } // namespace troupe::v1

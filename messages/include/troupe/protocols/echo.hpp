@@ -10,7 +10,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "troupe/messages/caf_bridge.hpp"
+#include "troupe/messages/proto.hpp"
 
 namespace troupe::protocols {
 

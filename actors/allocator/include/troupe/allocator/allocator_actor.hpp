@@ -1,0 +1,90 @@
+// The allocator actor: a thin shell around allocator_state. It batches changes and runs an
+// allocation pass every allocation_interval (and at once after a revive), sending each pass's
+// offers to the master as one offer_batch. Node-internal protocol: plain structs, never on the
+// wire.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "troupe/allocator/allocator_state.hpp"
+
+namespace troupe::allocator {
+
+/// The offers of one allocation pass.
+struct offer_batch {
+  std::vector<offer_decision> offers;
+};
+
+/// Resources the master gives back: declined (with an optional filter), rescinded, unused after
+/// an accept, or freed by a terminal task.
+struct recovered_resources {
+  v1::FrameworkID framework;
+  v1::AgentID agent;
+  std::string role;
+  resources res;
+  std::optional<caf::timespan> refuse; ///< install a decline filter for this long
+};
+
+/// Resources already in use on an agent (its tasks, reported when it reregisters).
+struct used_resources {
+  v1::FrameworkID framework;
+  v1::AgentID agent;
+  std::string role;
+  resources res;
+};
+
+using add_agent_atom = caf::atom_constant<caf::atom("addagent")>;
+using remove_agent_atom = caf::atom_constant<caf::atom("rmagent")>;
+using agent_active_atom = caf::atom_constant<caf::atom("agentact")>;
+using add_framework_atom = caf::atom_constant<caf::atom("addfw")>;
+using remove_framework_atom = caf::atom_constant<caf::atom("rmfw")>;
+using framework_active_atom = caf::atom_constant<caf::atom("fwact")>;
+using suppress_atom = caf::atom_constant<caf::atom("suppress")>;
+using revive_atom = caf::atom_constant<caf::atom("revive")>;
+
+/// Where offers go: the master (or a test probe).
+using offer_sink_actor = caf::typed_actor<
+  /// Allocator -> master: the offers of one pass, at most one per (agent, role).
+  caf::reacts_to<offer_batch>>;
+
+using allocator_actor = caf::typed_actor<
+  /// Master -> allocator: an agent registered with these total resources.
+  caf::reacts_to<add_agent_atom, v1::AgentID, resources>,
+  /// Master -> allocator: an agent is gone; its allocations are forgotten. Idempotent.
+  caf::reacts_to<remove_agent_atom, v1::AgentID>,
+  /// Master -> allocator: an agent became unreachable (false) or came back (true). Idempotent.
+  caf::reacts_to<agent_active_atom, v1::AgentID, bool>,
+  /// Master -> allocator: a framework subscribed to these roles (empty = "*").
+  caf::reacts_to<add_framework_atom, v1::FrameworkID, std::vector<std::string>>,
+  /// Master -> allocator: a framework is removed. Idempotent.
+  caf::reacts_to<remove_framework_atom, v1::FrameworkID>,
+  /// Master -> allocator: a framework disconnected (false) or resubscribed (true). Idempotent.
+  caf::reacts_to<framework_active_atom, v1::FrameworkID, bool>,
+  /// Master -> allocator: SUPPRESS for these roles (empty = all). Idempotent.
+  caf::reacts_to<suppress_atom, v1::FrameworkID, std::vector<std::string>>,
+  /// Master -> allocator: REVIVE for these roles (empty = all); clears the framework's filters
+  /// and runs a pass at once. Idempotent.
+  caf::reacts_to<revive_atom, v1::FrameworkID, std::vector<std::string>>,
+  /// Master -> allocator: resources given back. Recovering more than is allocated is clamped.
+  caf::reacts_to<recovered_resources>,
+  /// Master -> allocator: resources in use on a (re)registered agent.
+  caf::reacts_to<used_resources>>;
+
+/// Spawns the allocator; offers go to `sink`.
+allocator_actor spawn_allocator(caf::actor_system& sys, allocator_config cfg,
+                                offer_sink_actor sink);
+
+} // namespace troupe::allocator
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::resources)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::offer_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::recovered_resources)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::used_resources)
