@@ -172,14 +172,15 @@ void allocator_state::allocate_agent(agent_entry& agent, time_point now,
     auto candidate = (agent.total - agent.allocated).allocatable_to(role);
     if (candidate.empty() || !cfg_.minimum.allows(candidate))
       continue;
-    for (const auto& name : framework_sorter(role).sorted()) {
+    auto* chosen = framework_sorter(role).find_first([&](const std::string& name) {
       auto& fw = frameworks_.at(name);
-      if (!fw.active || fw.suppressed.count(role) > 0
-          || filtered(fw, agent.id.value(), candidate, now))
-        continue;
-      offer(agent, fw, role, candidate, out);
-      break; // the whole candidate went to this framework
-    }
+      return fw.active && fw.suppressed.count(role) == 0
+             && !filtered(fw, agent.id.value(), candidate, now);
+    });
+    if (chosen == nullptr)
+      continue;
+    auto name = *chosen; // offer() reorders the sorter: copy before
+    offer(agent, frameworks_.at(name), role, candidate, out); // all of it to this framework
   }
 }
 

@@ -51,6 +51,16 @@ public:
   /// Clients in fairness order: lowest weighted share first, ties by name.
   std::vector<std::string> sorted() const;
 
+  /// The first client in fairness order for which `pred(name)` holds, without copying the
+  /// order (a pass asks this once per agent). `pred` must not change the sorter.
+  template <class Predicate>
+  const std::string* find_first(Predicate&& pred) const {
+    for (const auto& entry : order_)
+      if (pred(entry.second))
+        return &entry.second;
+    return nullptr;
+  }
+
   /// The number of clients.
   size_t size() const {
     return clients_.size();
