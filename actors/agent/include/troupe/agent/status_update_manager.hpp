@@ -1,0 +1,53 @@
+// The agent's status update manager: takes the updates executors report, checkpoints them,
+// and forwards them towards the master one at a time per task, in order, retrying each with
+// exponential backoff (default 10 s doubling to 10 min) until its acknowledgement arrives.
+// Started with the work dir of a previous run, it recovers every unacknowledged stream from
+// the checkpoints and resends their heads.
+//
+// Checkpoint layout: <checkpoint_dir>/<framework_id>/<task_id>.updates (status_update_log).
+// A stream whose terminal update was acknowledged is finished and its file removed.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "troupe/messages/proto.hpp"
+#include "troupe/runtime/backoff.hpp"
+
+namespace troupe::agent {
+
+/// Names the `pending` request.
+using pending_atom = caf::atom_constant<caf::atom("pending")>;
+
+/// Where updates go (the agent, which relays them to the master).
+using update_sink_actor = caf::typed_actor<
+  /// Manager -> agent: forward this update to the master (again, on a retry).
+  caf::reacts_to<v1::StatusUpdate>>;
+
+using status_update_manager_actor = caf::typed_actor<
+  /// Agent -> manager: an executor reported this update. Invalid, duplicate (same uuid) or
+  /// illegal (per task_transitions) updates are dropped and logged. Idempotent per uuid.
+  caf::reacts_to<v1::StatusUpdate>,
+  /// Agent -> manager: the master relayed the framework's acknowledgement. Acknowledgements of
+  /// anything but the update in flight are ignored. Idempotent.
+  caf::reacts_to<v1::StatusUpdateAcknowledgement>,
+  /// Anyone -> manager: updates not yet acknowledged, over all tasks. Idempotent.
+  caf::replies_to<pending_atom>::with<uint64_t>>;
+
+struct status_update_manager_config {
+  std::string checkpoint_dir;  ///< where streams are checkpointed (required)
+  runtime::exponential_backoff retry{std::chrono::seconds{10}, std::chrono::minutes{10}, 2.0};
+  std::string node = "agent"; ///< logger name
+};
+
+/// Spawns the manager; it recovers `cfg.checkpoint_dir` first.
+status_update_manager_actor spawn_status_update_manager(caf::actor_system& sys,
+                                                        status_update_manager_config cfg,
+                                                        update_sink_actor sink);
+
+} // namespace troupe::agent

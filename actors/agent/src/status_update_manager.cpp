@@ -1,0 +1,206 @@
+#include "troupe/agent/status_update_manager.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "troupe/agent/status_update_log.hpp"
+#include "troupe/messages/validation.hpp"
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/logging.hpp"
+
+namespace troupe::agent {
+
+namespace {
+
+/// Names the private retry message.
+using retry_atom = caf::atom_constant<caf::atom("suretry")>;
+
+using manager_impl = status_update_manager_actor::extend<
+  /// Manager -> itself after a backoff: resend the head of (framework, task) if it is still
+  /// the update with this uuid.
+  caf::reacts_to<retry_atom, std::string, std::string, std::string>>;
+
+struct task_stream {
+  status_update_stream stream;
+  std::optional<status_update_log> log;
+  size_t attempts = 0; // sends of the current head
+};
+
+using stream_key = std::pair<std::string, std::string>; // framework, task
+
+struct manager_state {
+  status_update_manager_config cfg;
+  update_sink_actor sink;
+  std::map<stream_key, task_stream> streams;
+  std::shared_ptr<spdlog::logger> log;
+  static inline const char* name = "troupe.status_update_manager";
+};
+
+using manager_pointer = manager_impl::stateful_pointer<manager_state>;
+
+std::string log_path(const manager_state& st, const stream_key& key) {
+  return st.cfg.checkpoint_dir + "/" + key.first + "/" + key.second + ".updates";
+}
+
+// Sends the head of a stream and schedules its retry.
+void send_head(manager_pointer self, const stream_key& key, task_stream& ts) {
+  const auto* head = ts.stream.head();
+  if (head == nullptr)
+    return;
+  self->send(self->state.sink, *head);
+  auto delay = self->state.cfg.retry.delay(ts.attempts++);
+  self->delayed_send(self, delay, retry_atom::value, key.first, key.second,
+                     head->status().uuid());
+}
+
+void checkpoint(manager_pointer self, task_stream& ts, const internal::StatusUpdateRecord& rec) {
+  if (!ts.log)
+    return;
+  if (auto err = ts.log->append(rec))
+    self->state.log->error("checkpoint failed: {}", runtime::render(err));
+}
+
+void on_update(manager_pointer self, const v1::StatusUpdate& update) {
+  auto& st = self->state;
+  if (auto err = validate(update)) {
+    st.log->warn("dropping invalid status update: {}", runtime::render(err));
+    return;
+  }
+  stream_key key{update.framework_id().value(), update.status().task_id().value()};
+  auto& ts = st.streams[key];
+  auto result = ts.stream.push(update);
+  if (result == status_update_stream::push_result::duplicate
+      || result == status_update_stream::push_result::rejected) {
+    if (result == status_update_stream::push_result::rejected)
+      st.log->warn("rejecting update {} of task {}: {} not allowed after {}",
+                   update.status().uuid(), key.second,
+                   v1::TaskState_Name(update.status().state()),
+                   v1::TaskState_Name(ts.stream.latest_state()));
+    if (ts.stream.pending() == 0 && !ts.log)
+      st.streams.erase(key);
+    return;
+  }
+  if (!ts.log) {
+    auto opened = status_update_log::open(log_path(st, key));
+    if (opened)
+      ts.log.emplace(std::move(*opened));
+    else
+      st.log->error("cannot checkpoint task {}: {}", key.second, runtime::render(opened.error()));
+  }
+  internal::StatusUpdateRecord rec;
+  rec.set_type(internal::StatusUpdateRecord::UPDATE);
+  *rec.mutable_update() = update;
+  checkpoint(self, ts, rec);
+  if (result == status_update_stream::push_result::send) {
+    ts.attempts = 0;
+    send_head(self, key, ts);
+  }
+}
+
+void on_ack(manager_pointer self, const v1::StatusUpdateAcknowledgement& ack) {
+  auto& st = self->state;
+  if (auto err = validate(ack)) {
+    st.log->warn("dropping invalid acknowledgement: {}", runtime::render(err));
+    return;
+  }
+  stream_key key{ack.framework_id().value(), ack.task_id().value()};
+  auto i = st.streams.find(key);
+  if (i == st.streams.end())
+    return;
+  auto& ts = i->second;
+  auto result = ts.stream.acknowledge(ack.uuid());
+  if (result == status_update_stream::ack_result::mismatch)
+    return;
+  internal::StatusUpdateRecord rec;
+  rec.set_type(internal::StatusUpdateRecord::ACK);
+  rec.set_uuid(ack.uuid());
+  checkpoint(self, ts, rec);
+  ts.attempts = 0;
+  if (ts.stream.terminated()) {
+    std::error_code ec;
+    if (ts.log)
+      std::filesystem::remove(ts.log->path(), ec);
+    st.streams.erase(i);
+    return;
+  }
+  if (result == status_update_stream::ack_result::next)
+    send_head(self, key, ts);
+}
+
+void on_retry(manager_pointer self, const std::string& framework, const std::string& task,
+              const std::string& uuid) {
+  auto i = self->state.streams.find({framework, task});
+  if (i == self->state.streams.end())
+    return;
+  const auto* head = i->second.stream.head();
+  if (head == nullptr || head->status().uuid() != uuid)
+    return; // acknowledged meanwhile
+  send_head(self, i->first, i->second);
+}
+
+// Rebuilds every stream from the checkpoints of a previous run and resends their heads.
+void recover(manager_pointer self) {
+  auto& st = self->state;
+  std::error_code ec;
+  std::filesystem::create_directories(st.cfg.checkpoint_dir, ec);
+  for (const auto& fw : std::filesystem::directory_iterator{st.cfg.checkpoint_dir, ec}) {
+    if (!fw.is_directory())
+      continue;
+    for (const auto& file : std::filesystem::directory_iterator{fw.path(), ec}) {
+      if (file.path().extension() != ".updates")
+        continue;
+      stream_key key{fw.path().filename().string(), file.path().stem().string()};
+      auto records = status_update_log::replay(file.path().string());
+      if (!records) {
+        st.log->error("cannot recover {}: {}", file.path().string(), runtime::render(records.error()));
+        continue;
+      }
+      auto stream = status_update_log::rebuild(*records);
+      if (stream.pending() == 0)
+        continue;
+      auto& ts = st.streams[key];
+      ts.stream = std::move(stream);
+      if (auto opened = status_update_log::open(file.path().string()))
+        ts.log.emplace(std::move(*opened));
+      send_head(self, key, ts);
+    }
+  }
+}
+
+uint64_t pending_total(manager_pointer self) {
+  uint64_t n = 0;
+  for (const auto& [key, ts] : self->state.streams)
+    n += ts.stream.pending();
+  return n;
+}
+
+manager_impl::behavior_type manager_fn(manager_pointer self, status_update_manager_config cfg,
+                                       update_sink_actor sink) {
+  self->state.log = runtime::node_logger(cfg.node);
+  self->state.cfg = std::move(cfg);
+  self->state.sink = std::move(sink);
+  recover(self);
+  return {
+    [self](const v1::StatusUpdate& update) { on_update(self, update); },
+    [self](const v1::StatusUpdateAcknowledgement& ack) { on_ack(self, ack); },
+    [self](pending_atom) { return pending_total(self); },
+    [self](retry_atom, const std::string& fw, const std::string& task, const std::string& uuid) {
+      on_retry(self, fw, task, uuid);
+    },
+  };
+}
+
+} // namespace
+
+status_update_manager_actor spawn_status_update_manager(caf::actor_system& sys,
+                                                        status_update_manager_config cfg,
+                                                        update_sink_actor sink) {
+  return sys.spawn(manager_fn, std::move(cfg), std::move(sink));
+}
+
+} // namespace troupe::agent
