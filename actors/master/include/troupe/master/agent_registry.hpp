@@ -1,0 +1,91 @@
+// The master's view of its agents, as a pure class: admission (the master assigns agent IDs),
+// reregistration (an unreachable agent comes back; a gone one may not), and application-level
+// liveness (pings with sequence numbers; an agent that leaves `max_missed_pings` in a row
+// unanswered becomes unreachable). The master actor drives it from its ping timer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "troupe/messages/ids.hpp"
+#include "troupe/messages/resources.hpp"
+
+namespace troupe::master {
+
+enum class agent_status {
+  registered,  ///< answering pings, receives offers
+  unreachable, ///< missed too many pings; may come back by reregistering
+  gone,        ///< removed for good; must not come back
+};
+
+/// What the master knows about one agent.
+struct agent_record {
+  v1::AgentInfo info;                     ///< as (re)registered, id set
+  resources total;                        ///< parsed total resources
+  agent_status status = agent_status::registered;
+  uint64_t outstanding_ping = 0;          ///< sequence number awaiting a Pong (0 = none)
+  uint64_t missed = 0;                    ///< consecutive unanswered pings
+};
+
+/// Result of a first registration.
+struct admission {
+  v1::AgentID id;                         ///< the new agent's ID
+  std::optional<v1::AgentID> replaced;    ///< same host:port was registered under this ID: the
+                                          ///< old incarnation lost its state (master: mark gone)
+};
+
+/// Result of a reregistration.
+struct readmission {
+  bool was_unreachable = false;           ///< it came back from unreachable
+  bool was_unknown = false;               ///< this master had never seen it (after failover)
+};
+
+/// One liveness round: pings to send and agents that just became unreachable.
+struct ping_round {
+  std::vector<std::pair<v1::AgentID, uint64_t>> pings;
+  std::vector<v1::AgentID> unreachable;
+};
+
+class agent_registry {
+public:
+  /// `master_id` prefixes assigned agent IDs ("<master_id>-S<n>").
+  agent_registry(std::string master_id, uint64_t max_missed_pings);
+
+  /// First registration (info.id unset). The caller validated `info`.
+  admission admit(v1::AgentInfo info, resources total);
+
+  /// Reregistration (info.id set): registered or unreachable -> registered; unknown ->
+  /// admitted under its ID; gone -> errc::not_found (the master tells it to shut down).
+  caf::expected<readmission> readmit(v1::AgentInfo info, resources total);
+
+  /// One ping interval: every registered agent whose previous ping is unanswered counts a miss;
+  /// past the limit it becomes unreachable; every other registered agent gets a new ping.
+  ping_round next_ping_round();
+
+  /// A Pong arrived. Resets the miss count when it answers the outstanding ping; stale or
+  /// unknown pongs are ignored. Returns whether it counted.
+  bool on_pong(const v1::AgentID& agent, uint64_t seq);
+
+  /// Marks an agent gone (operator, or a replaced incarnation).
+  void mark_gone(const v1::AgentID& agent);
+
+  /// The record of an agent, or nullptr.
+  const agent_record* find(const v1::AgentID& agent) const;
+
+  /// IDs of agents with `status`, in ID order.
+  std::vector<v1::AgentID> with_status(agent_status status) const;
+
+private:
+  std::string master_id_;
+  uint64_t max_missed_;
+  uint64_t next_agent_ = 0;
+  uint64_t next_seq_ = 0;
+  std::map<std::string, agent_record> agents_;
+};
+
+} // namespace troupe::master
