@@ -31,6 +31,16 @@ allocator_state make(uint64_t seed = 1) {
   return allocator_state{cfg};
 }
 
+const v1::AgentID a1 = make_agent_id("a1");
+const v1::FrameworkID f1 = make_framework_id("f1");
+
+// The smallest cluster: agent a1 (cpus:2;mem:1024) and framework f1 in role "*".
+std::pair<v1::AgentID, v1::FrameworkID> one_agent_one_framework(allocator_state& a) {
+  (void) a.add_agent(a1, r("cpus:2;mem:1024"));
+  (void) a.add_framework(f1, {});
+  return {a1, f1};
+}
+
 // Offers per framework ID.
 std::map<std::string, std::vector<offer_decision>> by_framework(const std::vector<offer_decision>& xs) {
   std::map<std::string, std::vector<offer_decision>> result;
@@ -92,10 +102,7 @@ BOOST_AUTO_TEST_CASE(the_framework_with_the_lower_share_goes_first) {
 
 BOOST_AUTO_TEST_CASE(decline_filters_hold_until_they_expire) {
   auto a = make();
-  auto agent = make_agent_id("a1");
-  auto fw = make_framework_id("f1");
-  (void) a.add_agent(agent, r("cpus:2;mem:1024"));
-  (void) a.add_framework(fw, {});
+  auto [agent, fw] = one_agent_one_framework(a);
   auto offers = a.allocate(t0);
   BOOST_REQUIRE_EQUAL(offers.size(), 1u);
   auto back = a.recover(fw, agent, "*", offers[0].res, 5s, t0);
@@ -136,10 +143,7 @@ BOOST_AUTO_TEST_CASE(suppressed_frameworks_get_nothing_until_revive) {
 
 BOOST_AUTO_TEST_CASE(revive_clears_decline_filters) {
   auto a = make();
-  auto agent = make_agent_id("a1");
-  auto fw = make_framework_id("f1");
-  (void) a.add_agent(agent, r("cpus:2;mem:1024"));
-  (void) a.add_framework(fw, {});
+  auto [agent, fw] = one_agent_one_framework(a);
   auto offers = a.allocate(t0);
   (void) a.recover(fw, agent, "*", offers.at(0).res, 1h, t0);
   BOOST_CHECK(a.allocate(t0 + 1s).empty());
@@ -149,10 +153,7 @@ BOOST_AUTO_TEST_CASE(revive_clears_decline_filters) {
 
 BOOST_AUTO_TEST_CASE(inactive_agents_and_frameworks_get_no_offers) {
   auto a = make();
-  auto agent = make_agent_id("a1");
-  auto fw = make_framework_id("f1");
-  (void) a.add_agent(agent, r("cpus:2;mem:1024"));
-  (void) a.add_framework(fw, {});
+  auto [agent, fw] = one_agent_one_framework(a);
   a.set_agent_active(agent, false);
   BOOST_CHECK(a.allocate(t0).empty());
   a.set_agent_active(agent, true);
@@ -188,10 +189,7 @@ BOOST_AUTO_TEST_CASE(offers_below_the_minimum_are_not_made) {
 
 BOOST_AUTO_TEST_CASE(recover_never_returns_more_than_was_allocated) {
   auto a = make();
-  auto agent = make_agent_id("a1");
-  auto fw = make_framework_id("f1");
-  (void) a.add_agent(agent, r("cpus:2;mem:1024"));
-  (void) a.add_framework(fw, {});
+  auto [agent, fw] = one_agent_one_framework(a);
   auto offers = a.allocate(t0);
   auto first = a.recover(fw, agent, "*", offers.at(0).res, std::nullopt, t0);
   auto again = a.recover(fw, agent, "*", offers.at(0).res, std::nullopt, t0); // duplicate
