@@ -64,8 +64,8 @@ BOOST_FIXTURE_TEST_SUITE(allocator_actor_test, allocator_fixture)
 
 BOOST_AUTO_TEST_CASE(changes_are_batched_into_the_next_pass) {
   for (int i = 0; i < 3; ++i)
-    caf::anon_send(alloc, add_agent_atom::value, make_agent_id("a" + std::to_string(i)),
-                   r("cpus:2;mem:1024"));
+    caf::anon_send(alloc, agent_added{make_agent_id("a" + std::to_string(i)),
+                                      r("cpus:2;mem:1024"), {}});
   caf::anon_send(alloc, add_framework_atom::value, make_framework_id("f1"),
                  std::vector<std::string>{});
   run();
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(changes_are_batched_into_the_next_pass) {
 
 BOOST_AUTO_TEST_CASE(revive_allocates_at_once) {
   auto fw = make_framework_id("f1");
-  caf::anon_send(alloc, add_agent_atom::value, make_agent_id("a1"), r("cpus:2;mem:1024"));
+  caf::anon_send(alloc, agent_added{make_agent_id("a1"), r("cpus:2;mem:1024"), {}});
   caf::anon_send(alloc, add_framework_atom::value, fw, std::vector<std::string>{});
   caf::anon_send(alloc, suppress_atom::value, fw, std::vector<std::string>{});
   advance(1s);
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(revive_allocates_at_once) {
 BOOST_AUTO_TEST_CASE(a_decline_filter_holds_for_refuse_seconds) {
   auto fw = make_framework_id("f1");
   auto agent = make_agent_id("a1");
-  caf::anon_send(alloc, add_agent_atom::value, agent, r("cpus:2;mem:1024"));
+  caf::anon_send(alloc, agent_added{agent, r("cpus:2;mem:1024"), {}});
   caf::anon_send(alloc, add_framework_atom::value, fw, std::vector<std::string>{});
   advance(1s);
   BOOST_REQUIRE_EQUAL(offers_received(), 1u);
@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_decline_filter_holds_for_refuse_seconds) {
 
 BOOST_AUTO_TEST_CASE(recovered_resources_are_offered_to_the_next_framework) {
   auto agent = make_agent_id("a1");
-  caf::anon_send(alloc, add_agent_atom::value, agent, r("cpus:2;mem:1024"));
+  caf::anon_send(alloc, agent_added{agent, r("cpus:2;mem:1024"), {}});
   caf::anon_send(alloc, add_framework_atom::value, make_framework_id("f1"),
                  std::vector<std::string>{});
   advance(1s);
@@ -126,6 +126,17 @@ BOOST_AUTO_TEST_CASE(recovered_resources_are_offered_to_the_next_framework) {
   advance(1s);
   BOOST_REQUIRE_EQUAL(offers_received(), 2u);
   BOOST_CHECK_EQUAL(got->batches.back().second.offers[0].framework.value(), "f2");
+}
+
+BOOST_AUTO_TEST_CASE(tasks_of_a_joining_agent_are_never_offered) {
+  // The agent and what its tasks use arrive in one message: no pass can offer the used part.
+  auto fw = make_framework_id("f1");
+  caf::anon_send(alloc, add_framework_atom::value, fw, std::vector<std::string>{});
+  caf::anon_send(alloc, agent_added{make_agent_id("a1"), r("cpus:4;mem:4096"),
+                                    {{fw, "*", r("cpus:3;mem:1024")}}});
+  advance(1s);
+  BOOST_REQUIRE_EQUAL(offers_received(), 1u);
+  BOOST_CHECK(got->batches[0].second.offers[0].res == r("cpus:1;mem:3072"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -130,6 +130,48 @@ BOOST_AUTO_TEST_CASE(a_filter_yields_to_bigger_offers_and_other_frameworks) {
   BOOST_CHECK_EQUAL(offers[0].framework.value(), "f2");
 }
 
+BOOST_AUTO_TEST_CASE(a_filter_refuses_only_offers_that_fit_inside_the_declined_part) {
+  auto a = make();
+  auto [agent, fw] = one_agent_one_framework(a);
+  auto offers = a.allocate(t0);
+  BOOST_REQUIRE_EQUAL(offers.size(), 1u);
+  // Decline half with a long filter; the other half is "used".
+  (void) a.recover(fw, agent, "*", r("cpus:1;mem:512"), 1h, t0);
+  BOOST_CHECK(a.allocate(t0 + 1s).empty()); // the same half again: refused
+  // The used half comes back: the candidate is now bigger than what was declined.
+  (void) a.recover(fw, agent, "*", r("cpus:1;mem:512"), std::nullopt, t0 + 2s);
+  auto bigger = a.allocate(t0 + 3s);
+  BOOST_REQUIRE_EQUAL(bigger.size(), 1u);
+  BOOST_CHECK(bigger[0].res == r("cpus:2;mem:1024"));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_decline_does_not_shorten_the_first_filter) {
+  auto a = make();
+  auto [agent, fw] = one_agent_one_framework(a);
+  auto offers = a.allocate(t0);
+  (void) a.recover(fw, agent, "*", offers.at(0).res, 1h, t0);
+  // A later, shorter filter on part of it (e.g. the unused part of an accept) adds to it.
+  (void) a.add_allocation(fw, agent, "*", r("cpus:1"));
+  (void) a.recover(fw, agent, "*", r("cpus:1"), 5s, t0 + 1s);
+  BOOST_CHECK(a.allocate(t0 + 10s).empty()); // the 1 h filter still holds
+}
+
+BOOST_AUTO_TEST_CASE(allocations_of_frameworks_that_subscribe_later_count_then) {
+  auto a = make();
+  auto late = make_framework_id("late");
+  BOOST_REQUIRE(!a.add_agent(make_agent_id("a1"), r("cpus:4;mem:4096"),
+                             {{late, "*", r("cpus:3;mem:3072")}}));
+  BOOST_CHECK(a.available(make_agent_id("a1")) == r("cpus:1;mem:1024"));
+  BOOST_CHECK(is(a.add_agent(make_agent_id("a2"), r("cpus:1"), {{late, "*", r("cpus:2")}}),
+                 errc::invalid_resources));
+  BOOST_CHECK(a.available(make_agent_id("a2")).empty()); // refused: not added
+  (void) a.add_framework(late, {});
+  (void) a.add_framework(make_framework_id("early"), {});
+  BOOST_CHECK_CLOSE(a.roles().share("*"), 0.75, 1e-9); // late's 3 of 4 cpus count now
+  auto offers = by_framework(a.allocate(t0));
+  BOOST_CHECK_EQUAL(offers["early"].size(), 1u); // lower share goes first
+}
+
 BOOST_AUTO_TEST_CASE(suppressed_frameworks_get_nothing_until_revive) {
   auto a = make();
   auto fw = make_framework_id("f1");
@@ -258,15 +300,21 @@ BOOST_AUTO_TEST_CASE(random_operations_never_double_allocate) {
         for (auto& o : a.allocate(now))
           live.push_back(o);
     }
-    // Invariant: per agent, live allocations never exceed the total.
+    // Invariants: per agent, live allocations never exceed the total, and what the allocator
+    // considers available is exactly the total minus them (nothing lost, nothing doubled).
     std::map<std::string, resources> held;
     for (const auto& o : live)
       held[o.agent.value()] += o.res;
-    for (const auto& [agent, res] : held)
-      BOOST_REQUIRE_MESSAGE(totals[agent].contains(res),
+    for (const auto& [agent, total] : totals) {
+      BOOST_REQUIRE_MESSAGE(total.contains(held[agent]),
                             "seed " << seed << " step " << step << ": agent " << agent << " has "
-                                    << totals[agent].to_string() << " but " << res.to_string()
+                                    << total.to_string() << " but " << held[agent].to_string()
                                     << " is allocated");
+      BOOST_REQUIRE_MESSAGE(a.available(make_agent_id(agent)) == total - held[agent],
+                            "seed " << seed << " step " << step << ": agent " << agent
+                                    << " available " << a.available(make_agent_id(agent)).to_string()
+                                    << " != " << (total - held[agent]).to_string());
+    }
   }
 }
 

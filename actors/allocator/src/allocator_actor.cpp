@@ -2,6 +2,10 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/logging.hpp"
 
 namespace troupe::allocator {
 
@@ -21,6 +25,8 @@ struct allocator_shell {
   std::optional<allocator_state> core; // set when the behavior starts (CAF default-constructs)
   caf::timespan interval;
   offer_sink_actor sink;
+  std::shared_ptr<spdlog::logger> log;
+  time_point last_pass{};    // filters expiring after this have not been looked at yet
   bool dirty = false;        // something changed since the last pass
   bool pass_pending = false; // a pass_atom is on its way
   static inline const char* name = "troupe.allocator";
@@ -32,6 +38,7 @@ void run_pass(allocator_pointer self) {
   auto& st = self->state;
   auto now = self->clock().now();
   st.dirty = false;
+  st.last_pass = now;
   auto offers = st.core->allocate(now);
   if (!offers.empty())
     self->send(st.sink, offer_batch{std::move(offers)});
@@ -41,7 +48,7 @@ void on_tick(allocator_pointer self) {
   auto& st = self->state;
   auto now = self->clock().now();
   // A filter that expired since the last pass frees resources for another framework.
-  auto expiry = st.core->next_filter_expiry(now - st.interval);
+  auto expiry = st.core->next_filter_expiry(st.last_pass);
   if (st.dirty || (expiry && *expiry <= now))
     run_pass(self);
   self->delayed_send(self, st.interval, tick_atom::value);
@@ -54,6 +61,11 @@ void request_pass(allocator_pointer self) {
   self->send(self, pass_atom::value);
 }
 
+void report(allocator_pointer self, const caf::error& err) {
+  if (err)
+    self->state.log->warn("allocator: {}", runtime::render(err));
+}
+
 // Every mutation goes through here: apply it, remember that the next tick has work.
 template <class F>
 void change(allocator_pointer self, F&& f) {
@@ -64,12 +76,15 @@ void change(allocator_pointer self, F&& f) {
 allocator_impl::behavior_type allocator_fn(allocator_pointer self, allocator_config cfg,
                                            offer_sink_actor sink) {
   self->state.interval = cfg.allocation_interval;
+  self->state.log = runtime::node_logger("allocator");
   self->state.core.emplace(std::move(cfg));
   self->state.sink = std::move(sink);
   self->delayed_send(self, self->state.interval, tick_atom::value);
   return {
-    [self](add_agent_atom, const v1::AgentID& a, const resources& total) {
-      change(self, [&](auto& core) { (void) core.add_agent(a, total); });
+    [self](const agent_added& msg) {
+      change(self, [&](auto& core) {
+        report(self, core.add_agent(msg.agent, msg.total, msg.used));
+      });
     },
     [self](remove_agent_atom, const v1::AgentID& a) {
       change(self, [&](auto& core) { core.remove_agent(a); });
@@ -78,7 +93,7 @@ allocator_impl::behavior_type allocator_fn(allocator_pointer self, allocator_con
       change(self, [&](auto& core) { core.set_agent_active(a, active); });
     },
     [self](add_framework_atom, const v1::FrameworkID& f, const std::vector<std::string>& roles) {
-      change(self, [&](auto& core) { (void) core.add_framework(f, roles); });
+      change(self, [&](auto& core) { report(self, core.add_framework(f, roles)); });
     },
     [self](remove_framework_atom, const v1::FrameworkID& f) {
       change(self, [&](auto& core) { core.remove_framework(f); });
@@ -95,10 +110,18 @@ allocator_impl::behavior_type allocator_fn(allocator_pointer self, allocator_con
     },
     [self](const recovered_resources& r) {
       auto now = self->clock().now();
-      change(self, [&](auto& core) { core.recover(r.framework, r.agent, r.role, r.res, r.refuse, now); });
+      change(self, [&](auto& core) {
+        auto got = core.recover(r.framework, r.agent, r.role, r.res, r.refuse, now);
+        if (got != r.res)
+          self->state.log->warn("recover {} on {} for {} ({}): only {} was allocated",
+                                r.res.to_string(), r.agent.value(), r.framework.value(), r.role,
+                                got.to_string());
+      });
     },
     [self](const used_resources& u) {
-      change(self, [&](auto& core) { (void) core.add_allocation(u.framework, u.agent, u.role, u.res); });
+      change(self, [&](auto& core) {
+        report(self, core.add_allocation(u.framework, u.agent, u.role, u.res));
+      });
     },
     [self](tick_atom) { on_tick(self); },
     [self](pass_atom) {

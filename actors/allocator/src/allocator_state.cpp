@@ -14,13 +14,23 @@ allocator_state::allocator_state(allocator_config cfg)
 
 // -- agents -----------------------------------------------------------------------------
 
-caf::error allocator_state::add_agent(const v1::AgentID& agent, const resources& total) {
-  auto [i, added] = agents_.emplace(agent.value(), agent_entry{});
-  if (!added)
+caf::error allocator_state::add_agent(const v1::AgentID& agent, const resources& total,
+                                      const std::vector<used_allocation>& used) {
+  if (agents_.count(agent.value()) > 0)
     return make_error(errc::already_exists, "agent " + agent.value() + " is already known");
-  i->second.id = agent;
-  i->second.total = total;
+  resources in_use;
+  for (const auto& u : used)
+    in_use += u.res;
+  if (!total.contains(in_use))
+    return make_error(errc::invalid_resources, "agent " + agent.value() + ": tasks use "
+                                                 + in_use.to_string() + ", more than its total "
+                                                 + total.to_string());
+  auto& entry = agents_[agent.value()];
+  entry.id = agent;
+  entry.total = total;
   update_total();
+  for (const auto& u : used)
+    charge(entry, u.framework, u.role, u.res);
   return caf::none;
 }
 
@@ -47,14 +57,10 @@ caf::error allocator_state::add_allocation(const v1::FrameworkID& framework,
   auto a = agents_.find(agent.value());
   if (a == agents_.end())
     return make_error(errc::not_found, "unknown agent " + agent.value());
-  auto f = frameworks_.find(framework.value());
-  if (f == frameworks_.end())
-    return make_error(errc::not_found, "unknown framework " + framework.value());
   if (!(a->second.total - a->second.allocated).contains(res))
     return make_error(errc::invalid_resources,
                       "agent " + agent.value() + " does not have " + res.to_string() + " available");
-  std::vector<offer_decision> in_use; // not an offer: the resources are already used
-  offer(a->second, f->second, role, res, in_use);
+  charge(a->second, framework, role, res);
   return caf::none;
 }
 
@@ -75,6 +81,13 @@ caf::error allocator_state::add_framework(const v1::FrameworkID& framework,
       role_sorter_.add(role);
     framework_sorter(role).add(framework.value());
   }
+  // Allocations recorded before it subscribed (reregistered agents) now count for it.
+  for (const auto& [id, agent] : agents_)
+    for (const auto& [key, res] : agent.by)
+      if (key.framework == framework.value()) {
+        role_sorter_.allocate(key.role, res);
+        framework_sorter(key.role).allocate(key.framework, res);
+      }
   return caf::none;
 }
 
@@ -123,9 +136,16 @@ void allocator_state::revive(const v1::FrameworkID& framework,
   auto i = frameworks_.find(framework.value());
   if (i == frameworks_.end())
     return;
-  for (const auto& role : roles.empty() ? i->second.roles : roles)
+  const auto& revived = roles.empty() ? i->second.roles : roles;
+  for (const auto& role : revived)
     i->second.suppressed.erase(role);
-  i->second.filters.clear();
+  for (auto& [agent, filters] : i->second.filters)
+    filters.erase(std::remove_if(filters.begin(), filters.end(),
+                                 [&](const filter& f) {
+                                   return std::find(revived.begin(), revived.end(), f.role)
+                                          != revived.end();
+                                 }),
+                  filters.end());
 }
 
 // -- resources --------------------------------------------------------------------------
@@ -148,8 +168,13 @@ resources allocator_state::recover(const v1::FrameworkID& framework, const v1::A
   a->second.allocated -= recovered;
   forget_allocation(key, recovered);
   auto f = frameworks_.find(framework.value());
-  if (f != frameworks_.end() && refuse && *refuse > caf::timespan{0} && !recovered.empty())
-    f->second.filters[agent.value()] = filter{recovered, now + *refuse};
+  if (f != frameworks_.end() && refuse && *refuse > caf::timespan{0} && !recovered.empty()) {
+    auto& filters = f->second.filters[agent.value()];
+    filters.erase(std::remove_if(filters.begin(), filters.end(),
+                                 [&](const filter& x) { return x.expires <= now; }),
+                  filters.end());
+    filters.push_back(filter{role, recovered.flatten(), now + *refuse});
+  }
   return recovered;
 }
 
@@ -175,39 +200,51 @@ void allocator_state::allocate_agent(agent_entry& agent, time_point now,
     auto* chosen = framework_sorter(role).find_first([&](const std::string& name) {
       auto& fw = frameworks_.at(name);
       return fw.active && fw.suppressed.count(role) == 0
-             && !filtered(fw, agent.id.value(), candidate, now);
+             && !filtered(fw, agent.id.value(), role, candidate, now);
     });
     if (chosen == nullptr)
       continue;
-    auto name = *chosen; // offer() reorders the sorter: copy before
-    offer(agent, frameworks_.at(name), role, candidate, out); // all of it to this framework
+    auto& fw = frameworks_.at(*chosen); // charge() reorders the sorter: look up first
+    charge(agent, fw.id, role, candidate); // all of it to this framework
+    out.push_back({fw.id, agent.id, role, candidate});
   }
 }
 
 bool allocator_state::filtered(framework_entry& fw, const std::string& agent,
-                               const resources& offer, time_point now) {
+                               const std::string& role, const resources& offer, time_point now) {
   auto i = fw.filters.find(agent);
   if (i == fw.filters.end())
     return false;
-  if (i->second.expires <= now) {
+  auto& filters = i->second;
+  filters.erase(std::remove_if(filters.begin(), filters.end(),
+                               [&](const filter& f) { return f.expires <= now; }),
+                filters.end());
+  if (filters.empty()) {
     fw.filters.erase(i);
     return false;
   }
-  // Mesos semantics: the filter refuses offers that fit inside what was declined.
-  return i->second.refused.flatten().contains(offer.flatten());
+  // Mesos semantics: a filter refuses offers that fit inside what was declined.
+  auto flat = offer.flatten();
+  for (const auto& f : filters)
+    if (f.role == role && f.refused.contains(flat))
+      return true;
+  return false;
 }
 
-void allocator_state::offer(agent_entry& agent, framework_entry& fw, const std::string& role,
-                            const resources& res, std::vector<offer_decision>& out) {
-  allocation_key key{fw.id.value(), role};
-  agent.by[key] += res;
+void allocator_state::charge(agent_entry& agent, const v1::FrameworkID& framework,
+                             const std::string& role, const resources& res) {
+  agent.by[{framework.value(), role}] += res;
   agent.allocated += res;
+  // Shares count only for subscribed frameworks; add_framework catches up on the rest.
+  if (frameworks_.count(framework.value()) == 0)
+    return;
   role_sorter_.allocate(role, res);
-  framework_sorter(role).allocate(fw.id.value(), res);
-  out.push_back({fw.id, agent.id, role, res});
+  framework_sorter(role).allocate(framework.value(), res);
 }
 
 void allocator_state::forget_allocation(const allocation_key& key, const resources& res) {
+  if (frameworks_.count(key.framework) == 0)
+    return; // never charged to the sorters
   role_sorter_.unallocate(key.role, res);
   if (auto i = framework_sorters_.find(key.role); i != framework_sorters_.end())
     i->second.unallocate(key.framework, res);
@@ -248,9 +285,10 @@ resources allocator_state::allocation(const v1::FrameworkID& framework, const v1
 std::optional<time_point> allocator_state::next_filter_expiry(time_point now) const {
   std::optional<time_point> result;
   for (const auto& [id, fw] : frameworks_)
-    for (const auto& [agent, f] : fw.filters)
-      if (f.expires > now && (!result || f.expires < *result))
-        result = f.expires;
+    for (const auto& [agent, filters] : fw.filters)
+      for (const auto& f : filters)
+        if (f.expires > now && (!result || f.expires < *result))
+          result = f.expires;
   return result;
 }
 

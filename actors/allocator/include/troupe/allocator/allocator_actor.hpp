@@ -33,7 +33,7 @@ struct recovered_resources {
   std::optional<caf::timespan> refuse; ///< install a decline filter for this long
 };
 
-/// Resources already in use on an agent (its tasks, reported when it reregisters).
+/// Resources now in use on a known agent, outside any offer.
 struct used_resources {
   v1::FrameworkID framework;
   v1::AgentID agent;
@@ -41,7 +41,14 @@ struct used_resources {
   resources res;
 };
 
-using add_agent_atom = caf::atom_constant<caf::atom("addagent")>;
+/// An agent joined (or reregistered with a master that did not know it), with the resources
+/// its tasks already use.
+struct agent_added {
+  v1::AgentID agent;
+  resources total;
+  std::vector<used_allocation> used;
+};
+
 using remove_agent_atom = caf::atom_constant<caf::atom("rmagent")>;
 using agent_active_atom = caf::atom_constant<caf::atom("agentact")>;
 using add_framework_atom = caf::atom_constant<caf::atom("addfw")>;
@@ -56,11 +63,12 @@ using offer_sink_actor = caf::typed_actor<
   caf::reacts_to<offer_batch>>;
 
 using allocator_actor = caf::typed_actor<
-  /// Master -> allocator: an agent registered with these total resources.
-  caf::reacts_to<add_agent_atom, v1::AgentID, resources>,
+  /// Master -> allocator: an agent registered; its tasks' resources are allocated at once.
+  caf::reacts_to<agent_added>,
   /// Master -> allocator: an agent is gone; its allocations are forgotten. Idempotent.
   caf::reacts_to<remove_agent_atom, v1::AgentID>,
-  /// Master -> allocator: an agent became unreachable (false) or came back (true). Idempotent.
+  /// Master -> allocator: an agent became unreachable (false) or came back (true); its
+  /// allocations stay, so do not report its tasks again. Idempotent.
   caf::reacts_to<agent_active_atom, v1::AgentID, bool>,
   /// Master -> allocator: a framework subscribed to these roles (empty = "*").
   caf::reacts_to<add_framework_atom, v1::FrameworkID, std::vector<std::string>>,
@@ -75,10 +83,11 @@ using allocator_actor = caf::typed_actor<
   caf::reacts_to<revive_atom, v1::FrameworkID, std::vector<std::string>>,
   /// Master -> allocator: resources given back. Recovering more than is allocated is clamped.
   caf::reacts_to<recovered_resources>,
-  /// Master -> allocator: resources in use on a (re)registered agent.
+  /// Master -> allocator: resources now in use on a known agent, outside any offer.
   caf::reacts_to<used_resources>>;
 
-/// Spawns the allocator; offers go to `sink`.
+/// Spawns the allocator; offers go to `sink`. Refused requests (unknown agents, resources that
+/// do not fit) are logged on the "allocator" logger.
 allocator_actor spawn_allocator(caf::actor_system& sys, allocator_config cfg,
                                 offer_sink_actor sink);
 
@@ -88,3 +97,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::resources)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::offer_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::recovered_resources)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::used_resources)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::agent_added)

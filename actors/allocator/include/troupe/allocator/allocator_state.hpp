@@ -49,6 +49,13 @@ struct offer_decision {
   resources res;
 };
 
+/// Resources a framework already uses on an agent (its tasks, when the agent reregisters).
+struct used_allocation {
+  v1::FrameworkID framework;
+  std::string role;
+  resources res;
+};
+
 /// Knobs of the allocator.
 struct allocator_config {
   caf::timespan allocation_interval = std::chrono::seconds{1}; ///< batch changes this long
@@ -62,19 +69,24 @@ public:
 
   // -- agents -----------------------------------------------------------------------------
 
-  /// Adds an agent with its total resources. errc::already_exists if known.
-  caf::error add_agent(const v1::AgentID& agent, const resources& total);
+  /// Adds an agent with its total resources and what its tasks already use (one step, so no
+  /// pass can offer the used part in between). Frameworks need not be known yet: their
+  /// allocations count towards their shares once they subscribe. errc::already_exists if
+  /// known; errc::invalid_resources if `used` does not fit in `total` (nothing is added).
+  caf::error add_agent(const v1::AgentID& agent, const resources& total,
+                       const std::vector<used_allocation>& used = {});
 
   /// Removes an agent and every allocation on it (the master rescinds its offers and marks its
   /// tasks itself). No-op for unknown agents.
   void remove_agent(const v1::AgentID& agent);
 
-  /// An unreachable agent gets no offers until reactivated; its allocations stay.
+  /// An unreachable agent gets no offers until reactivated; its allocations stay (so a
+  /// returning agent must not report its tasks' resources again).
   void set_agent_active(const v1::AgentID& agent, bool active);
 
-  /// Records resources already in use on an agent (tasks reported when an agent reregisters).
-  /// errc::not_found for unknown agent or framework; errc::invalid_resources when they exceed
-  /// what the agent has available.
+  /// Adds resources now in use on a known agent (e.g. a task launched outside an offer).
+  /// errc::not_found for an unknown agent; errc::invalid_resources when they exceed what the
+  /// agent has available.
   caf::error add_allocation(const v1::FrameworkID& framework, const v1::AgentID& agent,
                             const std::string& role, const resources& res);
 
@@ -92,14 +104,16 @@ public:
   /// Stops offers to the framework for `roles` (empty = all its roles).
   void suppress(const v1::FrameworkID& framework, const std::vector<std::string>& roles);
 
-  /// Resumes offers for `roles` (empty = all) and drops the framework's decline filters.
+  /// Resumes offers for `roles` (empty = all) and drops the framework's decline filters for
+  /// those roles.
   void revive(const v1::FrameworkID& framework, const std::vector<std::string>& roles);
 
   // -- resources --------------------------------------------------------------------------
 
   /// Gives allocated resources back (declined, rescinded, unused part of an accept, terminal
-  /// task). With `refuse` > 0, installs a filter until now + refuse. Returns what was actually
-  /// recovered (never more than was allocated).
+  /// task). With `refuse` > 0, installs a filter (for this agent and role) until now + refuse;
+  /// earlier filters stay. Returns what was actually recovered (never more than was allocated
+  /// to that framework and role on that agent).
   resources recover(const v1::FrameworkID& framework, const v1::AgentID& agent,
                     const std::string& role, const resources& res,
                     std::optional<caf::timespan> refuse, time_point now);
@@ -142,7 +156,8 @@ private:
   };
 
   struct filter {
-    resources refused;
+    std::string role;
+    resources refused; // flattened
     time_point expires;
   };
 
@@ -150,14 +165,14 @@ private:
     v1::FrameworkID id;
     std::vector<std::string> roles;
     std::set<std::string> suppressed;
-    std::map<std::string, filter> filters; // by agent ID
+    std::map<std::string, std::vector<filter>> filters; // by agent ID
     bool active = true;
   };
 
-  bool filtered(framework_entry& fw, const std::string& agent, const resources& offer,
-                time_point now);
-  void offer(agent_entry& agent, framework_entry& fw, const std::string& role,
-             const resources& res, std::vector<offer_decision>& out);
+  bool filtered(framework_entry& fw, const std::string& agent, const std::string& role,
+                const resources& offer, time_point now);
+  void charge(agent_entry& agent, const v1::FrameworkID& framework, const std::string& role,
+              const resources& res);
   void allocate_agent(agent_entry& agent, time_point now, std::vector<offer_decision>& out);
   void forget_allocation(const allocation_key& key, const resources& res);
   drf_sorter& framework_sorter(const std::string& role);
