@@ -54,18 +54,18 @@ BOOST_AUTO_TEST_CASE(a_restarted_agent_without_its_id_replaces_the_old_one) {
 }
 
 BOOST_AUTO_TEST_CASE(missed_pings_make_an_agent_unreachable) {
-  agent_registry reg{"m1", 2};
+  agent_registry reg{"m1", 3};
   auto a = reg.admit(info("h1"), total()).id;
   auto b = reg.admit(info("h2"), total()).id;
   auto r1 = reg.next_ping_round();
   BOOST_CHECK_EQUAL(r1.pings.size(), 2u);
   answer(reg, r1, a.value()); // a stays silent from now on
-  for (int i = 0; i < 2; ++i) { // two misses are tolerated
+  for (int i = 0; i < 2; ++i) { // misses 1 and 2 are tolerated
     auto r = reg.next_ping_round();
     BOOST_CHECK(r.unreachable.empty());
     answer(reg, r, a.value());
   }
-  auto r4 = reg.next_ping_round();
+  auto r4 = reg.next_ping_round(); // the third unanswered ping
   BOOST_REQUIRE_EQUAL(r4.unreachable.size(), 1u);
   BOOST_CHECK(r4.unreachable[0] == a);
   BOOST_CHECK_EQUAL(r4.pings.size(), 1u); // only b is pinged
@@ -76,18 +76,31 @@ BOOST_AUTO_TEST_CASE(missed_pings_make_an_agent_unreachable) {
   BOOST_CHECK(!reg.on_pong(a, r1.pings[0].second));
 }
 
-BOOST_AUTO_TEST_CASE(a_pong_resets_the_miss_count_and_stale_pongs_do_not) {
-  agent_registry reg{"m1", 1};
+BOOST_AUTO_TEST_CASE(late_pongs_count_and_duplicates_do_not) {
+  agent_registry reg{"m1", 2};
   auto a = reg.admit(info("h1"), total()).id;
   auto r1 = reg.next_ping_round();
   auto r2 = reg.next_ping_round(); // miss 1 (tolerated)
   BOOST_CHECK(r2.unreachable.empty());
-  BOOST_CHECK(!reg.on_pong(a, r1.pings[0].second)); // answers the old ping: stale
-  BOOST_CHECK(reg.on_pong(a, r2.pings[0].second));
-  BOOST_CHECK(!reg.on_pong(a, r2.pings[0].second)); // duplicate
-  auto r3 = reg.next_ping_round();
-  BOOST_CHECK(r3.unreachable.empty()); // the count restarted
+  // A slow link answers the first ping after the second was sent: still alive.
+  BOOST_CHECK(reg.on_pong(a, r1.pings[0].second));
+  BOOST_CHECK(!reg.on_pong(a, r1.pings[0].second)); // duplicate
+  auto r3 = reg.next_ping_round(); // r2 unanswered: miss 1 again, not 2
+  BOOST_CHECK(r3.unreachable.empty());
+  BOOST_CHECK(reg.on_pong(a, r3.pings[0].second));
+  BOOST_CHECK(!reg.on_pong(a, r2.pings[0].second)); // older than one already answered
+  BOOST_CHECK(!reg.on_pong(a, r3.pings[0].second + 100)); // never sent
+  BOOST_CHECK(reg.next_ping_round().unreachable.empty());
   BOOST_CHECK(!reg.on_pong(make_agent_id("nobody"), 1));
+}
+
+BOOST_AUTO_TEST_CASE(admitted_ids_skip_ids_taken_by_readmitted_agents) {
+  agent_registry reg{"m1", 3};
+  auto survivor = info("h1");
+  *survivor.mutable_id() = make_agent_id("m1-S0"); // from before a failover, same master id
+  BOOST_REQUIRE(reg.readmit(survivor, total()));
+  auto fresh = reg.admit(info("h2"), total());
+  BOOST_CHECK_EQUAL(fresh.id.value(), "m1-S1");
 }
 
 BOOST_AUTO_TEST_CASE(reregistration_brings_unreachable_agents_back_but_not_gone_ones) {

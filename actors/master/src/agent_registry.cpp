@@ -18,10 +18,13 @@ admission agent_registry::admit(v1::AgentInfo info, resources total) {
       result.replaced = rec.info.id();
       rec.status = agent_status::gone;
     }
-  result.id.set_value(master_id_ + "-S" + std::to_string(next_agent_++));
+  // IDs of agents readmitted under their own ID (after a failover) are never handed out again.
+  do
+    result.id.set_value(master_id_ + "-S" + std::to_string(next_agent_++));
+  while (agents_.count(result.id.value()) > 0);
   *info.mutable_id() = result.id;
   agents_[result.id.value()] = agent_record{std::move(info), std::move(total),
-                                            agent_status::registered, 0, 0};
+                                            agent_status::registered, 0, 0, 0};
   return result;
 }
 
@@ -36,7 +39,7 @@ caf::expected<readmission> agent_registry::readmit(v1::AgentInfo info, resources
     i = agents_.emplace(key, agent_record{}).first;
   }
   result.was_unreachable = i->second.status == agent_status::unreachable;
-  i->second = agent_record{std::move(info), std::move(total), agent_status::registered, 0, 0};
+  i->second = agent_record{std::move(info), std::move(total), agent_status::registered, 0, 0, 0};
   return result;
 }
 
@@ -45,7 +48,7 @@ ping_round agent_registry::next_ping_round() {
   for (auto& [id, rec] : agents_) {
     if (rec.status != agent_status::registered)
       continue;
-    if (rec.outstanding_ping != 0 && ++rec.missed > max_missed_) {
+    if (rec.outstanding_ping != 0 && ++rec.missed >= max_missed_) {
       rec.status = agent_status::unreachable;
       rec.outstanding_ping = 0;
       round.unreachable.push_back(rec.info.id());
@@ -59,11 +62,17 @@ ping_round agent_registry::next_ping_round() {
 
 bool agent_registry::on_pong(const v1::AgentID& agent, uint64_t seq) {
   auto i = agents_.find(agent.value());
-  if (i == agents_.end() || i->second.status != agent_status::registered
-      || i->second.outstanding_ping != seq || seq == 0)
+  if (i == agents_.end() || i->second.status != agent_status::registered)
     return false;
-  i->second.outstanding_ping = 0;
-  i->second.missed = 0;
+  auto& rec = i->second;
+  // Sequence numbers are global and increasing: a ping to this agent newer than the last
+  // answered one, and not newer than the last sent.
+  if (seq <= rec.answered_ping || rec.outstanding_ping == 0 || seq > rec.outstanding_ping)
+    return false;
+  rec.answered_ping = seq;
+  if (seq == rec.outstanding_ping)
+    rec.outstanding_ping = 0;
+  rec.missed = 0;
   return true;
 }
 

@@ -1,7 +1,8 @@
 // The master's view of its agents, as a pure class: admission (the master assigns agent IDs),
 // reregistration (an unreachable agent comes back; a gone one may not), and application-level
-// liveness (pings with sequence numbers; an agent that leaves `max_missed_pings` in a row
-// unanswered becomes unreachable). The master actor drives it from its ping timer.
+// liveness (pings with sequence numbers; an agent that leaves `max_missed_pings` pings in a row
+// unanswered becomes unreachable; a late Pong still counts). The master actor drives it from its
+// ping timer.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,8 @@ struct agent_record {
   v1::AgentInfo info;                     ///< as (re)registered, id set
   resources total;                        ///< parsed total resources
   agent_status status = agent_status::registered;
-  uint64_t outstanding_ping = 0;          ///< sequence number awaiting a Pong (0 = none)
+  uint64_t outstanding_ping = 0;          ///< newest ping not yet answered (0 = none)
+  uint64_t answered_ping = 0;             ///< newest ping answered
   uint64_t missed = 0;                    ///< consecutive unanswered pings
 };
 
@@ -64,11 +66,14 @@ public:
   caf::expected<readmission> readmit(v1::AgentInfo info, resources total);
 
   /// One ping interval: every registered agent whose previous ping is unanswered counts a miss;
-  /// past the limit it becomes unreachable; every other registered agent gets a new ping.
+  /// at `max_missed_pings` misses it becomes unreachable; every other registered agent gets a
+  /// new ping.
   ping_round next_ping_round();
 
-  /// A Pong arrived. Resets the miss count when it answers the outstanding ping; stale or
-  /// unknown pongs are ignored. Returns whether it counted.
+  /// A Pong arrived. Any answer to a ping newer than the last answered one proves the agent
+  /// alive (a slow link answers late) and resets the miss count; duplicates, answers to pings
+  /// never sent and pongs from agents that are not registered are ignored. Returns whether it
+  /// counted.
   bool on_pong(const v1::AgentID& agent, uint64_t seq);
 
   /// Marks an agent gone (operator, or a replaced incarnation).
