@@ -92,10 +92,14 @@ BOOST_AUTO_TEST_CASE(declining_returns_the_resources_once_with_the_filter) {
 
 BOOST_AUTO_TEST_CASE(rescinding_returns_the_resources_without_a_filter) {
   auto offer = make_offer("o1");
+  auto exit = watch(caf::actor_cast<caf::actor>(offer));
   caf::anon_send(offer, rescind_atom::value, std::string{"agent lost"});
   run();
+  BOOST_CHECK(exit->down);
   BOOST_REQUIRE_EQUAL(rec->returned.size(), 1u);
   BOOST_CHECK(!rec->returned[0].refuse);
+  advance(1min); // past the offer timeout: nothing more
+  BOOST_CHECK_EQUAL(rec->returned.size(), 1u);
   BOOST_CHECK(rec->expired.empty()); // the master rescinded: it already knows
 }
 

@@ -149,6 +149,8 @@ BOOST_AUTO_TEST_CASE(invalid_and_illegal_updates_are_dropped) {
   report(v1::TASK_RUNNING, "u2"); // after a terminal update
   report(v1::TASK_FINISHED, "u1"); // duplicate
   acknowledge("u1");
+  report(v1::TASK_FINISHED, "u1"); // duplicate after the acknowledgement
+  report(v1::TASK_RUNNING, "u9");  // anything after the acknowledged terminal update
   BOOST_CHECK(uuids() == strings{"u1"});
   BOOST_CHECK_EQUAL(pending(), 0u);
 }
@@ -167,12 +169,38 @@ BOOST_AUTO_TEST_CASE(a_restarted_manager_resends_what_was_not_acknowledged) {
   BOOST_CHECK_EQUAL(pending(), 1u);
   acknowledge("u2");
   BOOST_CHECK_EQUAL(pending(), 0u);
-  // The finished stream's checkpoint is gone: a second restart resends nothing.
+  // A second restart resends nothing, and still recognises the finished stream: a late
+  // duplicate of its terminal update is not forwarded again.
   caf::anon_send_exit(mgr, caf::exit_reason::kill);
   run();
   out->sent.clear();
   mgr = start_manager();
   BOOST_CHECK(out->sent.empty());
+  report(v1::TASK_FINISHED, "u2");
+  report(v1::TASK_RUNNING, "u3");
+  BOOST_CHECK(out->sent.empty());
+  BOOST_CHECK_EQUAL(pending(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_after_the_acknowledgement_sends_nothing) {
+  report(v1::TASK_RUNNING, "u1");
+  advance(5s);
+  acknowledge("u1");
+  advance(1min); // the retry scheduled for 10 s finds u1 acknowledged
+  BOOST_CHECK(uuids() == strings{"u1"});
+}
+
+BOOST_AUTO_TEST_CASE(long_task_ids_are_checkpointed_and_recovered) {
+  auto long_task = "t-" + std::string(250, 'x');
+  report(v1::TASK_RUNNING, "u1", long_task);
+  BOOST_CHECK(uuids() == strings{"u1"});
+  caf::anon_send_exit(mgr, caf::exit_reason::kill);
+  run();
+  out->sent.clear();
+  mgr = start_manager();
+  BOOST_CHECK(uuids() == strings{"u1"}); // recovered from a hashed file name
+  acknowledge("u1", long_task);
+  BOOST_CHECK_EQUAL(pending(), 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

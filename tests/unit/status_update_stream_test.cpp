@@ -77,22 +77,44 @@ BOOST_AUTO_TEST_CASE(the_log_replays_what_was_not_acknowledged) {
     BOOST_REQUIRE(!log->append(ack_record("u1")));
     BOOST_REQUIRE(!log->append(update_record(update(v1::TASK_FINISHED, "u2"))));
   }
-  auto records = status_update_log::replay(path);
-  BOOST_REQUIRE(records);
-  BOOST_CHECK_EQUAL(records->size(), 3u);
-  auto stream = status_update_log::rebuild(*records);
+  auto found = status_update_log::replay(path);
+  BOOST_REQUIRE(found);
+  BOOST_CHECK_EQUAL(found->records.size(), 3u);
+  BOOST_CHECK_EQUAL(found->valid_bytes, found->file_bytes);
+  auto stream = status_update_log::rebuild(found->records);
   BOOST_CHECK_EQUAL(stream.pending(), 1u);
   BOOST_CHECK_EQUAL(stream.head()->status().uuid(), "u2");
-  // A crash in the middle of an append leaves a torn record: replay keeps the whole ones.
+  // A crash in the middle of an append leaves a torn record: replay keeps the whole ones and
+  // says where they end; truncating there lets later appends be read back.
   {
     std::ofstream out{path, std::ios::app | std::ios::binary};
     out << '\x40' << "torn";
   }
   auto again = status_update_log::replay(path);
   BOOST_REQUIRE(again);
-  BOOST_CHECK_EQUAL(again->size(), 3u);
+  BOOST_CHECK_EQUAL(again->records.size(), 3u);
+  BOOST_CHECK_EQUAL(again->file_bytes - again->valid_bytes, 5u);
+  BOOST_REQUIRE(!status_update_log::truncate(path, again->valid_bytes));
+  {
+    auto log = status_update_log::open(path);
+    BOOST_REQUIRE(log);
+    BOOST_REQUIRE(!log->append(ack_record("u2")));
+  }
+  auto repaired = status_update_log::replay(path);
+  BOOST_REQUIRE(repaired);
+  BOOST_CHECK_EQUAL(repaired->records.size(), 4u);
+  BOOST_CHECK(status_update_log::rebuild(repaired->records).terminated());
   std::filesystem::remove_all(std::filesystem::path{path}.parent_path().parent_path());
   BOOST_CHECK(!status_update_log::replay(path)); // gone: an io_error, not a crash
+}
+
+BOOST_AUTO_TEST_CASE(long_ids_get_hashed_file_names) {
+  BOOST_CHECK_EQUAL(agent::checkpoint_name("task-1"), "task-1");
+  auto long_id = std::string(255, 'x');
+  auto name = agent::checkpoint_name(long_id);
+  BOOST_CHECK_LE(name.size() + std::string{".updates"}.size(), 255u);
+  BOOST_CHECK_EQUAL(name, agent::checkpoint_name(long_id)); // stable
+  BOOST_CHECK_NE(name, agent::checkpoint_name(std::string(254, 'x') + "y"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

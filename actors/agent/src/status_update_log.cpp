@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -23,17 +24,53 @@ caf::error io_error(const std::string& what, const std::string& path) {
   return make_error(errc::io_error, what + " " + path + ": " + std::strerror(errno));
 }
 
+caf::error sync_directory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return io_error("open directory", dir.string());
+  auto rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0)
+    return io_error("fsync directory", dir.string());
+  return caf::none;
+}
+
 } // namespace
+
+std::string checkpoint_name(const std::string& id) {
+  // NAME_MAX is 255: leave room for the ".updates" suffix.
+  if (id.size() <= 200)
+    return id;
+  uint64_t h = 0xcbf29ce484222325ULL; // FNV-1a
+  for (unsigned char c : id) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "h%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 caf::expected<status_update_log> status_update_log::open(const std::string& path) {
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path{path}.parent_path(), ec);
+  auto dir = std::filesystem::path{path}.parent_path();
+  std::filesystem::create_directories(dir, ec);
   if (ec)
     return make_error(errc::io_error, "create directories for " + path + ": " + ec.message());
+  bool existed = std::filesystem::exists(path, ec);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0)
     return io_error("open", path);
-  return status_update_log{path, fd};
+  status_update_log log{path, fd};
+  if (!existed) {
+    // A new file (and a new framework directory) exist durably only once their parents are
+    // synced: the file's directory and the one above (<checkpoint_dir>).
+    for (const auto& d : {dir, dir.parent_path()})
+      if (!d.empty())
+        if (auto err = sync_directory(d))
+          return err;
+  }
+  return log;
 }
 
 status_update_log::status_update_log(status_update_log&& other) noexcept
@@ -62,8 +99,15 @@ caf::error status_update_log::append(const internal::StatusUpdateRecord& record)
   if (!google::protobuf::util::SerializeDelimitedToOstream(record, &out))
     return make_error(errc::io_error, "serialize a status update record for " + path_);
   auto bytes = out.str();
-  // One write per record: O_APPEND keeps records whole unless the machine crashes mid-write,
-  // which replay() tolerates.
+  auto before = ::lseek(fd_, 0, SEEK_END);
+  // Cut a failed write off again so no half record sits in front of later whole ones (a crash
+  // mid-write leaves a torn tail, which replay() and truncate() handle).
+  auto undo = [&](const char* what) {
+    auto err = io_error(what, path_);
+    if (before >= 0)
+      (void) ::ftruncate(fd_, before);
+    return err;
+  };
   const char* p = bytes.data();
   auto left = bytes.size();
   while (left > 0) {
@@ -71,32 +115,39 @@ caf::error status_update_log::append(const internal::StatusUpdateRecord& record)
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
-      return io_error("write", path_);
+      return undo("write");
     p += n;
     left -= static_cast<size_t>(n);
   }
   if (::fdatasync(fd_) != 0)
-    return io_error("fdatasync", path_);
+    return undo("fdatasync");
   return caf::none;
 }
 
-caf::expected<std::vector<internal::StatusUpdateRecord>>
-status_update_log::replay(const std::string& path) {
+caf::error status_update_log::truncate(const std::string& path, size_t valid_bytes) {
+  if (::truncate(path.c_str(), static_cast<off_t>(valid_bytes)) != 0)
+    return io_error("truncate", path);
+  return caf::none;
+}
+
+caf::expected<status_update_log::replayed> status_update_log::replay(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
   if (!in)
     return io_error("read", path);
   std::string bytes{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
   google::protobuf::io::ArrayInputStream raw{bytes.data(), static_cast<int>(bytes.size())};
   google::protobuf::io::CodedInputStream coded{&raw};
-  std::vector<internal::StatusUpdateRecord> records;
+  replayed result;
+  result.file_bytes = bytes.size();
   for (;;) {
     internal::StatusUpdateRecord record;
     bool clean_eof = false;
     if (!google::protobuf::util::ParseDelimitedFromCodedStream(&record, &coded, &clean_eof))
       break; // end of file, or a torn last record
-    records.push_back(std::move(record));
+    result.records.push_back(std::move(record));
+    result.valid_bytes = static_cast<size_t>(coded.CurrentPosition());
   }
-  return records;
+  return result;
 }
 
 status_update_stream status_update_log::rebuild(

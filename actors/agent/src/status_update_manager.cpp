@@ -1,6 +1,7 @@
 #include "troupe/agent/status_update_manager.hpp"
 
 #include <filesystem>
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -44,7 +45,8 @@ struct manager_state {
 using manager_pointer = manager_impl::stateful_pointer<manager_state>;
 
 std::string log_path(const manager_state& st, const stream_key& key) {
-  return st.cfg.checkpoint_dir + "/" + key.first + "/" + key.second + ".updates";
+  return st.cfg.checkpoint_dir + "/" + checkpoint_name(key.first) + "/"
+         + checkpoint_name(key.second) + ".updates";
 }
 
 // Sends the head of a stream and schedules its retry.
@@ -81,8 +83,8 @@ void on_update(manager_pointer self, const v1::StatusUpdate& update) {
                    update.status().uuid(), key.second,
                    v1::TaskState_Name(update.status().state()),
                    v1::TaskState_Name(ts.stream.latest_state()));
-    if (ts.stream.pending() == 0 && !ts.log)
-      st.streams.erase(key);
+    if (ts.stream.pending() == 0 && !ts.log && !ts.stream.terminated())
+      st.streams.erase(key); // nothing was ever accepted for this task
     return;
   }
   if (!ts.log) {
@@ -121,13 +123,9 @@ void on_ack(manager_pointer self, const v1::StatusUpdateAcknowledgement& ack) {
   rec.set_uuid(ack.uuid());
   checkpoint(self, ts, rec);
   ts.attempts = 0;
-  if (ts.stream.terminated()) {
-    std::error_code ec;
-    if (ts.log)
-      std::filesystem::remove(ts.log->path(), ec);
-    st.streams.erase(i);
-    return;
-  }
+  // A finished stream stays, as a tombstone: a late duplicate of any of its updates, or an
+  // update after its terminal one, must not start a new stream. (Its checkpoint keeps the
+  // tombstone across restarts; both go when the framework is shut down on this agent.)
   if (result == status_update_stream::ack_result::next)
     send_head(self, key, ts);
 }
@@ -154,20 +152,33 @@ void recover(manager_pointer self) {
     for (const auto& file : std::filesystem::directory_iterator{fw.path(), ec}) {
       if (file.path().extension() != ".updates")
         continue;
-      stream_key key{fw.path().filename().string(), file.path().stem().string()};
-      auto records = status_update_log::replay(file.path().string());
-      if (!records) {
-        st.log->error("cannot recover {}: {}", file.path().string(), runtime::render(records.error()));
+      auto path = file.path().string();
+      auto found = status_update_log::replay(path);
+      if (!found) {
+        st.log->error("cannot recover {}: {}", path, runtime::render(found.error()));
         continue;
       }
-      auto stream = status_update_log::rebuild(*records);
-      if (stream.pending() == 0)
+      if (found->valid_bytes < found->file_bytes) {
+        st.log->warn("{}: dropping a torn tail of {} bytes", path,
+                     found->file_bytes - found->valid_bytes);
+        if (auto err = status_update_log::truncate(path, found->valid_bytes)) {
+          st.log->error("cannot repair {}: {}", path, runtime::render(err));
+          continue;
+        }
+      }
+      // The IDs come from the records: file names may be hashes of long IDs.
+      auto first = std::find_if(found->records.begin(), found->records.end(), [](const auto& r) {
+        return r.type() == internal::StatusUpdateRecord::UPDATE;
+      });
+      if (first == found->records.end())
         continue;
+      stream_key key{first->update().framework_id().value(),
+                     first->update().status().task_id().value()};
       auto& ts = st.streams[key];
-      ts.stream = std::move(stream);
-      if (auto opened = status_update_log::open(file.path().string()))
+      ts.stream = status_update_log::rebuild(found->records);
+      if (auto opened = status_update_log::open(path))
         ts.log.emplace(std::move(*opened));
-      send_head(self, key, ts);
+      send_head(self, key, ts); // no-op for finished streams (tombstones)
     }
   }
 }

@@ -14,9 +14,14 @@
 
 namespace troupe::agent {
 
+/// The file name for an ID inside a checkpoint directory: the ID itself when short enough for
+/// every file system, otherwise a hash of it (recovery takes the IDs from the records).
+std::string checkpoint_name(const std::string& id);
+
 class status_update_log {
 public:
-  /// Opens (creating it and its parent directories) the log at `path` for appending.
+  /// Opens (creating it and its parent directories) the log at `path` for appending. A new
+  /// file's directory is synced too, so the file itself survives a power loss.
   static caf::expected<status_update_log> open(const std::string& path);
 
   status_update_log(status_update_log&& other) noexcept;
@@ -25,7 +30,8 @@ public:
   status_update_log& operator=(const status_update_log&) = delete;
   ~status_update_log();
 
-  /// Appends one record and syncs it to disk.
+  /// Appends one record and syncs it to disk. A failed write is cut off again, so the file
+  /// never holds half a record followed by whole ones.
   caf::error append(const internal::StatusUpdateRecord& record);
 
   /// The path of the log.
@@ -33,9 +39,19 @@ public:
     return path_;
   }
 
-  /// Reads every complete record. A torn last record (a crash during append) is dropped, not
-  /// an error; unreadable files are errc::io_error.
-  static caf::expected<std::vector<internal::StatusUpdateRecord>> replay(const std::string& path);
+  /// What replay() found.
+  struct replayed {
+    std::vector<internal::StatusUpdateRecord> records; ///< every complete record, in order
+    size_t valid_bytes = 0;                             ///< where the complete records end
+    size_t file_bytes = 0;                              ///< the file's size
+  };
+
+  /// Reads every complete record. A torn last record (a crash during append) ends the replay
+  /// and shows as valid_bytes < file_bytes; unreadable files are errc::io_error.
+  static caf::expected<replayed> replay(const std::string& path);
+
+  /// Cuts a torn tail off (to `valid_bytes`) so later appends follow whole records.
+  static caf::error truncate(const std::string& path, size_t valid_bytes);
 
   /// Rebuilds a stream from replayed records.
   static status_update_stream rebuild(const std::vector<internal::StatusUpdateRecord>& records);

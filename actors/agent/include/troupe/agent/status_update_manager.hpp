@@ -4,8 +4,10 @@
 // Started with the work dir of a previous run, it recovers every unacknowledged stream from
 // the checkpoints and resends their heads.
 //
-// Checkpoint layout: <checkpoint_dir>/<framework_id>/<task_id>.updates (status_update_log).
-// A stream whose terminal update was acknowledged is finished and its file removed.
+// Checkpoint layout: <checkpoint_dir>/<framework_id>/<task_id>.updates (status_update_log;
+// long IDs are hashed). A stream whose terminal update was acknowledged stays as a tombstone, in
+// memory and on disk, so late duplicates are recognised; both are dropped when the framework is
+// shut down on the agent (Spine issue).
 #pragma once
 
 #include <chrono>
