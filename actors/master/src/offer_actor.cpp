@@ -10,12 +10,7 @@ namespace troupe::master {
 
 namespace {
 
-/// Names the private expiry message.
-using expire_atom = caf::atom_constant<caf::atom("offertick")>;
-
-using offer_impl = offer_actor::extend<
-  /// Offer -> itself after the offer timeout: expire.
-  caf::reacts_to<expire_atom>>;
+using offer_impl = offer_actor;
 
 /// The resources of an offer and whether they were handed on, shared with the exit functor so
 /// the return happens exactly once whichever way the actor ends.
@@ -76,14 +71,15 @@ offer_impl::behavior_type offer_fn(offer_pointer self, v1::Offer offer, std::str
       caf::anon_send(allocator, holding->give_back);
     }
   });
-  if (cfg.timeout > caf::timespan{0})
-    self->delayed_send(self, cfg.timeout, expire_atom::value);
-  return {
-    [self](accept_atom) { return accept(self); },
-    [self](decline_atom, caf::timespan refuse) { give_back(self, refuse); },
-    [self](rescind_atom, const std::string&) { give_back(self, caf::timespan{0}); },
-    [self](expire_atom) { expire(self); },
-  };
+  // The expiry is the behavior's idle timeout, not a delayed message: a delayed message would
+  // keep every ended offer actor allocated until it fired, while CAF cancels a timeout with the
+  // actor. Every message an offer handles ends it, so "idle for `timeout`" means "unanswered".
+  auto on_accept = [self](accept_atom) { return accept(self); };
+  auto on_decline = [self](decline_atom, caf::timespan refuse) { give_back(self, refuse); };
+  auto on_rescind = [self](rescind_atom, const std::string&) { give_back(self, caf::timespan{0}); };
+  if (cfg.timeout <= caf::timespan{0}) // offer timeout switched off
+    return {on_accept, on_decline, on_rescind};
+  return {on_accept, on_decline, on_rescind, caf::after(cfg.timeout) >> [self] { expire(self); }};
 }
 
 } // namespace
