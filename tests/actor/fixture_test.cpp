@@ -1,10 +1,14 @@
 // The deterministic fixture itself: stepping, virtual time, mailbox inspection.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+
+#include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/type_ids.hpp"
+#include "troupe/runtime/unix_time.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -83,6 +87,21 @@ BOOST_AUTO_TEST_CASE(watch_reports_the_exit_reason) {
   run();
   BOOST_CHECK(rec->down);
   BOOST_CHECK(rec->reason == caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(unix_timestamps_follow_virtual_time) {
+  // Actors stamp status updates through runtime::unix_seconds: in a deterministic run the
+  // stamps are a fixed epoch plus virtual time, so a replay produces the same bytes.
+  auto t0 = runtime::unix_seconds(sched.clock());
+  advance(90s);
+  BOOST_CHECK_EQUAL(runtime::unix_seconds(sched.clock()) - t0, 90.0);
+  BOOST_CHECK_GE(t0, runtime::simulated_epoch);
+  // A real clock maps to wall time (within a few seconds of it) and moves with steady time.
+  caf::actor_system_config real_cfg;
+  caf::actor_system real{real_cfg};
+  auto wall = std::chrono::duration<double>(
+                std::chrono::system_clock::now().time_since_epoch()).count();
+  BOOST_CHECK_LT(std::abs(runtime::unix_seconds(real.clock()) - wall), 5.0);
 }
 
 BOOST_AUTO_TEST_CASE(the_seed_is_stable_within_a_process) {
