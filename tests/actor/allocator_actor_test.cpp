@@ -10,6 +10,7 @@
 #include "troupe/allocator/allocator_actor.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
+#include "troupe/test/recorder.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -21,24 +22,15 @@ resources r(const std::string& text) {
   return resources::parse(text).value();
 }
 
-// Stands in for the master: records every batch with the virtual time it arrived.
-struct received {
-  std::vector<std::pair<caf::timespan, offer_batch>> batches;
-};
-
 struct allocator_fixture : test::deterministic_fixture {
-  std::shared_ptr<received> got = std::make_shared<received>();
+  // Stands in for the master: every batch with the virtual time it arrived.
+  std::shared_ptr<test::recording<offer_batch>> got =
+    std::make_shared<test::recording<offer_batch>>();
   offer_sink_actor sink;
   allocator_actor alloc;
 
   allocator_fixture() {
-    auto log = got;
-    auto start = now();
-    sink = sys.spawn([log, start](offer_sink_actor::pointer self) -> offer_sink_actor::behavior_type {
-      return {[=](const offer_batch& batch) {
-        log->batches.emplace_back(self->clock().now() - start, batch);
-      }};
-    });
+    sink = test::spawn_recorder<offer_sink_actor>(sys, got, now());
     allocator_config cfg;
     cfg.seed = seed;
     alloc = spawn_allocator(sys, cfg, sink);
@@ -52,7 +44,7 @@ struct allocator_fixture : test::deterministic_fixture {
 
   size_t offers_received() const {
     size_t n = 0;
-    for (const auto& [at, batch] : got->batches)
+    for (const auto& [at, batch] : got->items)
       n += batch.offers.size();
     return n;
   }
@@ -69,15 +61,15 @@ BOOST_AUTO_TEST_CASE(changes_are_batched_into_the_next_pass) {
   caf::anon_send(alloc, add_framework_atom::value, make_framework_id("f1"),
                  std::vector<std::string>{});
   run();
-  BOOST_CHECK(got->batches.empty()); // nothing before the interval ends
+  BOOST_CHECK(got->items.empty()); // nothing before the interval ends
   advance(999ms);
-  BOOST_CHECK(got->batches.empty());
+  BOOST_CHECK(got->items.empty());
   advance(1ms);
-  BOOST_REQUIRE_EQUAL(got->batches.size(), 1u); // one batch for all three agents
-  BOOST_CHECK(got->batches[0].first == 1s);
-  BOOST_CHECK_EQUAL(got->batches[0].second.offers.size(), 3u);
+  BOOST_REQUIRE_EQUAL(got->items.size(), 1u); // one batch for all three agents
+  BOOST_CHECK(got->items[0].first == 1s);
+  BOOST_CHECK_EQUAL(got->items[0].second.offers.size(), 3u);
   advance(10s); // nothing changed: no further batches
-  BOOST_CHECK_EQUAL(got->batches.size(), 1u);
+  BOOST_CHECK_EQUAL(got->items.size(), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(revive_allocates_at_once) {
@@ -86,12 +78,12 @@ BOOST_AUTO_TEST_CASE(revive_allocates_at_once) {
   caf::anon_send(alloc, add_framework_atom::value, fw, std::vector<std::string>{});
   caf::anon_send(alloc, suppress_atom::value, fw, std::vector<std::string>{});
   advance(1s);
-  BOOST_CHECK(got->batches.empty()); // suppressed
+  BOOST_CHECK(got->items.empty()); // suppressed
   advance(500ms);
   caf::anon_send(alloc, revive_atom::value, fw, std::vector<std::string>{});
   run();
-  BOOST_REQUIRE_EQUAL(got->batches.size(), 1u);
-  BOOST_CHECK(got->batches[0].first == 1500ms); // not at the next tick
+  BOOST_REQUIRE_EQUAL(got->items.size(), 1u);
+  BOOST_CHECK(got->items[0].first == 1500ms); // not at the next tick
 }
 
 BOOST_AUTO_TEST_CASE(a_decline_filter_holds_for_refuse_seconds) {
@@ -101,14 +93,14 @@ BOOST_AUTO_TEST_CASE(a_decline_filter_holds_for_refuse_seconds) {
   caf::anon_send(alloc, add_framework_atom::value, fw, std::vector<std::string>{});
   advance(1s);
   BOOST_REQUIRE_EQUAL(offers_received(), 1u);
-  auto offered = got->batches[0].second.offers[0].res;
+  auto offered = got->items[0].second.offers[0].res;
   caf::anon_send(alloc, recovered_resources{fw, agent, "*", offered, caf::timespan{5s}});
   run();
   advance(4s); // ticks at 2, 3, 4, 5 s: filtered
   BOOST_CHECK_EQUAL(offers_received(), 1u);
   advance(1s); // tick at 6 s: the filter (declined at 1 s) expired
   BOOST_REQUIRE_EQUAL(offers_received(), 2u);
-  BOOST_CHECK(got->batches.back().first == 6s);
+  BOOST_CHECK(got->items.back().first == 6s);
 }
 
 BOOST_AUTO_TEST_CASE(recovered_resources_are_offered_to_the_next_framework) {
@@ -118,14 +110,14 @@ BOOST_AUTO_TEST_CASE(recovered_resources_are_offered_to_the_next_framework) {
                  std::vector<std::string>{});
   advance(1s);
   BOOST_REQUIRE_EQUAL(offers_received(), 1u);
-  auto first = got->batches[0].second.offers[0];
+  auto first = got->items[0].second.offers[0];
   caf::anon_send(alloc, add_framework_atom::value, make_framework_id("f2"),
                  std::vector<std::string>{});
   caf::anon_send(alloc, recovered_resources{first.framework, agent, "*", first.res,
                                             caf::timespan{5s}});
   advance(1s);
   BOOST_REQUIRE_EQUAL(offers_received(), 2u);
-  BOOST_CHECK_EQUAL(got->batches.back().second.offers[0].framework.value(), "f2");
+  BOOST_CHECK_EQUAL(got->items.back().second.offers[0].framework.value(), "f2");
 }
 
 BOOST_AUTO_TEST_CASE(tasks_of_a_joining_agent_are_never_offered) {
@@ -136,7 +128,7 @@ BOOST_AUTO_TEST_CASE(tasks_of_a_joining_agent_are_never_offered) {
                                     {{fw, "*", r("cpus:3;mem:1024")}}});
   advance(1s);
   BOOST_REQUIRE_EQUAL(offers_received(), 1u);
-  BOOST_CHECK(got->batches[0].second.offers[0].res == r("cpus:1;mem:3072"));
+  BOOST_CHECK(got->items[0].second.offers[0].res == r("cpus:1;mem:3072"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@
 #include "troupe/messages/builders.hpp"
 #include "troupe/test/child_process.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
+#include "troupe/test/recorder.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -20,24 +21,16 @@ using namespace troupe::agent;
 
 namespace {
 
-struct forwarded {
-  std::vector<std::pair<caf::timespan, std::string>> sent; // (virtual time, uuid)
-};
-
 struct manager_fixture : test::deterministic_fixture {
   std::string dir = test::temp_path("sum");
-  std::shared_ptr<forwarded> out = std::make_shared<forwarded>();
+  // Stands in for the agent: every forwarded update with its virtual time.
+  std::shared_ptr<test::recording<v1::StatusUpdate>> out =
+    std::make_shared<test::recording<v1::StatusUpdate>>();
   update_sink_actor sink;
   status_update_manager_actor mgr;
 
   manager_fixture() {
-    auto log = out;
-    auto start = now();
-    sink = sys.spawn([log, start](update_sink_actor::pointer self) -> update_sink_actor::behavior_type {
-      return {[=](const v1::StatusUpdate& u) {
-        log->sent.emplace_back(self->clock().now() - start, u.status().uuid());
-      }};
-    });
+    sink = test::spawn_recorder<update_sink_actor>(sys, out, now());
     mgr = start_manager();
   }
 
@@ -77,8 +70,8 @@ struct manager_fixture : test::deterministic_fixture {
 
   std::vector<std::string> uuids() const {
     std::vector<std::string> result;
-    for (const auto& [at, uuid] : out->sent)
-      result.push_back(uuid);
+    for (const auto& [at, update] : out->items)
+      result.push_back(update.status().uuid());
     return result;
   }
 
@@ -124,27 +117,27 @@ BOOST_AUTO_TEST_CASE(unacknowledged_updates_are_retried_with_backoff) {
   mgr = start_manager({10s, 40s, 2.0});
   report(v1::TASK_RUNNING, "u1");
   advance(9999ms);
-  BOOST_CHECK_EQUAL(out->sent.size(), 1u);
+  BOOST_CHECK_EQUAL(out->items.size(), 1u);
   advance(1ms);
-  BOOST_REQUIRE_EQUAL(out->sent.size(), 2u); // 10 s
+  BOOST_REQUIRE_EQUAL(out->items.size(), 2u); // 10 s
   advance(20s);
-  BOOST_REQUIRE_EQUAL(out->sent.size(), 3u); // +20 s
+  BOOST_REQUIRE_EQUAL(out->items.size(), 3u); // +20 s
   advance(40s);
-  BOOST_REQUIRE_EQUAL(out->sent.size(), 4u); // +40 s
+  BOOST_REQUIRE_EQUAL(out->items.size(), 4u); // +40 s
   advance(40s);
-  BOOST_REQUIRE_EQUAL(out->sent.size(), 5u); // capped at 40 s
-  BOOST_CHECK(out->sent[1].first == 10s);
-  BOOST_CHECK(out->sent[2].first == 30s);
-  BOOST_CHECK(out->sent[3].first == 70s);
-  BOOST_CHECK(out->sent[4].first == 110s);
+  BOOST_REQUIRE_EQUAL(out->items.size(), 5u); // capped at 40 s
+  BOOST_CHECK(out->items[1].first == 10s);
+  BOOST_CHECK(out->items[2].first == 30s);
+  BOOST_CHECK(out->items[3].first == 70s);
+  BOOST_CHECK(out->items[4].first == 110s);
   acknowledge("u1");
   advance(10min);
-  BOOST_CHECK_EQUAL(out->sent.size(), 5u); // acknowledged: no more retries
+  BOOST_CHECK_EQUAL(out->items.size(), 5u); // acknowledged: no more retries
 }
 
 BOOST_AUTO_TEST_CASE(invalid_and_illegal_updates_are_dropped) {
   report(v1::TASK_RUNNING, ""); // no uuid: invalid
-  BOOST_CHECK(out->sent.empty());
+  BOOST_CHECK(out->items.empty());
   report(v1::TASK_FINISHED, "u1");
   report(v1::TASK_RUNNING, "u2"); // after a terminal update
   report(v1::TASK_FINISHED, "u1"); // duplicate
@@ -163,7 +156,7 @@ BOOST_AUTO_TEST_CASE(a_restarted_manager_resends_what_was_not_acknowledged) {
   // The agent restarts: same work dir, new manager.
   caf::anon_send_exit(mgr, caf::exit_reason::kill);
   run();
-  out->sent.clear();
+  out->items.clear();
   mgr = start_manager();
   BOOST_CHECK(uuids() == strings{"u2"}); // only the unacknowledged one, at once
   BOOST_CHECK_EQUAL(pending(), 1u);
@@ -173,12 +166,12 @@ BOOST_AUTO_TEST_CASE(a_restarted_manager_resends_what_was_not_acknowledged) {
   // duplicate of its terminal update is not forwarded again.
   caf::anon_send_exit(mgr, caf::exit_reason::kill);
   run();
-  out->sent.clear();
+  out->items.clear();
   mgr = start_manager();
-  BOOST_CHECK(out->sent.empty());
+  BOOST_CHECK(out->items.empty());
   report(v1::TASK_FINISHED, "u2");
   report(v1::TASK_RUNNING, "u3");
-  BOOST_CHECK(out->sent.empty());
+  BOOST_CHECK(out->items.empty());
   BOOST_CHECK_EQUAL(pending(), 0u);
 }
 
@@ -196,7 +189,7 @@ BOOST_AUTO_TEST_CASE(long_task_ids_are_checkpointed_and_recovered) {
   BOOST_CHECK(uuids() == strings{"u1"});
   caf::anon_send_exit(mgr, caf::exit_reason::kill);
   run();
-  out->sent.clear();
+  out->items.clear();
   mgr = start_manager();
   BOOST_CHECK(uuids() == strings{"u1"}); // recovered from a hashed file name
   acknowledge("u1", long_task);
