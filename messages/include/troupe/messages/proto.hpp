@@ -17,6 +17,7 @@
 #include "troupe/v1/framework.pb.h"
 #include "troupe/v1/ids.pb.h"
 #include "troupe/v1/offer.pb.h"
+#include "troupe/v1/operator.pb.h"
 #include "troupe/v1/resources.pb.h"
 #include "troupe/v1/scheduler.pb.h"
 #include "troupe/v1/task.pb.h"

@@ -108,6 +108,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_messages, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_messages, (troupe::internal::TaskCheckpoint))
   CAF_ADD_TYPE_ID(troupe_messages, (troupe::internal::StatusUpdateRecord))
 
+  // operator (appended with the Spine issue)
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::AgentState))
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::FrameworkState))
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::MasterState))
+
 CAF_END_TYPE_ID_BLOCK(troupe_messages)
 
 namespace troupe {

@@ -1,0 +1,52 @@
+// The master node's main actor: agents register and are pinged, frameworks subscribe and
+// receive offers, accepts are validated and become RunTask messages, status updates flow to
+// frameworks and acknowledgements back to agents. It spawns and links its allocator (so the
+// two live and die together, as one leadership term) and one offer actor per outstanding offer.
+//
+// The wire side is protocols::master_actor (messages/include/troupe/protocols/master.hpp); this
+// header adds what only actors of the master node send it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "troupe/allocator/allocator_actor.hpp"
+#include "troupe/master/offer_actor.hpp"
+#include "troupe/messages/proto.hpp"
+#include "troupe/protocols/master.hpp"
+
+namespace troupe::master {
+
+/// Names the state snapshot request.
+using state_atom = caf::atom_constant<caf::atom("state")>;
+
+using master_node_actor = protocols::master_actor::extend<
+  /// Allocator -> master: the offers of one allocation pass.
+  caf::reacts_to<allocator::offer_batch>,
+  /// Offer actor -> master: an offer expired (its resources are back at the allocator).
+  caf::reacts_to<offer_expired_atom, v1::OfferID>,
+  /// Local tools, HTTP edge, tests -> master: a snapshot of agents, frameworks, tasks, offers.
+  caf::replies_to<state_atom>::with<v1::MasterState>>;
+
+struct master_config {
+  v1::MasterInfo info;                                      ///< id, hostname, ports, epoch
+  caf::timespan ping_interval = std::chrono::seconds{5};   ///< agent liveness probe period
+  uint64_t max_missed_pings = 5;                            ///< misses before unreachable
+  caf::timespan heartbeat_interval = std::chrono::seconds{15}; ///< to subscribed schedulers
+  caf::timespan default_refuse = std::chrono::seconds{5};  ///< decline filter when unset
+  offer_config offers;                                      ///< offer timeout (default 30 s)
+  allocator::allocator_config allocator;                    ///< interval, minimum, seed
+  uint64_t completed_tasks_kept = 1000;                     ///< finished tasks kept for /state
+  std::string node = "master";                              ///< logger name
+};
+
+/// Spawns the master and its (linked) allocator.
+master_node_actor spawn_master(caf::actor_system& sys, master_config cfg);
+
+} // namespace troupe::master

@@ -1,0 +1,122 @@
+#include "troupe/master/launch_plan.hpp"
+
+#include <set>
+
+#include "troupe/messages/errc.hpp"
+#include "troupe/messages/validation.hpp"
+
+namespace troupe::master {
+
+namespace {
+
+struct planner {
+  const v1::AgentID& agent;
+  const std::function<bool(const v1::TaskID&)>& task_known;
+  const resource_schema& schema;
+  launch_plan plan;
+  std::set<std::string> seen;
+
+  // Checks one task against everything but the remaining resources; returns the task's
+  // resources or the reason it cannot run.
+  caf::expected<resources> check(v1::TaskInfo& task) {
+    if (task.agent_id().value().empty())
+      *task.mutable_agent_id() = agent;
+    if (auto err = validate(task, schema))
+      return err;
+    if (task.agent_id() != agent)
+      return make_error(errc::invalid_argument, "task " + task.task_id().value()
+                                                  + " names agent " + task.agent_id().value()
+                                                  + " but the offer is on " + agent.value());
+    if (task_known(task.task_id()) || seen.count(task.task_id().value()) > 0)
+      return make_error(errc::invalid_argument,
+                        "task ID " + task.task_id().value() + " is already in use");
+    return resources::from_proto(task.resources(), schema);
+  }
+
+  void reject(v1::TaskInfo task, const caf::error& err) {
+    plan.rejected.push_back({std::move(task), v1::TaskStatus::REASON_TASK_INVALID,
+                             error_message(err)});
+  }
+
+  void launch(const v1::Offer::Operation::Launch& op) {
+    for (auto task : op.task_infos()) {
+      auto res = check(task);
+      if (!res) {
+        reject(std::move(task), res.error());
+        continue;
+      }
+      if (!plan.unused.contains(*res)) {
+        plan.rejected.push_back({std::move(task), v1::TaskStatus::REASON_INVALID_OFFERS,
+                                 "task " + task.task_id().value() + " needs " + res->to_string()
+                                   + " but the accepted offers have only "
+                                   + plan.unused.to_string() + " left"});
+        continue;
+      }
+      plan.unused -= *res;
+      seen.insert(task.task_id().value());
+      plan.tasks.push_back(std::move(task));
+    }
+  }
+
+  void launch_group(const v1::Offer::Operation::LaunchGroup& op) {
+    group_launch group{op.executor(), {}};
+    resources needed;
+    std::string failure;
+    for (auto task : op.task_group().tasks()) {
+      auto res = check(task);
+      if (!res && failure.empty())
+        failure = error_message(res.error());
+      else if (res)
+        needed += *res;
+      seen.insert(task.task_id().value());
+      group.tasks.push_back(std::move(task));
+    }
+    if (group.tasks.empty())
+      failure = "LAUNCH_GROUP has no tasks";
+    if (failure.empty() && !plan.unused.contains(needed))
+      failure = "the group needs " + needed.to_string() + " but the accepted offers have only "
+                + plan.unused.to_string() + " left";
+    if (!failure.empty()) {
+      for (auto& task : group.tasks) {
+        seen.erase(task.task_id().value());
+        plan.rejected.push_back({std::move(task), v1::TaskStatus::REASON_TASK_INVALID,
+                                 "task group rejected: " + failure});
+      }
+      return;
+    }
+    plan.unused -= needed;
+    plan.groups.push_back(std::move(group));
+  }
+};
+
+} // namespace
+
+launch_plan plan_launches(const v1::AgentID& agent, resources offered,
+                          const google::protobuf::RepeatedPtrField<v1::Offer::Operation>& ops,
+                          const std::function<bool(const v1::TaskID&)>& task_known,
+                          const resource_schema& schema) {
+  planner p{agent, task_known, schema, {}, {}};
+  p.plan.unused = std::move(offered);
+  for (const auto& op : ops) {
+    if (auto err = validate(op, schema)) {
+      p.plan.errors.push_back(error_message(err));
+      continue;
+    }
+    switch (op.type()) {
+      case v1::Offer::Operation::LAUNCH:
+        p.launch(op.launch());
+        break;
+      case v1::Offer::Operation::LAUNCH_GROUP:
+        p.launch_group(op.launch_group());
+        break;
+      default:
+        p.plan.errors.push_back("operation " + v1::Offer::Operation::Type_Name(op.type())
+                                + " is not supported by this master yet (reservations arrive "
+                                  "with the allocator-at-scale work); it was ignored");
+        break;
+    }
+  }
+  return std::move(p.plan);
+}
+
+} // namespace troupe::master

@@ -1,0 +1,131 @@
+// The master's behavior (a routing table onto master_node), its construction and the helpers
+// every concern shares.
+#include "troupe/master/master_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "master_node.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/unix_time.hpp"
+
+namespace troupe::master {
+
+namespace {
+
+master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
+  self->state.node = std::make_unique<master_node>(self, std::move(cfg));
+  auto* node = self->state.node.get();
+  node->start();
+  self->set_down_handler([node](caf::down_msg& msg) { node->on_scheduler_down(msg.source); });
+  return {
+    [node](const v1::RegisterAgent& msg) { node->on_register(msg); },
+    [node](const v1::ReregisterAgent& msg) { node->on_reregister(msg); },
+    [node](const v1::Pong& msg) { node->on_pong(msg); },
+    [node](const v1::StatusUpdate& msg) { node->on_status_update(msg); },
+    [node](const v1::ExecutorToFrameworkMessage& msg) { node->on_executor_message(msg); },
+    [node](const v1::scheduler::Call& call) { node->on_call(call); },
+    [node](allocator::offer_batch& batch) { node->on_offer_batch(batch); },
+    [node](offer_expired_atom, const v1::OfferID& id) { node->on_offer_expired(id); },
+    [node](state_atom) { return node->snapshot(); },
+    [node](ping_tick_atom) { node->on_ping_tick(); },
+    [node](heartbeat_tick_atom) { node->on_heartbeat_tick(); },
+    [node](failover_expired_atom, const v1::FrameworkID& id, uint64_t generation) {
+      node->on_failover_expired(id, generation);
+    },
+  };
+}
+
+} // namespace
+
+bool holds_resources(v1::TaskState state) {
+  switch (state) {
+    case v1::TASK_STAGING:
+    case v1::TASK_STARTING:
+    case v1::TASK_RUNNING:
+    case v1::TASK_KILLING:
+    case v1::TASK_UNREACHABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+master_node::master_node(master_pointer self, master_config cfg)
+  : self_(self),
+    cfg_(std::move(cfg)),
+    log_(runtime::node_logger(cfg_.node)),
+    agents_(cfg_.info.id(), cfg_.max_missed_pings) {
+}
+
+void master_node::start() {
+  allocator_ = allocator::spawn_allocator(self_->system(), cfg_.allocator,
+                                          caf::actor_cast<allocator::offer_sink_actor>(self_));
+  self_->link_to(allocator_);
+  self_->delayed_send(self_, cfg_.ping_interval, ping_tick_atom::value);
+  self_->delayed_send(self_, cfg_.heartbeat_interval, heartbeat_tick_atom::value);
+  log_->info("master {} serving, epoch {}", cfg_.info.id(), cfg_.info.epoch());
+}
+
+double master_node::now() const {
+  return runtime::unix_seconds(self_->clock());
+}
+
+void master_node::send_event(framework_record& fw, v1::scheduler::Event event) {
+  if (fw.connected && fw.scheduler)
+    self_->send(fw.scheduler, std::move(event));
+}
+
+void master_node::send_error(const protocols::scheduler_actor& to, const std::string& message) {
+  if (!to)
+    return;
+  v1::scheduler::Error err;
+  err.set_message(message);
+  self_->send(to, make_event(std::move(err)));
+}
+
+v1::MasterState master_node::snapshot() const {
+  v1::MasterState out;
+  *out.mutable_master() = cfg_.info;
+  std::map<std::string, std::pair<resources, resources>> usage; // agent -> used, offered
+  for (const auto& [fid, fw] : frameworks_) {
+    auto* st = out.add_frameworks();
+    *st->mutable_info() = fw.info;
+    st->set_connected(fw.connected);
+    st->set_offers(static_cast<uint32_t>(fw.offers.size()));
+    uint32_t active = 0;
+    for (const auto& [tid, task] : fw.tasks) {
+      *out.add_tasks() = task.task;
+      if (!task.released) {
+        ++active;
+        usage[task.task.agent_id().value()].first += task.res;
+      }
+    }
+    st->set_active_tasks(active);
+  }
+  for (const auto& [oid, offer] : offers_) {
+    *out.add_offers() = offer.offer;
+    usage[offer.offer.agent_id().value()].second += offer.res;
+  }
+  for (auto status : {agent_status::registered, agent_status::unreachable, agent_status::gone})
+    for (const auto& id : agents_.with_status(status)) {
+      const auto* rec = agents_.find(id);
+      auto* st = out.add_agents();
+      *st->mutable_info() = rec->info;
+      st->set_status(status == agent_status::registered    ? "registered"
+                     : status == agent_status::unreachable ? "unreachable"
+                                                           : "gone");
+      auto& [used, offered] = usage[id.value()];
+      used.to_proto(st->mutable_used());
+      offered.to_proto(st->mutable_offered());
+    }
+  return out;
+}
+
+master_node_actor spawn_master(caf::actor_system& sys, master_config cfg) {
+  return sys.spawn(master_fn, std::move(cfg));
+}
+
+} // namespace troupe::master

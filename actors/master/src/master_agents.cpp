@@ -1,0 +1,223 @@
+// Agents: registration, reregistration, liveness (pings), unreachable and gone agents.
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "master_node.hpp"
+#include "troupe/actors/common/task_transitions.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/messages/validation.hpp"
+
+namespace troupe::master {
+
+namespace {
+
+double seconds(caf::timespan t) {
+  return std::chrono::duration<double>(t).count();
+}
+
+} // namespace
+
+protocols::agent_actor master_node::agent_handle(const v1::AgentID& id) const {
+  auto i = links_.find(id.value());
+  return i == links_.end() ? protocols::agent_actor{} : i->second.handle;
+}
+
+void master_node::on_register(const v1::RegisterAgent& msg) {
+  auto sender = caf::actor_cast<protocols::agent_actor>(self_->current_sender());
+  if (auto err = validate(msg)) {
+    log_->warn("refusing an agent registration: {}", error_message(err));
+    v1::ShutdownAgent bye;
+    bye.set_message("registration refused: " + error_message(err));
+    bye.set_epoch(cfg_.info.epoch());
+    if (sender)
+      self_->send(sender, std::move(bye));
+    return;
+  }
+  auto total = resources::from_proto(msg.agent().resources());
+  // A retry from an agent actor we already admitted (our answer was lost): same ID again.
+  for (const auto& [id, link] : links_)
+    if (sender && link.handle == sender) {
+      v1::AgentRegistered again;
+      again.mutable_agent_id()->set_value(id);
+      *again.mutable_master() = cfg_.info;
+      again.set_ping_interval_seconds(seconds(cfg_.ping_interval));
+      again.set_epoch(cfg_.info.epoch());
+      self_->send(sender, std::move(again));
+      return;
+    }
+  auto admitted = agents_.admit(msg.agent(), *total);
+  if (admitted.replaced) {
+    log_->info("agent {} restarted without its state; its old ID {} is gone",
+               msg.agent().hostname(), admitted.replaced->value());
+    remove_agent(*admitted.replaced, v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_RESTARTED);
+    agents_.mark_gone(*admitted.replaced);
+  }
+  links_[admitted.id.value()] = agent_link{sender, {}};
+  self_->send(allocator_, allocator::agent_added{admitted.id, *total, {}});
+  log_->info("agent {} registered from {}:{} with {}", admitted.id.value(),
+             msg.agent().hostname(), msg.agent().actor_port(), total->to_string());
+  v1::AgentRegistered reply;
+  *reply.mutable_agent_id() = admitted.id;
+  *reply.mutable_master() = cfg_.info;
+  reply.set_ping_interval_seconds(seconds(cfg_.ping_interval));
+  reply.set_epoch(cfg_.info.epoch());
+  if (sender)
+    self_->send(sender, std::move(reply));
+}
+
+void master_node::on_reregister(const v1::ReregisterAgent& msg) {
+  auto sender = caf::actor_cast<protocols::agent_actor>(self_->current_sender());
+  if (auto err = validate(msg)) {
+    log_->warn("refusing an agent reregistration: {}", error_message(err));
+    return;
+  }
+  const auto& id = msg.agent().id();
+  auto total = resources::from_proto(msg.agent().resources());
+  auto readmitted = agents_.readmit(msg.agent(), *total);
+  if (!readmitted) {
+    log_->info("agent {} was removed; telling it to shut down", id.value());
+    v1::ShutdownAgent bye;
+    bye.set_message("agent " + id.value() + " was removed from the cluster");
+    bye.set_epoch(cfg_.info.epoch());
+    if (sender)
+      self_->send(sender, std::move(bye));
+    return;
+  }
+  links_[id.value()].handle = sender;
+  if (readmitted->was_unknown) {
+    std::vector<allocator::used_allocation> used;
+    for (const auto& task : msg.tasks())
+      if (holds_resources(task.state()))
+        if (auto res = resources::from_proto(task.resources()))
+          used.push_back({task.framework_id(), "*", *res});
+    self_->send(allocator_, allocator::agent_added{id, *total, std::move(used)});
+  } else if (readmitted->was_unreachable) {
+    self_->send(allocator_, allocator::agent_active_atom::value, id, true);
+  }
+  adopt_reported_tasks(msg);
+  log_->info("agent {} reregistered{} with {} tasks", id.value(),
+             readmitted->was_unreachable ? " (back from unreachable)" : "", msg.tasks_size());
+  v1::AgentReregistered reply;
+  *reply.mutable_agent_id() = id;
+  *reply.mutable_master() = cfg_.info;
+  reply.set_ping_interval_seconds(seconds(cfg_.ping_interval));
+  reply.set_epoch(cfg_.info.epoch());
+  if (sender)
+    self_->send(sender, std::move(reply));
+}
+
+// The agent's report is the truth about its tasks: states it reports flow to the frameworks;
+// tasks the master placed there that the agent does not report are gone; kills requested while
+// the agent was away are sent again.
+void master_node::adopt_reported_tasks(const v1::ReregisterAgent& msg) {
+  const auto& agent = msg.agent().id();
+  std::set<std::pair<std::string, std::string>> reported;
+  for (const auto& task : msg.tasks()) {
+    auto key = std::make_pair(task.framework_id().value(), task.task_id().value());
+    reported.insert(key);
+    auto fit = frameworks_.find(key.first);
+    if (fit == frameworks_.end()) {
+      framework_record fw;
+      for (const auto& info : msg.frameworks())
+        if (info.id() == task.framework_id())
+          fw.info = info;
+      *fw.info.mutable_id() = task.framework_id();
+      fit = frameworks_.emplace(key.first, std::move(fw)).first;
+      self_->send(allocator_, allocator::add_framework_atom::value, task.framework_id(),
+                  std::vector<std::string>{fit->second.info.roles().begin(),
+                                           fit->second.info.roles().end()});
+      disconnect(fit->second); // until its scheduler resubscribes within failover_timeout
+    }
+    auto& fw = fit->second;
+    auto& rec = fw.tasks[key.second];
+    bool fresh = rec.task.task_id().value().empty();
+    if (fresh) {
+      rec.task = task;
+      rec.role = fw.info.roles_size() > 0 ? fw.info.roles(0) : "*";
+      if (auto res = resources::from_proto(task.resources()))
+        rec.res = *res;
+      rec.released = !holds_resources(task.state());
+      if (rec.released)
+        completed_.push_back(key);
+    }
+    links_[agent.value()].tasks.insert(key);
+    if (!fresh && rec.task.state() != task.state() && task.statuses_size() > 0)
+      update_task(fw, rec, task.statuses(task.statuses_size() - 1));
+    if (rec.kill_requested && !common::is_terminal(rec.task.state())) {
+      v1::KillTask kill;
+      *kill.mutable_framework_id() = task.framework_id();
+      *kill.mutable_task_id() = task.task_id();
+      kill.set_epoch(cfg_.info.epoch());
+      self_->send(links_[agent.value()].handle, std::move(kill));
+    }
+  }
+  auto& link = links_[agent.value()];
+  for (auto it = link.tasks.begin(); it != link.tasks.end();) {
+    auto key = *it;
+    ++it;
+    if (reported.count(key) > 0)
+      continue;
+    auto* rec = find_task(key.first, key.second);
+    if (rec != nullptr && !common::is_terminal(rec->task.state()))
+      master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_GONE,
+                    v1::TaskStatus::REASON_AGENT_RESTARTED,
+                    "agent " + agent.value() + " came back without this task", agent);
+  }
+}
+
+void master_node::on_pong(const v1::Pong& msg) {
+  agents_.on_pong(msg.agent_id(), msg.seq());
+}
+
+void master_node::on_ping_tick() {
+  auto round = agents_.next_ping_round();
+  for (const auto& id : round.unreachable)
+    mark_unreachable(id);
+  for (const auto& [id, seq] : round.pings) {
+    v1::Ping ping;
+    ping.set_seq(seq);
+    ping.set_connected(true);
+    ping.set_epoch(cfg_.info.epoch());
+    if (auto handle = agent_handle(id))
+      self_->send(handle, std::move(ping));
+  }
+  self_->delayed_send(self_, cfg_.ping_interval, ping_tick_atom::value);
+}
+
+void master_node::mark_unreachable(const v1::AgentID& id) {
+  log_->warn("agent {} missed {} pings: unreachable", id.value(), cfg_.max_missed_pings);
+  self_->send(allocator_, allocator::agent_active_atom::value, id, false);
+  rescind_where([&](const offer_record& o) { return o.offer.agent_id() == id; },
+                "agent " + id.value() + " is unreachable");
+  auto link = links_.find(id.value());
+  if (link == links_.end())
+    return;
+  for (const auto& [fid, tid] : link->second.tasks) {
+    auto* rec = find_task(fid, tid);
+    if (rec != nullptr && !common::is_terminal(rec->task.state()))
+      master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_UNREACHABLE,
+                    v1::TaskStatus::REASON_AGENT_UNREACHABLE,
+                    "agent " + id.value() + " stopped answering pings", id);
+  }
+}
+
+void master_node::remove_agent(const v1::AgentID& id, v1::TaskState state,
+                               v1::TaskStatus::Reason reason) {
+  rescind_where([&](const offer_record& o) { return o.offer.agent_id() == id; },
+                "agent " + id.value() + " was removed");
+  auto link = links_.find(id.value());
+  if (link != links_.end()) {
+    for (const auto& [fid, tid] : link->second.tasks) {
+      auto* rec = find_task(fid, tid);
+      if (rec == nullptr || common::is_terminal(rec->task.state()))
+        continue;
+      rec->released = true; // the allocator forgets the agent's allocations as a whole
+      master_update(rec->task.framework_id(), rec->task.task_id(), state, reason,
+                    "agent " + id.value() + " was removed", id);
+    }
+    links_.erase(link);
+  }
+  self_->send(allocator_, allocator::remove_agent_atom::value, id);
+}
+
+} // namespace troupe::master

@@ -1,0 +1,312 @@
+// Schedulers: subscribe and failover, teardown, heartbeats, and the calls that are not about
+// offers (kill, reconcile, acknowledge, messages, suppress, revive).
+#include <iomanip>
+#include <sstream>
+
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "master_node.hpp"
+#include "troupe/actors/common/task_transitions.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/messages/validation.hpp"
+
+namespace troupe::master {
+
+namespace {
+
+std::vector<std::string> roles_of(const v1::FrameworkInfo& info) {
+  std::vector<std::string> roles{info.roles().begin(), info.roles().end()};
+  if (roles.empty())
+    roles.emplace_back("*");
+  return roles;
+}
+
+caf::timespan seconds_span(double s) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
+}
+
+} // namespace
+
+void master_node::on_call(const v1::scheduler::Call& call) {
+  auto sender = caf::actor_cast<protocols::scheduler_actor>(self_->current_sender());
+  if (auto err = validate(call)) {
+    send_error(sender, "invalid call: " + error_message(err));
+    return;
+  }
+  if (call.has_subscribe()) {
+    subscribe(call);
+    return;
+  }
+  auto it = frameworks_.find(call.framework_id().value());
+  if (it == frameworks_.end()) {
+    send_error(sender, "framework " + call.framework_id().value() + " is not subscribed");
+    return;
+  }
+  auto& fw = it->second;
+  if (!fw.connected || fw.scheduler != sender) {
+    send_error(sender, "framework " + call.framework_id().value()
+                         + " is subscribed from another scheduler; subscribe again first");
+    return;
+  }
+  using C = v1::scheduler::Call;
+  switch (call.call_case()) {
+    case C::kTeardown:
+      teardown(fw.info.id(), "the framework asked for it");
+      break;
+    case C::kAccept:
+      accept(fw, call.accept());
+      break;
+    case C::kDecline:
+      decline(fw, call.decline());
+      break;
+    case C::kRevive:
+      self_->send(allocator_, allocator::revive_atom::value, fw.info.id(),
+                  std::vector<std::string>{call.revive().roles().begin(),
+                                           call.revive().roles().end()});
+      break;
+    case C::kSuppress:
+      self_->send(allocator_, allocator::suppress_atom::value, fw.info.id(),
+                  std::vector<std::string>{call.suppress().roles().begin(),
+                                           call.suppress().roles().end()});
+      break;
+    case C::kKill:
+      kill(fw, call.kill());
+      break;
+    case C::kShutdown:
+      for (auto& [tid, task] : fw.tasks)
+        if (task.task.executor_id() == call.shutdown().executor_id()
+            && task.task.agent_id() == call.shutdown().agent_id()) {
+          v1::scheduler::Kill k;
+          *k.mutable_task_id() = task.task.task_id();
+          *k.mutable_agent_id() = task.task.agent_id();
+          kill(fw, k);
+        }
+      break;
+    case C::kAcknowledge:
+      acknowledge(fw, call.acknowledge());
+      break;
+    case C::kReconcile:
+      reconcile(fw, call.reconcile());
+      break;
+    case C::kMessage:
+      framework_message(fw, call.message());
+      break;
+    default:
+      send_error(sender, "unsupported call");
+      break;
+  }
+}
+
+void master_node::subscribe(const v1::scheduler::Call& call) {
+  auto sender = caf::actor_cast<protocols::scheduler_actor>(self_->current_sender());
+  auto info = call.subscribe().framework_info();
+  std::string id = !call.framework_id().value().empty() ? call.framework_id().value()
+                                                        : info.id().value();
+  if (!id.empty() && removed_frameworks_.count(id) > 0) {
+    send_error(sender, "framework " + id + " was removed; subscribe without an ID");
+    return;
+  }
+  framework_record* fw = nullptr;
+  if (id.empty()) {
+    std::ostringstream os;
+    os << cfg_.info.id() << "-F" << std::setw(4) << std::setfill('0') << next_framework_++;
+    id = os.str();
+  }
+  auto it = frameworks_.find(id);
+  if (it == frameworks_.end()) {
+    info.mutable_id()->set_value(id);
+    fw = &frameworks_[id];
+    fw->info = info;
+    self_->send(allocator_, allocator::add_framework_atom::value, info.id(), roles_of(info));
+    log_->info("framework {} ({}) subscribed", id, info.name());
+  } else {
+    fw = &it->second;
+    if (fw->connected && fw->scheduler && fw->scheduler != sender) {
+      // Failover to a new scheduler instance: the old one is told and forgotten.
+      send_error(fw->scheduler, "framework failed over to another scheduler");
+      self_->demonitor(fw->scheduler.address());
+    }
+    info.mutable_id()->set_value(id);
+    fw->info = info;
+    self_->send(allocator_, allocator::framework_active_atom::value, info.id(), true);
+    log_->info("framework {} ({}) resubscribed", id, info.name());
+  }
+  fw->scheduler = sender;
+  fw->connected = true;
+  ++fw->generation;
+  if (sender)
+    self_->monitor(sender);
+  v1::scheduler::Subscribed subscribed;
+  subscribed.mutable_framework_id()->set_value(id);
+  subscribed.set_heartbeat_interval_seconds(
+    std::chrono::duration<double>(cfg_.heartbeat_interval).count());
+  *subscribed.mutable_master_info() = cfg_.info;
+  send_event(*fw, make_event(std::move(subscribed)));
+}
+
+void master_node::on_scheduler_down(const caf::actor_addr& who) {
+  for (auto& [id, fw] : frameworks_)
+    if (fw.connected && fw.scheduler && fw.scheduler.address() == who) {
+      log_->warn("scheduler of framework {} disconnected", id);
+      disconnect(fw);
+      return;
+    }
+}
+
+void master_node::disconnect(framework_record& fw) {
+  fw.connected = false;
+  fw.scheduler = nullptr;
+  ++fw.generation;
+  auto id = fw.info.id();
+  rescind_where([&](const offer_record& o) { return o.offer.framework_id() == id; },
+                "framework " + id.value() + " disconnected");
+  self_->send(allocator_, allocator::framework_active_atom::value, id, false);
+  auto timeout = seconds_span(std::max(0.0, fw.info.failover_timeout()));
+  self_->delayed_send(self_, timeout, failover_expired_atom::value, id, fw.generation);
+}
+
+void master_node::on_failover_expired(const v1::FrameworkID& id, uint64_t generation) {
+  auto it = frameworks_.find(id.value());
+  if (it == frameworks_.end() || it->second.connected || it->second.generation != generation)
+    return;
+  teardown(id, "its scheduler did not resubscribe within failover_timeout ("
+                 + std::to_string(it->second.info.failover_timeout()) + " s)");
+}
+
+void master_node::teardown(const v1::FrameworkID& id, const std::string& why) {
+  auto it = frameworks_.find(id.value());
+  if (it == frameworks_.end())
+    return;
+  auto& fw = it->second;
+  log_->info("removing framework {}: {}", id.value(), why);
+  rescind_where([&](const offer_record& o) { return o.offer.framework_id() == id; },
+                "framework " + id.value() + " removed");
+  kill_framework_tasks(fw);
+  if (fw.scheduler)
+    self_->demonitor(fw.scheduler.address());
+  self_->send(allocator_, allocator::remove_framework_atom::value, id);
+  removed_frameworks_.insert(id.value());
+  frameworks_.erase(it);
+}
+
+// The agents shut the framework's executors down; the master records the tasks as killed at
+// once (the agents' own updates for them find no framework and are acknowledged for it).
+void master_node::kill_framework_tasks(framework_record& fw) {
+  std::set<std::string> agents;
+  for (auto& [tid, task] : fw.tasks) {
+    if (common::is_terminal(task.task.state()))
+      continue;
+    agents.insert(task.task.agent_id().value());
+    master_update(fw.info.id(), task.task.task_id(), v1::TASK_KILLED,
+                  v1::TaskStatus::REASON_FRAMEWORK_REMOVED, "framework removed",
+                  task.task.agent_id());
+  }
+  for (const auto& agent : agents) {
+    auto link = links_.find(agent);
+    if (link == links_.end())
+      continue;
+    v1::ShutdownFramework shutdown;
+    *shutdown.mutable_framework_id() = fw.info.id();
+    shutdown.set_epoch(cfg_.info.epoch());
+    self_->send(link->second.handle, std::move(shutdown));
+  }
+}
+
+void master_node::on_heartbeat_tick() {
+  for (auto& [id, fw] : frameworks_) {
+    v1::scheduler::Heartbeat hb;
+    hb.set_epoch(cfg_.info.epoch());
+    send_event(fw, make_event(std::move(hb)));
+  }
+  self_->delayed_send(self_, cfg_.heartbeat_interval, heartbeat_tick_atom::value);
+}
+
+void master_node::kill(framework_record& fw, const v1::scheduler::Kill& msg) {
+  auto it = fw.tasks.find(msg.task_id().value());
+  if (it == fw.tasks.end()) {
+    master_update(fw.info.id(), msg.task_id(), v1::TASK_UNKNOWN,
+                  v1::TaskStatus::REASON_TASK_UNKNOWN, "the master does not know this task",
+                  msg.agent_id());
+    return;
+  }
+  auto& rec = it->second;
+  if (common::is_terminal(rec.task.state()))
+    return;
+  rec.kill_requested = true;
+  const auto* agent = agents_.find(rec.task.agent_id());
+  if (agent == nullptr || agent->status != agent_status::registered)
+    return; // sent again when the agent reregisters
+  v1::KillTask kill;
+  *kill.mutable_framework_id() = fw.info.id();
+  *kill.mutable_task_id() = msg.task_id();
+  if (msg.has_kill_policy())
+    *kill.mutable_kill_policy() = msg.kill_policy();
+  kill.set_epoch(cfg_.info.epoch());
+  self_->send(agent_handle(rec.task.agent_id()), std::move(kill));
+}
+
+void master_node::reconcile(framework_record& fw, const v1::scheduler::Reconcile& msg) {
+  auto answer = [&](const v1::TaskID& id, v1::TaskState state, const v1::AgentID& agent,
+                    const std::string& text) {
+    auto status = make_task_status(id, state, v1::TaskStatus::SOURCE_MASTER, now(),
+                                   v1::TaskStatus::REASON_RECONCILIATION, text);
+    *status.mutable_agent_id() = agent;
+    v1::scheduler::Update update;
+    *update.mutable_status() = std::move(status);
+    send_event(fw, make_event(std::move(update)));
+  };
+  if (msg.tasks_size() == 0) {
+    for (const auto& [tid, rec] : fw.tasks)
+      if (!common::is_terminal(rec.task.state()))
+        answer(rec.task.task_id(), rec.task.state(), rec.task.agent_id(), "reconciliation");
+    return;
+  }
+  for (const auto& item : msg.tasks()) {
+    auto it = fw.tasks.find(item.task_id().value());
+    if (it != fw.tasks.end()) {
+      answer(item.task_id(), it->second.task.state(), it->second.task.agent_id(),
+             "reconciliation");
+      continue;
+    }
+    const auto* agent = agents_.find(item.agent_id());
+    if (agent != nullptr && agent->status == agent_status::unreachable)
+      answer(item.task_id(), v1::TASK_UNREACHABLE, item.agent_id(), "its agent is unreachable");
+    else if (agent != nullptr && agent->status == agent_status::gone)
+      answer(item.task_id(), v1::TASK_GONE, item.agent_id(), "its agent was removed");
+    else
+      answer(item.task_id(), v1::TASK_UNKNOWN, item.agent_id(),
+             "the master does not know this task");
+  }
+}
+
+void master_node::acknowledge(framework_record& fw, const v1::scheduler::Acknowledge& msg) {
+  auto handle = agent_handle(msg.agent_id());
+  if (!handle)
+    return; // the agent is gone; nothing waits for this acknowledgement
+  v1::StatusUpdateAcknowledgement ack;
+  *ack.mutable_agent_id() = msg.agent_id();
+  *ack.mutable_framework_id() = fw.info.id();
+  *ack.mutable_task_id() = msg.task_id();
+  ack.set_uuid(msg.uuid());
+  ack.set_epoch(cfg_.info.epoch());
+  self_->send(handle, std::move(ack));
+}
+
+void master_node::framework_message(framework_record& fw,
+                                    const v1::scheduler::FrameworkMessage& msg) {
+  auto handle = agent_handle(msg.agent_id());
+  if (!handle) {
+    send_error(fw.scheduler, "agent " + msg.agent_id().value() + " is not registered");
+    return;
+  }
+  v1::FrameworkToExecutorMessage out;
+  *out.mutable_agent_id() = msg.agent_id();
+  *out.mutable_framework_id() = fw.info.id();
+  *out.mutable_executor_id() = msg.executor_id();
+  out.set_data(msg.data());
+  self_->send(handle, std::move(out));
+}
+
+} // namespace troupe::master

@@ -1,0 +1,160 @@
+// Private to the master: the records the master keeps and the class whose methods the master's
+// behavior routes to. Handlers are split by concern over master_agents.cpp,
+// master_frameworks.cpp, master_offers.cpp and master_tasks.cpp.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "troupe/master/agent_registry.hpp"
+#include "troupe/master/launch_plan.hpp"
+#include "troupe/master/master_actor.hpp"
+#include "troupe/protocols/agent.hpp"
+#include "troupe/protocols/scheduler.hpp"
+
+namespace spdlog {
+class logger;
+} // namespace spdlog
+
+namespace troupe::master {
+
+/// Private timer messages.
+using ping_tick_atom = caf::atom_constant<caf::atom("pingtick")>;
+using heartbeat_tick_atom = caf::atom_constant<caf::atom("hbtick")>;
+using failover_expired_atom = caf::atom_constant<caf::atom("fwexpire")>;
+
+using master_impl = master_node_actor::extend<
+  caf::reacts_to<ping_tick_atom>, caf::reacts_to<heartbeat_tick_atom>,
+  caf::reacts_to<failover_expired_atom, v1::FrameworkID, uint64_t>>;
+
+/// One task as the master knows it: observed state (task.state, the latest statuses) and the
+/// desired one (kill_requested), and whether its resources went back to the allocator.
+struct task_record {
+  v1::Task task;
+  resources res;
+  std::string role;
+  bool kill_requested = false;
+  bool released = false;
+};
+
+struct framework_record {
+  v1::FrameworkInfo info;
+  protocols::scheduler_actor scheduler;   ///< invalid while disconnected
+  bool connected = false;
+  uint64_t generation = 0;                ///< bumps on each (re)subscribe; stale timers ignore
+  std::map<std::string, task_record> tasks; ///< by task ID
+  std::set<std::string> offers;           ///< live offer IDs
+};
+
+struct agent_link {
+  protocols::agent_actor handle;
+  std::set<std::pair<std::string, std::string>> tasks; ///< (framework ID, task ID)
+};
+
+struct offer_record {
+  offer_actor actor;
+  v1::Offer offer;
+  std::string role;
+  resources res;
+};
+
+struct master_state;
+using master_pointer = master_impl::stateful_pointer<master_state>;
+
+class master_node {
+public:
+  master_node(master_pointer self, master_config cfg);
+
+  void start();
+
+  // agents (master_agents.cpp)
+  void on_register(const v1::RegisterAgent& msg);
+  void on_reregister(const v1::ReregisterAgent& msg);
+  void on_pong(const v1::Pong& msg);
+  void on_ping_tick();
+
+  // status updates and tasks (master_tasks.cpp)
+  void on_status_update(const v1::StatusUpdate& msg);
+  void on_executor_message(const v1::ExecutorToFrameworkMessage& msg);
+
+  // schedulers (master_frameworks.cpp)
+  void on_call(const v1::scheduler::Call& call);
+  void on_heartbeat_tick();
+  void on_failover_expired(const v1::FrameworkID& id, uint64_t generation);
+  void on_scheduler_down(const caf::actor_addr& who);
+
+  // offers (master_offers.cpp)
+  void on_offer_batch(allocator::offer_batch& batch);
+  void on_offer_expired(const v1::OfferID& id);
+
+  v1::MasterState snapshot() const;
+
+private:
+  // agents
+  void mark_unreachable(const v1::AgentID& id);
+  void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
+  void adopt_reported_tasks(const v1::ReregisterAgent& msg);
+  // frameworks
+  void subscribe(const v1::scheduler::Call& call);
+  void teardown(const v1::FrameworkID& id, const std::string& why);
+  void disconnect(framework_record& fw);
+  void reconcile(framework_record& fw, const v1::scheduler::Reconcile& msg);
+  void kill(framework_record& fw, const v1::scheduler::Kill& msg);
+  void acknowledge(framework_record& fw, const v1::scheduler::Acknowledge& msg);
+  void framework_message(framework_record& fw, const v1::scheduler::FrameworkMessage& msg);
+  // offers
+  void accept(framework_record& fw, const v1::scheduler::Accept& msg);
+  void decline(framework_record& fw, const v1::scheduler::Decline& msg);
+  void on_offers_accepted(const v1::FrameworkID& fw, const v1::scheduler::Accept& msg,
+                          std::vector<v1::Offer> offers, bool all_present);
+  void rescind(const std::string& offer_id, const std::string& why);
+  void rescind_where(const std::function<bool(const offer_record&)>& pred,
+                     const std::string& why);
+  // tasks
+  task_record* find_task(const std::string& fw, const std::string& task);
+  void add_task(framework_record& fw, const v1::TaskInfo& info, const std::string& role,
+                const v1::ExecutorID& executor);
+  void update_task(framework_record& fw, task_record& task, const v1::TaskStatus& status);
+  void release(const v1::FrameworkID& fw, task_record& task);
+  void master_update(const v1::FrameworkID& fw, const v1::TaskID& task, v1::TaskState state,
+                     v1::TaskStatus::Reason reason, const std::string& message,
+                     const v1::AgentID& agent);
+  void send_event(framework_record& fw, v1::scheduler::Event event);
+  void send_error(const protocols::scheduler_actor& to, const std::string& message);
+  void kill_framework_tasks(framework_record& fw);
+  void prune_completed();
+  protocols::agent_actor agent_handle(const v1::AgentID& id) const;
+  double now() const;
+
+  master_pointer self_;
+  master_config cfg_;
+  std::shared_ptr<spdlog::logger> log_;
+  allocator::allocator_actor allocator_;
+  agent_registry agents_;
+  std::map<std::string, agent_link> links_;           ///< by agent ID
+  std::map<std::string, framework_record> frameworks_; ///< by framework ID
+  std::map<std::string, offer_record> offers_;        ///< by offer ID
+  uint64_t next_framework_ = 0;
+  uint64_t next_offer_ = 0;
+  std::deque<std::pair<std::string, std::string>> completed_; ///< terminal tasks, oldest first
+  std::set<std::string> removed_frameworks_;          ///< torn down; may not resubscribe
+};
+
+struct master_state {
+  std::unique_ptr<master_node> node;
+  static inline const char* name = "troupe.master";
+};
+
+/// True when a task in this state still holds its resources on the agent.
+bool holds_resources(v1::TaskState state);
+
+} // namespace troupe::master

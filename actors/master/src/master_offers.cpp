@@ -1,0 +1,239 @@
+// Offers: one offer actor per offer made; accept (validated into a launch plan), decline,
+// rescind and expiry.
+#include <iomanip>
+#include <sstream>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "master_node.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+
+namespace troupe::master {
+
+namespace {
+
+caf::timespan seconds_span(double s) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
+}
+
+/// Collects the answers of the offer actors of one accept.
+struct accept_collector {
+  size_t waiting = 0;
+  bool all_present = true;
+  std::vector<v1::Offer> offers;
+};
+
+} // namespace
+
+void master_node::on_offer_batch(allocator::offer_batch& batch) {
+  std::map<std::string, v1::scheduler::Offers> per_framework;
+  for (auto& d : batch.offers) {
+    auto fit = frameworks_.find(d.framework.value());
+    const auto* agent = agents_.find(d.agent);
+    if (fit == frameworks_.end() || !fit->second.connected || agent == nullptr
+        || agent->status != agent_status::registered) {
+      // Raced with a disconnect or an agent loss: straight back, no filter.
+      self_->send(allocator_, allocator::recovered_resources{d.framework, d.agent, d.role,
+                                                             std::move(d.res), std::nullopt});
+      continue;
+    }
+    std::ostringstream os;
+    os << cfg_.info.id() << "-O" << next_offer_++;
+    auto offer = make_offer(make_offer_id(os.str()), d.framework, d.agent,
+                            agent->info.hostname(), d.res, d.role);
+    auto actor = spawn_offer(self_->system(), offer, d.role, d.res,
+                             caf::actor_cast<resource_sink_actor>(allocator_),
+                             caf::actor_cast<offer_owner_actor>(self_), cfg_.offers);
+    fit->second.offers.insert(offer.id().value());
+    *per_framework[d.framework.value()].add_offers() = offer;
+    offers_.emplace(offer.id().value(), offer_record{actor, std::move(offer), d.role, d.res});
+  }
+  for (auto& [id, offers] : per_framework)
+    send_event(frameworks_[id], make_event(std::move(offers)));
+}
+
+void master_node::on_offer_expired(const v1::OfferID& id) {
+  auto it = offers_.find(id.value());
+  if (it == offers_.end())
+    return;
+  auto fw = frameworks_.find(it->second.offer.framework_id().value());
+  offers_.erase(it);
+  if (fw == frameworks_.end())
+    return;
+  fw->second.offers.erase(id.value());
+  v1::scheduler::Rescind rescind;
+  *rescind.mutable_offer_id() = id;
+  send_event(fw->second, make_event(std::move(rescind)));
+}
+
+void master_node::rescind(const std::string& offer_id, const std::string& why) {
+  auto it = offers_.find(offer_id);
+  if (it == offers_.end())
+    return;
+  self_->send(it->second.actor, rescind_atom::value, why);
+  auto fw = frameworks_.find(it->second.offer.framework_id().value());
+  auto id = it->second.offer.id();
+  offers_.erase(it);
+  if (fw == frameworks_.end())
+    return;
+  fw->second.offers.erase(offer_id);
+  v1::scheduler::Rescind rescind;
+  *rescind.mutable_offer_id() = std::move(id);
+  send_event(fw->second, make_event(std::move(rescind)));
+}
+
+void master_node::rescind_where(const std::function<bool(const offer_record&)>& pred,
+                                const std::string& why) {
+  std::vector<std::string> ids;
+  for (const auto& [id, offer] : offers_)
+    if (pred(offer))
+      ids.push_back(id);
+  for (const auto& id : ids)
+    rescind(id, why);
+}
+
+void master_node::decline(framework_record& fw, const v1::scheduler::Decline& msg) {
+  auto refuse = msg.filters().has_refuse_seconds()
+                  ? seconds_span(std::max(0.0, msg.filters().refuse_seconds()))
+                  : cfg_.default_refuse;
+  for (const auto& id : msg.offer_ids()) {
+    auto it = offers_.find(id.value());
+    if (it == offers_.end() || it->second.offer.framework_id() != fw.info.id())
+      continue; // already gone (rescinded or expired): nothing to give back
+    self_->send(it->second.actor, decline_atom::value, refuse);
+    fw.offers.erase(id.value());
+    offers_.erase(it);
+  }
+}
+
+// Takes the named offers out of play at once (nothing can rescind them any more), then asks
+// each offer actor for its resources. An offer actor that already ended cannot answer: its
+// resources went back to the allocator by themselves, and the accept is invalid.
+void master_node::accept(framework_record& fw, const v1::scheduler::Accept& msg) {
+  auto collector = std::make_shared<accept_collector>();
+  std::vector<offer_actor> actors;
+  for (const auto& id : msg.offer_ids()) {
+    auto it = offers_.find(id.value());
+    if (it == offers_.end() || it->second.offer.framework_id() != fw.info.id()) {
+      collector->all_present = false;
+      continue;
+    }
+    actors.push_back(it->second.actor);
+    fw.offers.erase(id.value());
+    offers_.erase(it);
+  }
+  auto fid = fw.info.id();
+  if (actors.empty()) {
+    on_offers_accepted(fid, msg, {}, false);
+    return;
+  }
+  collector->waiting = actors.size();
+  auto done = [this, fid, msg, collector] {
+    if (--collector->waiting == 0)
+      on_offers_accepted(fid, msg, std::move(collector->offers), collector->all_present);
+  };
+  for (auto& actor : actors)
+    self_->request(actor, std::chrono::seconds{10}, accept_atom::value)
+      .then(
+        [collector, done](v1::Offer& offer) {
+          collector->offers.push_back(std::move(offer));
+          done();
+        },
+        [collector, done](caf::error&) {
+          collector->all_present = false;
+          done();
+        });
+}
+
+void master_node::on_offers_accepted(const v1::FrameworkID& fid,
+                                     const v1::scheduler::Accept& msg,
+                                     std::vector<v1::Offer> offers, bool all_present) {
+  auto give_back = [&](const v1::Offer& offer, std::optional<caf::timespan> refuse) {
+    if (auto res = resources::from_proto(offer.resources()))
+      self_->send(allocator_, allocator::recovered_resources{offer.framework_id(),
+                                                             offer.agent_id(),
+                                                             offer.allocation_role(), *res,
+                                                             refuse});
+  };
+  auto fit = frameworks_.find(fid.value());
+  std::string problem;
+  if (fit == frameworks_.end())
+    problem = "framework removed";
+  else if (!all_present || offers.empty())
+    problem = "an accepted offer no longer exists (rescinded, expired or used)";
+  for (const auto& offer : offers)
+    if (problem.empty() && (offer.agent_id() != offers.front().agent_id()
+                            || offer.allocation_role() != offers.front().allocation_role()))
+      problem = "accepted offers span several agents or roles";
+  const agent_record* agent = offers.empty() ? nullptr : agents_.find(offers.front().agent_id());
+  if (problem.empty() && (agent == nullptr || agent->status != agent_status::registered))
+    problem = "the offers' agent is no longer registered";
+  if (!problem.empty()) {
+    for (const auto& offer : offers)
+      give_back(offer, std::nullopt);
+    if (fit == frameworks_.end())
+      return;
+    for (const auto& op : msg.operations()) {
+      std::vector<v1::TaskInfo> tasks{op.launch().task_infos().begin(),
+                                      op.launch().task_infos().end()};
+      tasks.insert(tasks.end(), op.launch_group().task_group().tasks().begin(),
+                   op.launch_group().task_group().tasks().end());
+      for (const auto& task : tasks)
+        master_update(fid, task.task_id(), v1::TASK_DROPPED,
+                      v1::TaskStatus::REASON_INVALID_OFFERS, problem,
+                      offers.empty() ? task.agent_id() : offers.front().agent_id());
+    }
+    return;
+  }
+  auto& fw = fit->second;
+  const auto& agent_id = offers.front().agent_id();
+  const auto& role = offers.front().allocation_role();
+  resources offered;
+  for (const auto& offer : offers)
+    if (auto res = resources::from_proto(offer.resources()))
+      offered += *res;
+  auto plan = plan_launches(agent_id, offered, msg.operations(), [&](const v1::TaskID& id) {
+    auto it = fw.tasks.find(id.value());
+    return it != fw.tasks.end() && holds_resources(it->second.task.state());
+  });
+  for (const auto& err : plan.errors)
+    send_error(fw.scheduler, err);
+  for (const auto& bad : plan.rejected)
+    master_update(fid, bad.task.task_id(), v1::TASK_ERROR, bad.reason, bad.message, agent_id);
+  auto handle = agent_handle(agent_id);
+  for (const auto& task : plan.tasks) {
+    add_task(fw, task, role, task.has_executor() ? task.executor().executor_id()
+                                                 : v1::ExecutorID{});
+    v1::RunTask run;
+    *run.mutable_framework() = fw.info;
+    *run.mutable_task() = task;
+    if (task.has_executor())
+      *run.mutable_task()->mutable_executor()->mutable_framework_id() = fid;
+    run.set_epoch(cfg_.info.epoch());
+    self_->send(handle, std::move(run));
+  }
+  for (auto& group : plan.groups) {
+    *group.executor.mutable_framework_id() = fid;
+    v1::RunTaskGroup run;
+    *run.mutable_framework() = fw.info;
+    *run.mutable_executor() = group.executor;
+    for (const auto& task : group.tasks) {
+      add_task(fw, task, role, group.executor.executor_id());
+      *run.mutable_task_group()->add_tasks() = task;
+    }
+    run.set_epoch(cfg_.info.epoch());
+    self_->send(handle, std::move(run));
+  }
+  if (!plan.unused.empty()) {
+    auto refuse = msg.filters().has_refuse_seconds()
+                    ? seconds_span(std::max(0.0, msg.filters().refuse_seconds()))
+                    : cfg_.default_refuse;
+    self_->send(allocator_, allocator::recovered_resources{fid, agent_id, role, plan.unused,
+                                                           refuse});
+  }
+}
+
+} // namespace troupe::master

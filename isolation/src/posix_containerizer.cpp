@@ -1,0 +1,225 @@
+// The POSIX containerizer actor: the bookkeeping around posix_launcher (which container is
+// which pid, which is being destroyed) plus the reap poll. It runs detached because spawning,
+// waitpid and the kill-and-reap at exit are system calls that may block briefly.
+#include "troupe/isolation/containerizer.hpp"
+
+#include <signal.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "troupe/isolation/posix_launcher.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/logging.hpp"
+
+namespace troupe::isolation {
+
+namespace {
+
+/// Names the private messages.
+using reap_atom = caf::atom_constant<caf::atom("contreap")>;
+using escalate_atom = caf::atom_constant<caf::atom("contkill")>;
+
+using containerizer_impl = containerizer_actor::extend<
+  /// Containerizer -> itself every reap_interval while containers live: poll them.
+  caf::reacts_to<reap_atom>,
+  /// Containerizer -> itself `grace` after a destroy: SIGKILL the group of the container
+  /// launched with this serial if it still lives. The serial, not the id, names the launch:
+  /// an id is free again once its exit is reported and may be relaunched meanwhile.
+  caf::reacts_to<escalate_atom, uint64_t>>;
+
+/// A live container: launched, exit not yet reported.
+struct container {
+  v1::ContainerID id;
+  pid_t pid = -1;
+  uint64_t serial = 0;
+  bool destroying = false;
+};
+
+/// The live containers, keyed by ContainerID::value. Shared by the actor's state and an exit
+/// hook (attach_functor): CAF 0.17 destroys the state in stateful_actor::on_exit, before the
+/// attached functors run, so the hook holds its own reference. The hook runs on every exit
+/// path (quit, error, exception, kill); the destructor is the backstop. kill_all is
+/// idempotent, so each container is killed and reaped once.
+class container_table {
+public:
+  explicit container_table(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {
+  }
+
+  ~container_table() {
+    kill_all();
+  }
+
+  container_table(const container_table&) = delete;
+  container_table& operator=(const container_table&) = delete;
+
+  std::map<std::string, container>& live() {
+    return live_;
+  }
+
+  const posix_launcher& launcher() const {
+    return launcher_;
+  }
+
+  container* find(const std::string& key) {
+    auto i = live_.find(key);
+    return i == live_.end() ? nullptr : &i->second;
+  }
+
+  container* find_serial(uint64_t serial) {
+    for (auto& [key, c] : live_)
+      if (c.serial == serial)
+        return &c;
+    return nullptr;
+  }
+
+  /// SIGKILLs every live container's group and reaps it; no exits are reported. Idempotent.
+  void kill_all() {
+    for (auto& [key, c] : live_) {
+      auto status = launcher_.kill_and_reap(c.pid, std::chrono::seconds{2});
+      if (status)
+        log_->info("container {} (pid {}) killed at containerizer exit: {}", key, c.pid,
+                   describe_wait_status(*status));
+      else
+        log_->error("container {} (pid {}) did not die within 2 s of SIGKILL; left behind",
+                    key, c.pid);
+    }
+    live_.clear();
+  }
+
+private:
+  std::shared_ptr<spdlog::logger> log_;
+  std::map<std::string, container> live_;
+  posix_launcher launcher_;
+};
+
+struct containerizer_state {
+  std::shared_ptr<container_table> table; // set when the behavior starts
+  container_watcher_actor watcher;
+  caf::timespan reap_interval{};
+  std::shared_ptr<spdlog::logger> log;
+  uint64_t next_serial = 1;
+  bool reap_pending = false; // a reap_atom is on its way
+  static inline const char* name = "troupe.containerizer";
+};
+
+using containerizer_pointer = containerizer_impl::stateful_pointer<containerizer_state>;
+
+// Polls only while something can exit: an idle containerizer costs no wake-ups.
+void schedule_reap(containerizer_pointer self) {
+  auto& st = self->state;
+  if (st.reap_pending || st.table->live().empty())
+    return;
+  st.reap_pending = true;
+  self->delayed_send(self, st.reap_interval, reap_atom::value);
+}
+
+caf::result<container_launched> on_launch(containerizer_pointer self, const launch_request& req) {
+  auto& st = self->state;
+  const auto& key = req.container_id.value();
+  if (key.empty())
+    return make_error(errc::invalid_argument, "launch: empty container id");
+  if (st.table->find(key) != nullptr)
+    return make_error(errc::already_exists, "launch: container " + key + " already exists");
+  auto pid = st.table->launcher().launch(req);
+  if (!pid) {
+    st.log->warn("container {} failed to launch: {}", key, runtime::render(pid.error()));
+    return std::move(pid.error());
+  }
+  auto serial = st.next_serial++;
+  st.table->live().emplace(key, container{req.container_id, *pid, serial, false});
+  st.log->info("container {} launched as pid {} in {}", key, *pid, req.sandbox);
+  schedule_reap(self);
+  return container_launched{req.container_id, *pid};
+}
+
+void on_destroy(containerizer_pointer self, const v1::ContainerID& id, caf::timespan grace) {
+  auto& st = self->state;
+  auto* c = st.table->find(id.value());
+  if (c == nullptr || c->destroying)
+    return; // unknown, already gone, or already on its way out: the first deadline stands
+  c->destroying = true;
+  const auto& launcher = st.table->launcher();
+  if (grace <= caf::timespan::zero()) {
+    st.log->info("destroying container {} (pid {}): SIGKILL", id.value(), c->pid);
+    launcher.signal_group(c->pid, SIGKILL);
+    return;
+  }
+  st.log->info("destroying container {} (pid {}): SIGTERM, SIGKILL in {} ms", id.value(),
+               c->pid, std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
+  launcher.signal_group(c->pid, SIGTERM);
+  self->delayed_send(self, grace, escalate_atom::value, c->serial);
+}
+
+void on_escalate(containerizer_pointer self, uint64_t serial) {
+  auto& st = self->state;
+  auto* c = st.table->find_serial(serial);
+  if (c == nullptr)
+    return; // ended within the grace period
+  st.log->info("container {} (pid {}) outlived its grace period: SIGKILL", c->id.value(),
+               c->pid);
+  st.table->launcher().signal_group(c->pid, SIGKILL);
+}
+
+void on_reap(containerizer_pointer self) {
+  auto& st = self->state;
+  st.reap_pending = false;
+  auto& live = st.table->live();
+  for (auto i = live.begin(); i != live.end();) {
+    auto status = st.table->launcher().try_reap(i->second.pid);
+    if (!status) {
+      ++i;
+      continue;
+    }
+    container_exited msg{i->second.id, *status, i->second.destroying,
+                         describe_wait_status(*status)};
+    st.log->info("container {} (pid {}) {}{}", i->first, i->second.pid, msg.message,
+                 msg.destroyed ? " after destroy" : "");
+    i = live.erase(i);
+    self->send(st.watcher, std::move(msg));
+  }
+  schedule_reap(self);
+}
+
+std::vector<v1::ContainerID> live_ids(containerizer_pointer self) {
+  std::vector<v1::ContainerID> result;
+  for (auto& [key, c] : self->state.table->live())
+    result.push_back(c.id);
+  return result;
+}
+
+containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
+                                                   posix_containerizer_config cfg,
+                                                   container_watcher_actor watcher) {
+  auto& st = self->state;
+  st.log = runtime::node_logger(cfg.node);
+  st.table = std::make_shared<container_table>(st.log);
+  st.watcher = std::move(watcher);
+  st.reap_interval = cfg.reap_interval;
+  self->attach_functor([table = st.table] { table->kill_all(); });
+  return {
+    [self](launch_atom, const launch_request& req) { return on_launch(self, req); },
+    [self](destroy_atom, const v1::ContainerID& id, caf::timespan grace) {
+      on_destroy(self, id, grace);
+    },
+    [self](containers_atom) { return live_ids(self); },
+    [self](reap_atom) { on_reap(self); },
+    [self](escalate_atom, uint64_t serial) { on_escalate(self, serial); },
+  };
+}
+
+} // namespace
+
+containerizer_actor spawn_posix_containerizer(caf::actor_system& sys,
+                                              posix_containerizer_config cfg,
+                                              container_watcher_actor watcher) {
+  return sys.spawn<caf::detached>(containerizer_fn, std::move(cfg), std::move(watcher));
+}
+
+} // namespace troupe::isolation
