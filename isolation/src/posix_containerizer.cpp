@@ -42,11 +42,11 @@ struct container {
   bool destroying = false;
 };
 
-/// The live containers, keyed by ContainerID::value. Shared by the actor's state and an exit
-/// hook (attach_functor): CAF 0.17 destroys the state in stateful_actor::on_exit, before the
-/// attached functors run, so the hook holds its own reference. The hook runs on every exit
-/// path (quit, error, exception, kill); the destructor is the backstop. kill_all is
-/// idempotent, so each container is killed and reaped once.
+/// The live containers, keyed by ContainerID::value. Killed and reaped when the actor ends:
+/// first by the state's destructor, which CAF 0.17 runs in stateful_actor::on_exit before any
+/// attached functor (so monitors, links and wait_for learn of the exit only once the
+/// processes are gone); then by an exit hook (attach_functor) holding its own reference, as
+/// the backstop for a path that skips on_exit. kill_all is idempotent.
 class container_table {
 public:
   explicit container_table(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {
@@ -84,7 +84,7 @@ public:
     for (auto& [key, c] : live_) {
       auto status = launcher_.kill_and_reap(c.pid, std::chrono::seconds{2});
       if (status)
-        log_->info("container {} (pid {}) killed at containerizer exit: {}", key, c.pid,
+        log_->info("container {} (pid {}) ended with the containerizer: {}", key, c.pid,
                    describe_wait_status(*status));
       else
         log_->error("container {} (pid {}) did not die within 2 s of SIGKILL; left behind",
@@ -107,6 +107,15 @@ struct containerizer_state {
   uint64_t next_serial = 1;
   bool reap_pending = false; // a reap_atom is on its way
   static inline const char* name = "troupe.containerizer";
+
+  containerizer_state() = default;
+  containerizer_state(const containerizer_state&) = delete;
+  containerizer_state& operator=(const containerizer_state&) = delete;
+
+  ~containerizer_state() {
+    if (table)
+      table->kill_all();
+  }
 };
 
 using containerizer_pointer = containerizer_impl::stateful_pointer<containerizer_state>;

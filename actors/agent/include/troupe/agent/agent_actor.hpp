@@ -1,0 +1,64 @@
+// The agent node's main actor: registers with the master (retrying with backoff), answers its
+// pings, launches each task's executor in a container through the containerizer, relays
+// executor updates through the status update manager (checkpointed, retried until
+// acknowledged) and kills tasks on request.
+//
+// The wire side is protocols::agent_actor (messages/include/troupe/protocols/agent.hpp); this
+// header adds what only actors of the agent node send it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "troupe/isolation/containerizer.hpp"
+#include "troupe/messages/proto.hpp"
+#include "troupe/protocols/agent.hpp"
+#include "troupe/protocols/master.hpp"
+#include "troupe/runtime/backoff.hpp"
+
+namespace troupe::agent {
+
+/// Names the snapshot request (tests, tools, the HTTP edge).
+using agent_state_atom = caf::atom_constant<caf::atom("agstate")>;
+
+using agent_node_actor = protocols::agent_actor::extend<
+  /// Status update manager -> agent: send this update to the master (first time or retry).
+  caf::reacts_to<v1::StatusUpdate>,
+  /// Containerizer -> agent: a container's main process ended.
+  caf::reacts_to<isolation::container_exited>,
+  /// Anyone on the node -> agent: its ID (empty before registration) and its tasks.
+  caf::replies_to<agent_state_atom>::with<v1::AgentID, std::vector<v1::Task>>>;
+
+/// Makes the agent's containerizer; the agent passes itself as the watcher.
+using containerizer_factory = std::function<isolation::containerizer_actor(
+  caf::actor_system&, isolation::container_watcher_actor)>;
+
+struct agent_config {
+  v1::AgentInfo info;              ///< hostname, actor port (executors connect there), resources
+  std::string work_dir;            ///< sandboxes and checkpoints live below it (required)
+  std::string executor_path;       ///< the command executor binary (troupe-executor)
+  std::string executor_endpoint;   ///< host:port executors connect to (the agent's actors)
+  runtime::exponential_backoff registration{std::chrono::seconds{1}, std::chrono::seconds{30},
+                                            2.0}; ///< retry of (re)registration
+  runtime::exponential_backoff update_retry{std::chrono::seconds{10}, std::chrono::minutes{10},
+                                            2.0}; ///< status update retry
+  caf::timespan executor_register_timeout = std::chrono::minutes{1}; ///< subscribe in time
+  caf::timespan default_grace = std::chrono::seconds{3};  ///< kill grace without a policy
+  double master_silence_pings = 3.0; ///< reregister after this many ping intervals of silence
+  uint64_t seed = 1;                 ///< cluster seed (update uuids)
+  std::string node = "agent";        ///< logger name
+};
+
+/// Spawns the agent; it registers with `master` at once. Its status update manager and
+/// containerizer are linked to it.
+agent_node_actor spawn_agent(caf::actor_system& sys, agent_config cfg,
+                             protocols::master_actor master, containerizer_factory containerizer);
+
+} // namespace troupe::agent

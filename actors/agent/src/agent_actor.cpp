@@ -1,0 +1,211 @@
+// The agent's behavior (a routing table onto agent_node), construction, and its link with the
+// master: (re)registration with backoff, pings, reregistering after the master went silent.
+#include "troupe/agent/agent_actor.hpp"
+
+#include <filesystem>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "agent_node.hpp"
+#include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/unix_time.hpp"
+
+namespace troupe::agent {
+
+namespace {
+
+agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
+                                   protocols::master_actor master,
+                                   containerizer_factory containerizer) {
+  self->state.node = std::make_unique<agent_node>(self, std::move(cfg), std::move(master),
+                                                  std::move(containerizer));
+  auto* node = self->state.node.get();
+  node->start();
+  return {
+    [node](const v1::AgentRegistered& msg) {
+      node->on_registered(msg.agent_id(), msg.master(), msg.ping_interval_seconds(), false);
+    },
+    [node](const v1::AgentReregistered& msg) {
+      node->on_registered(msg.agent_id(), msg.master(), msg.ping_interval_seconds(), true);
+    },
+    [node](const v1::Ping& msg) { node->on_ping(msg); },
+    [node](const v1::RunTask& msg) { node->on_run_task(msg); },
+    [node](const v1::RunTaskGroup& msg) { node->on_run_task_group(msg); },
+    [node](const v1::KillTask& msg) { node->on_kill_task(msg); },
+    [node](const v1::StatusUpdateAcknowledgement& msg) { node->on_acknowledgement(msg); },
+    [node](const v1::ShutdownFramework& msg) { node->on_shutdown_framework(msg); },
+    [node](const v1::ShutdownAgent& msg) { node->on_shutdown_agent(msg); },
+    [node](const v1::FrameworkToExecutorMessage& msg) { node->on_framework_message(msg); },
+    [node](const v1::executor::Call& call) { node->on_executor_call(call); },
+    [node](const v1::StatusUpdate& update) { node->forward_update(update); },
+    [node](const isolation::container_exited& msg) { node->on_container_exited(msg); },
+    [node](agent_state_atom) { return caf::make_result(node->id(), node->all_tasks()); },
+    [node](register_tick_atom, uint64_t attempt) { node->on_register_tick(attempt); },
+    [node](silence_tick_atom) { node->on_silence_tick(); },
+    [node](executor_timeout_atom, const std::string& container, uint64_t generation) {
+      node->on_executor_timeout(container, generation);
+    },
+    [node](kill_escalate_atom, const std::string& container, uint64_t generation) {
+      node->on_kill_escalate(container, generation);
+    },
+  };
+}
+
+} // namespace
+
+agent_node::agent_node(agent_pointer self, agent_config cfg, protocols::master_actor master,
+                       containerizer_factory containerizer)
+  : self_(self),
+    cfg_(std::move(cfg)),
+    master_(std::move(master)),
+    make_containerizer_(std::move(containerizer)),
+    log_(runtime::node_logger(cfg_.node)),
+    random_(cfg_.seed, "agent/" + cfg_.info.hostname() + ":"
+                         + std::to_string(cfg_.info.actor_port())) {
+}
+
+void agent_node::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(cfg_.work_dir, ec);
+  if (ec)
+    log_->error("cannot create work dir {}: {}", cfg_.work_dir, ec.message());
+  status_update_manager_config ucfg;
+  ucfg.checkpoint_dir = cfg_.work_dir + "/meta/updates";
+  ucfg.retry = cfg_.update_retry;
+  ucfg.node = cfg_.node;
+  updates_ = spawn_status_update_manager(self_->system(), std::move(ucfg),
+                                         caf::actor_cast<update_sink_actor>(self_));
+  self_->link_to(updates_);
+  containerizer_ = make_containerizer_(self_->system(),
+                                       caf::actor_cast<isolation::container_watcher_actor>(self_));
+  self_->link_to(containerizer_);
+  last_ping_ = self_->clock().now();
+  send_registration();
+  self_->delayed_send(self_, cfg_.registration.delay(0), register_tick_atom::value,
+                      uint64_t{1});
+  self_->delayed_send(self_, ping_interval_, silence_tick_atom::value);
+}
+
+double agent_node::now() const {
+  return runtime::unix_seconds(self_->clock());
+}
+
+void agent_node::send_registration() {
+  if (cfg_.info.id().value().empty()) {
+    v1::RegisterAgent msg;
+    *msg.mutable_agent() = cfg_.info;
+    self_->send(master_, std::move(msg));
+    return;
+  }
+  v1::ReregisterAgent msg;
+  *msg.mutable_agent() = cfg_.info;
+  for (auto& task : all_tasks())
+    *msg.add_tasks() = std::move(task);
+  for (const auto& [fid, fw] : frameworks_) {
+    *msg.add_frameworks() = fw.info;
+    for (const auto& [eid, ex] : fw.executors)
+      *msg.add_executors() = ex.info;
+  }
+  self_->send(master_, std::move(msg));
+}
+
+void agent_node::on_register_tick(uint64_t attempt) {
+  if (phase_ == agent_phase::running || phase_ == agent_phase::terminating)
+    return;
+  if (attempt > 3)
+    log_->warn("still no answer from the master after {} attempts", attempt);
+  send_registration();
+  self_->delayed_send(self_, cfg_.registration.delay(attempt), register_tick_atom::value,
+                      attempt + 1);
+}
+
+bool agent_node::fresh_epoch(uint64_t epoch) {
+  if (epoch < epoch_) {
+    log_->warn("ignoring a message of stale master epoch {} (current {})", epoch, epoch_);
+    return false;
+  }
+  epoch_ = epoch;
+  return true;
+}
+
+void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& master,
+                               double ping_seconds, bool reregistered) {
+  if (phase_ == agent_phase::terminating || !fresh_epoch(master.epoch()))
+    return;
+  if (phase_ == agent_phase::running && id == cfg_.info.id())
+    return; // a duplicate answer
+  if (!cfg_.info.id().value().empty() && id != cfg_.info.id() && !reregistered)
+    log_->warn("master assigned a new ID {} (was {})", id.value(), cfg_.info.id().value());
+  *cfg_.info.mutable_id() = id;
+  phase_ = agent_phase::running;
+  if (ping_seconds > 0)
+    ping_interval_ = std::chrono::duration_cast<caf::timespan>(
+      std::chrono::duration<double>(ping_seconds));
+  last_ping_ = self_->clock().now();
+  log_->info("agent {} {} with master {}", id.value(),
+             reregistered ? "reregistered" : "registered", master.id());
+}
+
+void agent_node::on_ping(const v1::Ping& ping) {
+  if (!fresh_epoch(ping.epoch()))
+    return;
+  last_ping_ = self_->clock().now();
+  v1::Pong pong;
+  pong.set_seq(ping.seq());
+  *pong.mutable_agent_id() = cfg_.info.id();
+  auto sender = caf::actor_cast<protocols::master_actor>(self_->current_sender());
+  self_->send(sender ? sender : master_, std::move(pong));
+}
+
+// A master that stopped pinging has marked us unreachable (or is gone): reregister, so our
+// tasks' real states reach it again.
+void agent_node::on_silence_tick() {
+  if (phase_ == agent_phase::terminating)
+    return;
+  auto silence = self_->clock().now() - last_ping_;
+  auto limit = std::chrono::duration_cast<caf::timespan>(ping_interval_
+                                                         * cfg_.master_silence_pings);
+  if (phase_ == agent_phase::running && silence > limit) {
+    log_->warn("no ping from the master for {} ms: reregistering",
+               std::chrono::duration_cast<std::chrono::milliseconds>(silence).count());
+    phase_ = agent_phase::reregistering;
+    send_registration();
+    self_->delayed_send(self_, cfg_.registration.delay(0), register_tick_atom::value,
+                        uint64_t{1});
+  }
+  self_->delayed_send(self_, ping_interval_, silence_tick_atom::value);
+}
+
+void agent_node::on_shutdown_agent(const v1::ShutdownAgent& msg) {
+  if (!fresh_epoch(msg.epoch()))
+    return;
+  log_->warn("the master shuts this agent down: {}", msg.message());
+  phase_ = agent_phase::terminating;
+  self_->quit(); // linked containerizer kills every container on exit
+}
+
+void agent_node::forward_update(const v1::StatusUpdate& update) {
+  if (phase_ != agent_phase::running)
+    return; // the manager retries; reregistration reports the latest states meanwhile
+  auto copy = update;
+  *copy.mutable_agent_id() = cfg_.info.id();
+  *copy.mutable_status()->mutable_agent_id() = cfg_.info.id();
+  self_->send(master_, std::move(copy));
+}
+
+std::vector<v1::Task> agent_node::all_tasks() const {
+  std::vector<v1::Task> out;
+  for (const auto& [fid, fw] : frameworks_)
+    for (const auto& [tid, task] : fw.tasks)
+      out.push_back(task);
+  return out;
+}
+
+agent_node_actor spawn_agent(caf::actor_system& sys, agent_config cfg,
+                             protocols::master_actor master, containerizer_factory containerizer) {
+  return sys.spawn(agent_fn, std::move(cfg), std::move(master), std::move(containerizer));
+}
+
+} // namespace troupe::agent

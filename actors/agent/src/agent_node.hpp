@@ -1,0 +1,135 @@
+// Private to the agent: its records and the class its behavior routes to. Registration and
+// liveness are in agent_actor.cpp; tasks, executors and updates in agent_tasks.cpp.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "troupe/agent/agent_actor.hpp"
+#include "troupe/agent/status_update_manager.hpp"
+#include "troupe/protocols/executor.hpp"
+#include "troupe/runtime/random.hpp"
+
+namespace spdlog {
+class logger;
+} // namespace spdlog
+
+namespace troupe::agent {
+
+using register_tick_atom = caf::atom_constant<caf::atom("regtick")>;
+using silence_tick_atom = caf::atom_constant<caf::atom("silence")>;
+using executor_timeout_atom = caf::atom_constant<caf::atom("exectmo")>;
+using kill_escalate_atom = caf::atom_constant<caf::atom("killesc")>;
+
+using agent_impl = agent_node_actor::extend<
+  caf::reacts_to<register_tick_atom, uint64_t>, caf::reacts_to<silence_tick_atom>,
+  caf::reacts_to<executor_timeout_atom, std::string, uint64_t>,
+  caf::reacts_to<kill_escalate_atom, std::string, uint64_t>>;
+
+enum class agent_phase { registering, running, reregistering, terminating };
+
+struct executor_record {
+  v1::ExecutorInfo info;
+  v1::ContainerID container;
+  std::string sandbox;
+  protocols::executor_actor handle;        ///< set when it subscribed
+  bool launched = false;                   ///< the container runs
+  bool destroying = false;                 ///< destroy requested
+  uint64_t generation = 0;                 ///< container incarnation (stale timers ignore)
+  std::vector<v1::executor::Event> queued; ///< launches waiting for the subscription
+  std::set<std::string> tasks;             ///< task IDs it runs
+};
+
+struct framework_entry {
+  v1::FrameworkInfo info;
+  std::map<std::string, executor_record> executors; ///< by executor ID
+  std::map<std::string, v1::Task> tasks;            ///< by task ID, latest state
+  std::set<std::string> kill_requested;             ///< task IDs
+};
+
+struct agent_state;
+using agent_pointer = agent_impl::stateful_pointer<agent_state>;
+
+class agent_node {
+public:
+  agent_node(agent_pointer self, agent_config cfg, protocols::master_actor master,
+             containerizer_factory containerizer);
+
+  void start();
+
+  // master link (agent_actor.cpp)
+  void on_registered(const v1::AgentID& id, const v1::MasterInfo& master, double ping_seconds,
+                     bool reregistered);
+  void on_ping(const v1::Ping& ping);
+  void on_register_tick(uint64_t attempt);
+  void on_silence_tick();
+  void on_shutdown_agent(const v1::ShutdownAgent& msg);
+  void forward_update(const v1::StatusUpdate& update);
+  std::vector<v1::Task> all_tasks() const;
+  const v1::AgentID& id() const {
+    return cfg_.info.id();
+  }
+
+  // tasks and executors (agent_tasks.cpp)
+  void on_run_task(const v1::RunTask& msg);
+  void on_run_task_group(const v1::RunTaskGroup& msg);
+  void on_kill_task(const v1::KillTask& msg);
+  void on_acknowledgement(const v1::StatusUpdateAcknowledgement& msg);
+  void on_shutdown_framework(const v1::ShutdownFramework& msg);
+  void on_framework_message(const v1::FrameworkToExecutorMessage& msg);
+  void on_executor_call(const v1::executor::Call& call);
+  void on_container_exited(const isolation::container_exited& msg);
+  void on_executor_timeout(const std::string& container, uint64_t generation);
+  void on_kill_escalate(const std::string& container, uint64_t generation);
+
+private:
+  void send_registration();
+  bool fresh_epoch(uint64_t epoch);
+  framework_entry& framework(const v1::FrameworkInfo& info);
+  executor_record& executor_for(framework_entry& fw, const v1::ExecutorInfo& info);
+  void launch_container(framework_entry& fw, executor_record& ex);
+  void deliver(executor_record& ex, v1::executor::Event event);
+  void agent_update(const v1::FrameworkID& fw, const v1::TaskID& task,
+                    const v1::ExecutorID& executor, v1::TaskState state,
+                    v1::TaskStatus::Reason reason, const std::string& message);
+  void record_update(const v1::StatusUpdate& update);
+  void destroy(executor_record& ex, caf::timespan grace);
+  void fail_executor_tasks(framework_entry& fw, executor_record& ex,
+                           v1::TaskStatus::Reason reason, const std::string& message);
+  std::pair<framework_entry*, executor_record*> by_container(const std::string& container);
+  std::string new_uuid();
+  double now() const;
+
+  agent_pointer self_;
+  agent_config cfg_;
+  protocols::master_actor master_;
+  containerizer_factory make_containerizer_;
+  isolation::containerizer_actor containerizer_;
+  status_update_manager_actor updates_;
+  std::shared_ptr<spdlog::logger> log_;
+  runtime::seeded_random random_;
+  agent_phase phase_ = agent_phase::registering;
+  uint64_t epoch_ = 0;
+  uint64_t registration_round_ = 0;
+  caf::timespan ping_interval_ = std::chrono::seconds{5};
+  caf::actor_clock::time_point last_ping_;
+  uint64_t next_container_ = 0;
+  std::map<std::string, framework_entry> frameworks_;                       ///< by ID
+  std::map<std::string, std::pair<std::string, std::string>> containers_;   ///< -> (fw, exec)
+  std::deque<std::pair<std::string, std::string>> finished_;                ///< (fw, task)
+};
+
+struct agent_state {
+  std::unique_ptr<agent_node> node;
+  static inline const char* name = "troupe.agent";
+};
+
+} // namespace troupe::agent

@@ -1,0 +1,467 @@
+// Tasks and executors: run (launch the executor's container, queue the task until the
+// executor subscribes), kill (through the executor, escalating to destroying its container),
+// executor calls (subscribe, updates, messages), and executor exits.
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "agent_node.hpp"
+#include "troupe/actors/common/task_transitions.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/messages/ids.hpp"
+#include "troupe/messages/validation.hpp"
+#include "troupe/runtime/unix_time.hpp"
+
+namespace troupe::agent {
+
+namespace {
+
+constexpr size_t finished_tasks_kept = 1000;
+
+caf::timespan grace_of(const v1::KillPolicy& policy, caf::timespan fallback) {
+  if (policy.grace_period_seconds() <= 0)
+    return fallback;
+  return std::chrono::duration_cast<caf::timespan>(
+    std::chrono::duration<double>(policy.grace_period_seconds()));
+}
+
+v1::Task task_from(const v1::TaskInfo& info, const v1::FrameworkInfo& fw,
+                   const v1::ExecutorID& executor) {
+  v1::Task task;
+  task.set_name(info.name());
+  *task.mutable_task_id() = info.task_id();
+  *task.mutable_framework_id() = fw.id();
+  *task.mutable_executor_id() = executor;
+  *task.mutable_agent_id() = info.agent_id();
+  task.set_state(v1::TASK_STAGING);
+  *task.mutable_resources() = info.resources();
+  *task.mutable_labels() = info.labels();
+  task.set_user(info.command().user().empty() ? fw.user() : info.command().user());
+  return task;
+}
+
+} // namespace
+
+std::string agent_node::new_uuid() {
+  std::string out(16, '\0');
+  auto a = random_.next();
+  auto b = random_.next();
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((a >> (8 * i)) & 0xff);
+    out[8 + i] = static_cast<char>((b >> (8 * i)) & 0xff);
+  }
+  return out;
+}
+
+framework_entry& agent_node::framework(const v1::FrameworkInfo& info) {
+  auto& fw = frameworks_[info.id().value()];
+  fw.info = info;
+  return fw;
+}
+
+// The executor of a task: the custom one it names, or a command executor of its own (the
+// executor ID is the task ID, as in Mesos).
+executor_record& agent_node::executor_for(framework_entry& fw, const v1::ExecutorInfo& info) {
+  auto& ex = fw.executors[info.executor_id().value()];
+  if (ex.info.executor_id().value().empty()) {
+    ex.info = info;
+    *ex.info.mutable_framework_id() = fw.info.id();
+  }
+  return ex;
+}
+
+void agent_node::on_run_task(const v1::RunTask& msg) {
+  if (!fresh_epoch(msg.epoch()))
+    return;
+  if (auto err = validate(msg)) {
+    log_->warn("dropping an invalid RunTask: {}", error_message(err));
+    return;
+  }
+  auto& fw = framework(msg.framework());
+  const auto& task = msg.task();
+  if (fw.tasks.count(task.task_id().value()) > 0)
+    return; // a duplicate
+  v1::ExecutorInfo info;
+  if (task.has_executor()) {
+    info = task.executor();
+  } else {
+    info.set_type(v1::ExecutorInfo::DEFAULT);
+    *info.mutable_executor_id() = make_executor_id(task.task_id().value());
+    info.set_name("command executor for " + task.task_id().value());
+  }
+  auto& ex = executor_for(fw, info);
+  fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id());
+  ex.tasks.insert(task.task_id().value());
+  v1::executor::Launch launch;
+  *launch.mutable_task() = task;
+  v1::executor::Event event;
+  *event.mutable_launch() = std::move(launch);
+  deliver(ex, std::move(event));
+  if (!ex.launched)
+    launch_container(fw, ex);
+}
+
+void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
+  if (!fresh_epoch(msg.epoch()))
+    return;
+  if (auto err = validate(msg)) {
+    log_->warn("dropping an invalid RunTaskGroup: {}", error_message(err));
+    return;
+  }
+  auto& fw = framework(msg.framework());
+  auto info = msg.executor();
+  if (info.type() == v1::ExecutorInfo::DEFAULT)
+    info.clear_command();
+  auto& ex = executor_for(fw, info);
+  v1::executor::LaunchGroup group;
+  for (const auto& task : msg.task_group().tasks()) {
+    if (fw.tasks.count(task.task_id().value()) > 0)
+      return; // a duplicate of a group already here
+    fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id());
+    ex.tasks.insert(task.task_id().value());
+  }
+  *group.mutable_task_group() = msg.task_group();
+  v1::executor::Event event;
+  *event.mutable_launch_group() = std::move(group);
+  deliver(ex, std::move(event));
+  if (!ex.launched)
+    launch_container(fw, ex);
+}
+
+void agent_node::deliver(executor_record& ex, v1::executor::Event event) {
+  if (ex.handle)
+    self_->send(ex.handle, std::move(event));
+  else
+    ex.queued.push_back(std::move(event));
+}
+
+void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
+  ex.launched = true;
+  ++ex.generation;
+  std::ostringstream cid;
+  cid << ex.info.executor_id().value() << "." << next_container_++;
+  ex.container = make_container_id(cid.str());
+  ex.sandbox = cfg_.work_dir + "/frameworks/" + fw.info.id().value() + "/executors/"
+               + ex.info.executor_id().value() + "/runs/" + to_path(ex.container);
+  containers_[ex.container.value()] = {fw.info.id().value(), ex.info.executor_id().value()};
+  isolation::launch_request req;
+  req.container_id = ex.container;
+  if (ex.info.type() == v1::ExecutorInfo::CUSTOM)
+    req.command = ex.info.command();
+  else
+    req.command = make_exec_command(cfg_.executor_path, {cfg_.executor_path});
+  req.sandbox = ex.sandbox;
+  req.environment = {
+    {"TROUPE_AGENT_ENDPOINT", cfg_.executor_endpoint},
+    {"TROUPE_AGENT_ID", cfg_.info.id().value()},
+    {"TROUPE_FRAMEWORK_ID", fw.info.id().value()},
+    {"TROUPE_EXECUTOR_ID", ex.info.executor_id().value()},
+    {"TROUPE_CONTAINER_ID", ex.container.value()},
+    {"TROUPE_SANDBOX", ex.sandbox},
+  };
+  auto container = ex.container.value();
+  auto generation = ex.generation;
+  self_->request(containerizer_, caf::infinite, isolation::launch_atom::value, std::move(req))
+    .then(
+      [this, container](const isolation::container_launched& launched) {
+        log_->debug("container {} runs as pid {}", container, launched.pid);
+      },
+      [this, container, generation](caf::error& err) {
+        auto [fw, ex] = by_container(container);
+        if (ex == nullptr || ex->generation != generation)
+          return;
+        log_->warn("container {} failed to launch: {}", container, error_message(err));
+        fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+                            "container launch failed: " + error_message(err));
+        containers_.erase(container);
+        fw->executors.erase(ex->info.executor_id().value());
+      });
+  self_->delayed_send(self_, cfg_.executor_register_timeout, executor_timeout_atom::value,
+                      container, generation);
+}
+
+std::pair<framework_entry*, executor_record*>
+agent_node::by_container(const std::string& container) {
+  auto it = containers_.find(container);
+  if (it == containers_.end())
+    return {nullptr, nullptr};
+  auto fit = frameworks_.find(it->second.first);
+  if (fit == frameworks_.end())
+    return {nullptr, nullptr};
+  auto eit = fit->second.executors.find(it->second.second);
+  if (eit == fit->second.executors.end())
+    return {&fit->second, nullptr};
+  return {&fit->second, &eit->second};
+}
+
+void agent_node::on_executor_timeout(const std::string& container, uint64_t generation) {
+  auto [fw, ex] = by_container(container);
+  if (ex == nullptr || ex->generation != generation || ex->handle)
+    return;
+  log_->warn("executor in container {} did not subscribe in time", container);
+  fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_EXECUTOR_UNREGISTERED,
+                      "the executor did not subscribe within the registration timeout");
+  destroy(*ex, caf::timespan{0});
+}
+
+void agent_node::destroy(executor_record& ex, caf::timespan grace) {
+  if (ex.destroying)
+    return;
+  ex.destroying = true;
+  self_->send(containerizer_, isolation::destroy_atom::value, ex.container, grace);
+}
+
+// Every task of the executor that has not ended gets a terminal update: KILLED when a kill was
+// asked for, else FAILED with `reason`.
+void agent_node::fail_executor_tasks(framework_entry& fw, executor_record& ex,
+                                     v1::TaskStatus::Reason reason, const std::string& message) {
+  for (const auto& tid : ex.tasks) {
+    auto it = fw.tasks.find(tid);
+    if (it == fw.tasks.end() || common::is_terminal(it->second.state()))
+      continue;
+    bool killed = fw.kill_requested.count(tid) > 0;
+    agent_update(fw.info.id(), it->second.task_id(), ex.info.executor_id(),
+                 killed ? v1::TASK_KILLED : v1::TASK_FAILED, reason, message);
+  }
+}
+
+void agent_node::agent_update(const v1::FrameworkID& fw, const v1::TaskID& task,
+                              const v1::ExecutorID& executor, v1::TaskState state,
+                              v1::TaskStatus::Reason reason, const std::string& message) {
+  auto status = make_task_status(task, state, v1::TaskStatus::SOURCE_AGENT, now(), reason,
+                                 message);
+  *status.mutable_agent_id() = cfg_.info.id();
+  *status.mutable_executor_id() = executor;
+  auto update = make_status_update(fw, cfg_.info.id(), executor, std::move(status), new_uuid());
+  record_update(update);
+  self_->send(updates_, std::move(update));
+}
+
+// Keeps the agent's own view of its tasks current (for reregistration and state).
+void agent_node::record_update(const v1::StatusUpdate& update) {
+  auto fit = frameworks_.find(update.framework_id().value());
+  if (fit == frameworks_.end())
+    return;
+  auto tit = fit->second.tasks.find(update.status().task_id().value());
+  if (tit == fit->second.tasks.end())
+    return;
+  auto& task = tit->second;
+  auto to = update.status().state();
+  if (task.state() != to && !common::is_allowed(task.state(), to))
+    return;
+  bool was_terminal = common::is_terminal(task.state());
+  task.set_state(to);
+  *task.add_statuses() = update.status();
+  if (task.statuses_size() > 4)
+    task.mutable_statuses()->DeleteSubrange(0, 1);
+  if (!was_terminal && common::is_terminal(to)) {
+    finished_.emplace_back(update.framework_id().value(), task.task_id().value());
+    while (finished_.size() > finished_tasks_kept) {
+      auto [f, t] = finished_.front();
+      finished_.pop_front();
+      auto ff = frameworks_.find(f);
+      if (ff != frameworks_.end() && ff->second.tasks.count(t) > 0
+          && common::is_terminal(ff->second.tasks[t].state())) {
+        ff->second.tasks.erase(t);
+        ff->second.kill_requested.erase(t);
+      }
+    }
+  }
+}
+
+void agent_node::on_kill_task(const v1::KillTask& msg) {
+  if (!fresh_epoch(msg.epoch()))
+    return;
+  auto fit = frameworks_.find(msg.framework_id().value());
+  if (fit == frameworks_.end() || fit->second.tasks.count(msg.task_id().value()) == 0) {
+    agent_update(msg.framework_id(), msg.task_id(), {}, v1::TASK_DROPPED,
+                 v1::TaskStatus::REASON_TASK_UNKNOWN, "the agent does not know this task");
+    return;
+  }
+  auto* fw = &fit->second;
+  auto tit = fw->tasks.find(msg.task_id().value());
+  auto& task = tit->second;
+  if (common::is_terminal(task.state()))
+    return;
+  fw->kill_requested.insert(task.task_id().value());
+  auto eit = fw->executors.find(task.executor_id().value());
+  if (eit == fw->executors.end())
+    return;
+  auto& ex = eit->second;
+  if (!ex.handle) {
+    // Not started yet: never give it to the executor.
+    auto& q = ex.queued;
+    q.erase(std::remove_if(q.begin(), q.end(),
+                           [&](const v1::executor::Event& e) {
+                             return e.has_launch()
+                                    && e.launch().task().task_id() == task.task_id();
+                           }),
+            q.end());
+    agent_update(fw->info.id(), task.task_id(), ex.info.executor_id(), v1::TASK_KILLED,
+                 v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH, "killed before it started");
+    ex.tasks.erase(task.task_id().value());
+    if (ex.tasks.empty())
+      destroy(ex, caf::timespan{0});
+    return;
+  }
+  v1::executor::Kill kill;
+  *kill.mutable_task_id() = task.task_id();
+  if (msg.has_kill_policy())
+    *kill.mutable_kill_policy() = msg.kill_policy();
+  v1::executor::Event event;
+  *event.mutable_kill() = kill;
+  self_->send(ex.handle, std::move(event));
+  // An executor that does not end the task within its grace period (plus slack) loses its
+  // container.
+  auto grace = grace_of(msg.kill_policy(), cfg_.default_grace);
+  self_->delayed_send(self_, grace + std::chrono::seconds{5}, kill_escalate_atom::value,
+                      ex.container.value(), ex.generation);
+}
+
+void agent_node::on_kill_escalate(const std::string& container, uint64_t generation) {
+  auto [fw, ex] = by_container(container);
+  if (ex == nullptr || ex->generation != generation)
+    return;
+  for (const auto& tid : ex->tasks)
+    if (fw->kill_requested.count(tid) > 0 && !common::is_terminal(fw->tasks[tid].state())) {
+      log_->warn("executor of container {} did not kill task {} in time; destroying it",
+                 container, tid);
+      destroy(*ex, cfg_.default_grace);
+      return;
+    }
+}
+
+void agent_node::on_acknowledgement(const v1::StatusUpdateAcknowledgement& msg) {
+  if (!fresh_epoch(msg.epoch()))
+    return;
+  self_->send(updates_, msg);
+}
+
+void agent_node::on_shutdown_framework(const v1::ShutdownFramework& msg) {
+  if (!fresh_epoch(msg.epoch()))
+    return;
+  auto fit = frameworks_.find(msg.framework_id().value());
+  if (fit == frameworks_.end())
+    return;
+  log_->info("shutting down framework {}", msg.framework_id().value());
+  for (auto& [tid, task] : fit->second.tasks)
+    fit->second.kill_requested.insert(tid);
+  for (auto& [eid, ex] : fit->second.executors) {
+    if (ex.handle) {
+      v1::executor::Shutdown shutdown;
+      shutdown.set_grace_period_seconds(
+        std::chrono::duration<double>(cfg_.default_grace).count());
+      v1::executor::Event event;
+      *event.mutable_shutdown() = shutdown;
+      self_->send(ex.handle, std::move(event));
+    }
+    destroy(ex, cfg_.default_grace);
+  }
+}
+
+void agent_node::on_framework_message(const v1::FrameworkToExecutorMessage& msg) {
+  auto fit = frameworks_.find(msg.framework_id().value());
+  if (fit == frameworks_.end())
+    return;
+  auto eit = fit->second.executors.find(msg.executor_id().value());
+  if (eit == fit->second.executors.end() || !eit->second.handle)
+    return;
+  v1::executor::FromFramework from;
+  from.set_data(msg.data());
+  v1::executor::Event event;
+  *event.mutable_message() = std::move(from);
+  self_->send(eit->second.handle, std::move(event));
+}
+
+void agent_node::on_executor_call(const v1::executor::Call& call) {
+  auto sender = caf::actor_cast<protocols::executor_actor>(self_->current_sender());
+  auto fit = frameworks_.find(call.framework_id().value());
+  if (auto err = validate(call); err || fit == frameworks_.end()) {
+    v1::executor::Error error;
+    error.set_message(err ? error_message(err) : "unknown framework");
+    v1::executor::Event event;
+    *event.mutable_error() = std::move(error);
+    if (sender)
+      self_->send(sender, std::move(event));
+    return;
+  }
+  auto& fw = fit->second;
+  auto eit = fw.executors.find(call.executor_id().value());
+  if (eit == fw.executors.end()) {
+    v1::executor::Error error;
+    error.set_message("unknown executor " + call.executor_id().value());
+    v1::executor::Event event;
+    *event.mutable_error() = std::move(error);
+    if (sender)
+      self_->send(sender, std::move(event));
+    return;
+  }
+  auto& ex = eit->second;
+  if (call.has_subscribe()) {
+    ex.handle = sender;
+    v1::executor::Subscribed subscribed;
+    *subscribed.mutable_executor_info() = ex.info;
+    *subscribed.mutable_framework_info() = fw.info;
+    *subscribed.mutable_agent_info() = cfg_.info;
+    *subscribed.mutable_container_id() = ex.container;
+    v1::executor::Event event;
+    *event.mutable_subscribed() = std::move(subscribed);
+    self_->send(sender, std::move(event));
+    for (auto& queued : ex.queued)
+      self_->send(sender, std::move(queued));
+    ex.queued.clear();
+    for (const auto& update : call.subscribe().unacknowledged_updates()) {
+      v1::executor::Call again;
+      *again.mutable_update() = update;
+      *again.mutable_framework_id() = call.framework_id();
+      *again.mutable_executor_id() = call.executor_id();
+      on_executor_call(again);
+    }
+    return;
+  }
+  if (call.has_update()) {
+    auto status = call.update().status();
+    *status.mutable_agent_id() = cfg_.info.id();
+    *status.mutable_executor_id() = ex.info.executor_id();
+    *status.mutable_container_id() = ex.container;
+    status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+    auto uuid = status.uuid();
+    auto update = make_status_update(fw.info.id(), cfg_.info.id(), ex.info.executor_id(),
+                                     std::move(status), uuid);
+    record_update(update);
+    self_->send(updates_, update);
+    v1::executor::Acknowledged ack;
+    *ack.mutable_task_id() = update.status().task_id();
+    ack.set_uuid(uuid);
+    v1::executor::Event event;
+    *event.mutable_acknowledged() = std::move(ack);
+    if (ex.handle)
+      self_->send(ex.handle, std::move(event));
+    return;
+  }
+  if (call.has_message()) {
+    v1::ExecutorToFrameworkMessage out;
+    *out.mutable_agent_id() = cfg_.info.id();
+    *out.mutable_framework_id() = fw.info.id();
+    *out.mutable_executor_id() = ex.info.executor_id();
+    out.set_data(call.message().data());
+    self_->send(master_, std::move(out));
+  }
+}
+
+void agent_node::on_container_exited(const isolation::container_exited& msg) {
+  auto [fw, ex] = by_container(msg.container_id.value());
+  containers_.erase(msg.container_id.value());
+  if (ex == nullptr)
+    return;
+  log_->info("container {} ended: {}", msg.container_id.value(), msg.message);
+  fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_EXECUTOR_TERMINATED,
+                      "executor ended without a terminal update: " + msg.message);
+  fw->executors.erase(ex->info.executor_id().value());
+}
+
+} // namespace troupe::agent
