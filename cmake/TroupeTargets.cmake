@@ -3,7 +3,8 @@
 #
 # Layers, left to right; a target may link only targets of a smaller layer:
 #   messages 0 → runtime 1 → isolation 2 → actors/common 3 → actors/allocator 4
-#   → actors/{master,agent} 5 → frameworks 6 → tools 7.  tests/support may link anything.
+#   → actors/{master,agent} 5 → frameworks/sdk 6 → frameworks/{executors,examples,...} 7
+#   → tools (executables, unchecked).  tests/support may link anything.
 # FRAMEWORK targets additionally may not link any actors/ target (layers 3–5): a framework
 # talks to the master through messages/ only, like a third-party one.
 

@@ -211,8 +211,8 @@ caf::expected<pid_t> posix_launcher::launch(const launch_request& req) const {
 
   spawn_setup setup;
   // The child leads a new process group (so the whole container can be signalled at once)
-  // and starts with default dispositions and nothing blocked: the agent's threads block and
-  // ignore signals (CAF ignores SIGPIPE) and exec would pass that on.
+  // and starts with default dispositions and nothing blocked: a mask or an ignored signal
+  // (SIGPIPE, say) of the calling agent thread would otherwise survive exec.
   sigset_t all;
   sigset_t none;
   sigfillset(&all);

@@ -42,6 +42,9 @@ agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
     [node](const v1::StatusUpdate& update) { node->forward_update(update); },
     [node](const isolation::container_exited& msg) { node->on_container_exited(msg); },
     [node](agent_state_atom) { return caf::make_result(node->id(), node->all_tasks()); },
+    [node](executor_endpoint_atom, const std::string& endpoint) {
+      node->set_executor_endpoint(endpoint);
+    },
     [node](register_tick_atom, uint64_t attempt) { node->on_register_tick(attempt); },
     [node](silence_tick_atom) { node->on_silence_tick(); },
     [node](executor_timeout_atom, const std::string& container, uint64_t generation) {

@@ -74,6 +74,9 @@ public:
   void on_shutdown_agent(const v1::ShutdownAgent& msg);
   void forward_update(const v1::StatusUpdate& update);
   std::vector<v1::Task> all_tasks() const;
+  void set_executor_endpoint(const std::string& endpoint) {
+    cfg_.executor_endpoint = endpoint;
+  }
   const v1::AgentID& id() const {
     return cfg_.info.id();
   }

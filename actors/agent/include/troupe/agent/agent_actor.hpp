@@ -28,13 +28,19 @@ namespace troupe::agent {
 /// Names the snapshot request (tests, tools, the HTTP edge).
 using agent_state_atom = caf::atom_constant<caf::atom("agstate")>;
 
+/// Names the executor endpoint update.
+using executor_endpoint_atom = caf::atom_constant<caf::atom("execep")>;
+
 using agent_node_actor = protocols::agent_actor::extend<
   /// Status update manager -> agent: send this update to the master (first time or retry).
   caf::reacts_to<v1::StatusUpdate>,
   /// Containerizer -> agent: a container's main process ended.
   caf::reacts_to<isolation::container_exited>,
   /// Anyone on the node -> agent: its ID (empty before registration) and its tasks.
-  caf::replies_to<agent_state_atom>::with<v1::AgentID, std::vector<v1::Task>>>;
+  caf::replies_to<agent_state_atom>::with<v1::AgentID, std::vector<v1::Task>>,
+  /// Node main -> agent: executors connect to this host:port (known once the agent actor is
+  /// published, when it was published on port 0).
+  caf::reacts_to<executor_endpoint_atom, std::string>>;
 
 /// Makes the agent's containerizer; the agent passes itself as the watcher.
 using containerizer_factory = std::function<isolation::containerizer_actor(

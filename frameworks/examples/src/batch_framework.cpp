@@ -1,0 +1,144 @@
+#include "troupe/examples/batch_framework.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "troupe/messages/builders.hpp"
+
+namespace troupe::examples {
+
+namespace {
+
+using relaunch_atom = caf::atom_constant<caf::atom("relaunch")>;
+using batch_impl = sdk::framework_actor::extend<caf::reacts_to<relaunch_atom, uint32_t>>;
+
+enum class copy_phase { waiting, pending, launched, finished, gave_up };
+
+struct copy_slot {
+  copy_phase phase = copy_phase::pending;
+  uint32_t attempts = 0;
+  std::string task; // the current attempt's task ID
+};
+
+struct batch_state {
+  batch_config cfg;
+  sdk::scheduler_driver_actor driver;
+  batch_observer_actor observer;
+  std::vector<copy_slot> copies;
+  int32_t last_exit = -1;
+  static inline const char* name = "troupe.example.batch";
+};
+using batch_pointer = batch_impl::stateful_pointer<batch_state>;
+
+template <class Msg>
+void call(batch_pointer self, Msg msg) {
+  self->send(self->state.driver, make_call(v1::FrameworkID{}, std::move(msg)));
+}
+
+bool ended(const copy_slot& c) {
+  return c.phase == copy_phase::finished || c.phase == copy_phase::gave_up;
+}
+
+void on_offers(batch_pointer self, const v1::scheduler::Offers& msg) {
+  auto& st = self->state;
+  for (const auto& offer : msg.offers()) {
+    auto left = *resources::from_proto(offer.resources());
+    std::vector<v1::TaskInfo> tasks;
+    for (uint32_t i = 0; i < st.copies.size(); ++i) {
+      auto& c = st.copies[i];
+      if (c.phase != copy_phase::pending || !left.contains(st.cfg.per_task))
+        continue;
+      left -= st.cfg.per_task;
+      c.phase = copy_phase::launched;
+      c.task = st.cfg.name + "-" + std::to_string(i) + "-" + std::to_string(++c.attempts);
+      tasks.push_back(make_task_info(make_task_id(c.task), c.task, offer.agent_id(),
+                                     st.cfg.per_task, st.cfg.command));
+    }
+    v1::scheduler::Accept accept;
+    *accept.add_offer_ids() = offer.id();
+    if (!tasks.empty())
+      *accept.add_operations() = make_launch(std::move(tasks));
+    call(self, std::move(accept)); // no operations = decline, with the default filter
+  }
+  bool more = std::any_of(st.copies.begin(), st.copies.end(),
+                          [](auto& c) { return c.phase == copy_phase::pending; });
+  if (!more)
+    call(self, v1::scheduler::Suppress{});
+}
+
+void on_update(batch_pointer self, const v1::TaskStatus& status) {
+  auto& st = self->state;
+  self->send(st.observer, status);
+  auto it = std::find_if(st.copies.begin(), st.copies.end(),
+                         [&](auto& c) { return c.task == status.task_id().value(); });
+  if (it == st.copies.end() || ended(*it))
+    return; // an old attempt, or a repeat
+  auto& c = *it;
+  switch (status.state()) {
+    case v1::TASK_FINISHED:
+      c.phase = copy_phase::finished;
+      st.last_exit = status.has_exit_status() ? status.exit_status() : 0;
+      break;
+    case v1::TASK_FAILED: case v1::TASK_KILLED: case v1::TASK_DROPPED: case v1::TASK_GONE:
+    case v1::TASK_GONE_BY_OPERATOR: case v1::TASK_UNREACHABLE: case v1::TASK_UNKNOWN:
+    case v1::TASK_ERROR:
+      st.last_exit = status.has_exit_status() ? status.exit_status() : -1;
+      if (c.attempts >= st.cfg.max_attempts || status.state() == v1::TASK_ERROR) {
+        c.phase = copy_phase::gave_up;
+        break;
+      }
+      if (status.state() == v1::TASK_UNREACHABLE) { // replaced: kill it should it come back
+        v1::scheduler::Kill kill;
+        *kill.mutable_task_id() = status.task_id();
+        call(self, std::move(kill));
+      }
+      c.phase = copy_phase::waiting;
+      self->delayed_send(self, st.cfg.relaunch.delay(c.attempts - 1), relaunch_atom::value,
+                         static_cast<uint32_t>(it - st.copies.begin()));
+      break;
+    default:
+      return;
+  }
+  if (std::all_of(st.copies.begin(), st.copies.end(), ended)) {
+    auto ok = std::count_if(st.copies.begin(), st.copies.end(),
+                            [](auto& c) { return c.phase == copy_phase::finished; });
+    self->send(st.observer, batch_done_atom::value, static_cast<uint32_t>(ok),
+               static_cast<uint32_t>(st.copies.size() - ok), st.last_exit);
+    call(self, v1::scheduler::Teardown{});
+    self->quit();
+  }
+}
+
+batch_impl::behavior_type batch_fn(batch_pointer self, sdk::scheduler_driver_actor driver,
+                                   batch_config cfg, batch_observer_actor observer) {
+  auto& st = self->state;
+  st.copies.resize(cfg.copies);
+  st.cfg = std::move(cfg);
+  st.driver = std::move(driver);
+  st.observer = std::move(observer);
+  return {
+    [self](const v1::scheduler::Subscribed&) { call(self, v1::scheduler::Reconcile{}); },
+    [self](const v1::scheduler::Offers& msg) { on_offers(self, msg); },
+    [](const v1::scheduler::Rescind&) {},
+    [self](const v1::scheduler::Update& msg) { on_update(self, msg.status()); },
+    [](const v1::scheduler::ExecutorMessage&) {},
+    [](const v1::scheduler::Failure&) {},
+    [](const v1::scheduler::Error&) {},
+    [](sdk::disconnected_atom) {},
+    [self](relaunch_atom, uint32_t i) {
+      self->state.copies[i].phase = copy_phase::pending;
+      call(self, v1::scheduler::Revive{});
+    },
+  };
+}
+
+} // namespace
+
+sdk::framework_actor spawn_batch_framework(caf::actor_system& sys,
+                                           sdk::scheduler_driver_actor driver, batch_config cfg,
+                                           batch_observer_actor observer) {
+  return sys.spawn(batch_fn, std::move(driver), std::move(cfg), std::move(observer));
+}
+
+} // namespace troupe::examples

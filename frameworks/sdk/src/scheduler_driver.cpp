@@ -1,0 +1,204 @@
+#include "troupe/sdk/scheduler_driver.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/protocols/master.hpp"
+#include "troupe/runtime/transport.hpp"
+
+namespace troupe::sdk {
+
+namespace {
+
+using reconnect_atom = caf::atom_constant<caf::atom("reconn")>;
+using subscribe_check_atom = caf::atom_constant<caf::atom("subcheck")>;
+using heartbeat_check_atom = caf::atom_constant<caf::atom("hbcheck")>;
+
+using driver_impl = scheduler_driver_actor::extend<
+  caf::reacts_to<reconnect_atom, uint64_t>, caf::reacts_to<subscribe_check_atom, uint64_t>,
+  caf::reacts_to<heartbeat_check_atom, uint64_t>>;
+
+struct driver_state {
+  scheduler_driver_config cfg;
+  framework_actor framework;
+  protocols::master_actor master;
+  bool subscribed = false;
+  uint64_t generation = 0; ///< bumps on every connection attempt; stale timers ignore
+  size_t attempt = 0;
+  caf::timespan heartbeat = std::chrono::seconds{15};
+  caf::actor_clock::time_point last_event;
+  static inline const char* name = "troupe.scheduler_driver";
+};
+
+using driver_pointer = driver_impl::stateful_pointer<driver_state>;
+
+void send_subscribe(driver_pointer self) {
+  auto& st = self->state;
+  v1::scheduler::Subscribe sub;
+  *sub.mutable_framework_info() = st.cfg.framework;
+  self->send(st.master, make_call(st.cfg.framework.id(), std::move(sub)));
+  self->delayed_send(self, st.cfg.subscribe_timeout, subscribe_check_atom::value,
+                     st.generation);
+}
+
+void connect(driver_pointer self);
+
+// Lost the master (down, silent, or never reached): tell the framework once, retry later.
+void lost(driver_pointer self, const std::string& why) {
+  auto& st = self->state;
+  if (st.master)
+    self->demonitor(st.master.address());
+  st.master = nullptr;
+  if (st.subscribed)
+    self->send(st.framework, disconnected_atom::value);
+  st.subscribed = false;
+  ++st.generation;
+  auto delay = st.cfg.reconnect.delay(st.attempt++);
+  (void) why;
+  self->delayed_send(self, delay, reconnect_atom::value, st.generation);
+}
+
+void connect(driver_pointer self) {
+  auto& st = self->state;
+  ++st.generation;
+  if (st.cfg.master.local) {
+    st.master = caf::actor_cast<protocols::master_actor>(st.cfg.master.local);
+    self->monitor(st.master);
+    send_subscribe(self);
+    return;
+  }
+  auto generation = st.generation;
+  self
+    ->request(st.cfg.master.connector, caf::infinite, runtime::connect_atom::value,
+              st.cfg.master.remote.host, st.cfg.master.remote.port)
+    .then(
+      [self, generation](caf::actor& master) {
+        auto& st = self->state;
+        if (generation != st.generation)
+          return;
+        st.master = caf::actor_cast<protocols::master_actor>(master);
+        self->monitor(st.master);
+        send_subscribe(self);
+      },
+      [self, generation](caf::error& err) {
+        if (generation == self->state.generation)
+          lost(self, error_message(err));
+      });
+}
+
+void on_event(driver_pointer self, v1::scheduler::Event& event) {
+  auto& st = self->state;
+  if (!st.master || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.master))
+    return; // from a master we already left
+  st.last_event = self->clock().now();
+  using E = v1::scheduler::Event;
+  switch (event.event_case()) {
+    case E::kSubscribed: {
+      st.subscribed = true;
+      st.attempt = 0;
+      *st.cfg.framework.mutable_id() = event.subscribed().framework_id();
+      if (event.subscribed().heartbeat_interval_seconds() > 0)
+        st.heartbeat = std::chrono::duration_cast<caf::timespan>(
+          std::chrono::duration<double>(event.subscribed().heartbeat_interval_seconds()));
+      self->delayed_send(self, st.heartbeat, heartbeat_check_atom::value, st.generation);
+      self->send(st.framework, std::move(*event.mutable_subscribed()));
+      break;
+    }
+    case E::kOffers:
+      self->send(st.framework, std::move(*event.mutable_offers()));
+      break;
+    case E::kRescind:
+      self->send(st.framework, std::move(*event.mutable_rescind()));
+      break;
+    case E::kUpdate: {
+      const auto& status = event.update().status();
+      v1::scheduler::Acknowledge ack;
+      *ack.mutable_agent_id() = status.agent_id();
+      *ack.mutable_task_id() = status.task_id();
+      ack.set_uuid(status.uuid());
+      bool needs_ack = st.cfg.auto_acknowledge && !status.uuid().empty();
+      self->send(st.framework, std::move(*event.mutable_update()));
+      if (needs_ack)
+        self->send(st.master, make_call(st.cfg.framework.id(), std::move(ack)));
+      break;
+    }
+    case E::kMessage:
+      self->send(st.framework, std::move(*event.mutable_message()));
+      break;
+    case E::kFailure:
+      self->send(st.framework, std::move(*event.mutable_failure()));
+      break;
+    case E::kError:
+      self->send(st.framework, std::move(*event.mutable_error()));
+      break;
+    default: // heartbeats only prove the master alive
+      break;
+  }
+}
+
+void on_call(driver_pointer self, v1::scheduler::Call& call) {
+  auto& st = self->state;
+  if (call.has_subscribe() || !st.subscribed) {
+    v1::scheduler::Error err;
+    err.set_message(call.has_subscribe() ? "the driver subscribes by itself"
+                                         : "not subscribed: the call was dropped; reconcile "
+                                           "after the next Subscribed");
+    self->send(st.framework, std::move(err));
+    return;
+  }
+  *call.mutable_framework_id() = st.cfg.framework.id();
+  self->send(st.master, std::move(call));
+}
+
+driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_config cfg,
+                                     std::function<framework_actor(scheduler_driver_actor)> make) {
+  self->state.cfg = std::move(cfg);
+  self->state.framework = make(self);
+  self->link_to(self->state.framework);
+  // The framework (or executor) ended: end too, after whatever it sent last.
+  self->set_exit_handler([self](caf::exit_msg& msg) { self->quit(msg.reason); });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    if (self->state.master && msg.source == self->state.master.address())
+      lost(self, "master down");
+  });
+  connect(self);
+  return {
+    [self](v1::scheduler::Call& call) { on_call(self, call); },
+    [self](v1::scheduler::Event& event) { on_event(self, event); },
+    [self](reconnect_atom, uint64_t generation) {
+      if (generation == self->state.generation)
+        connect(self);
+    },
+    [self](subscribe_check_atom, uint64_t generation) {
+      auto& st = self->state;
+      if (generation == st.generation && !st.subscribed && st.master)
+        send_subscribe(self);
+    },
+    [self](heartbeat_check_atom, uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.generation || !st.subscribed)
+        return;
+      auto silence = self->clock().now() - st.last_event;
+      if (silence > std::chrono::duration_cast<caf::timespan>(st.heartbeat
+                                                              * st.cfg.heartbeat_misses))
+        lost(self, "no heartbeat");
+      else
+        self->delayed_send(self, st.heartbeat, heartbeat_check_atom::value, generation);
+    },
+  };
+}
+
+} // namespace
+
+scheduler_driver_actor
+spawn_scheduler_driver(caf::actor_system& sys, scheduler_driver_config cfg,
+                       std::function<framework_actor(scheduler_driver_actor)> make_framework) {
+  return sys.spawn(driver_fn, std::move(cfg), std::move(make_framework));
+}
+
+} // namespace troupe::sdk

@@ -1,0 +1,97 @@
+// troupe-agent: the agent daemon.
+//
+//   troupe-agent --master HOST:PORT --work-dir DIR [--port 5065] [--resources 'cpus:2;mem:1024']
+//
+// Publishes the agent's actors on --hostname:--port (executors connect there), registers with
+// the master and runs tasks with the POSIX containerizer. SIGINT/SIGTERM stop it and every task
+// it runs.
+#include <iostream>
+
+#include <sys/prctl.h>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "troupe/isolation/containerizer.hpp"
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/node_config.hpp"
+#include "troupe/runtime/options.hpp"
+#include "troupe/runtime/random.hpp"
+#include "troupe/runtime/transport.hpp"
+#include "troupe/tools/node_flags.hpp"
+
+using namespace troupe;
+
+int main(int argc, char** argv) {
+  CLI::App app{"troupe-agent: the troupe agent daemon"};
+  runtime::node_options node;
+  node.node_name = "agent";
+  runtime::add_node_options(app, node);
+  tools::agent_flags flags;
+  tools::add_agent_flags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (auto err = runtime::validate(node)) {
+    std::cerr << runtime::render(err) << '\n';
+    return 2;
+  }
+  auto log = runtime::make_node_logger(node);
+  if (!log) {
+    std::cerr << runtime::render(log.error()) << '\n';
+    return 2;
+  }
+  auto master_at = runtime::parse_endpoint(flags.master);
+  if (!master_at) {
+    std::cerr << "--master: " << runtime::render(master_at.error()) << '\n';
+    return 2;
+  }
+  auto seed = runtime::choose_cluster_seed(node.cluster_seed);
+  auto cfg = tools::to_agent_config(flags, seed);
+  if (!cfg) {
+    std::cerr << runtime::render(cfg.error()) << '\n';
+    return 2;
+  }
+  cfg->node = node.node_name;
+  // Orphaned descendants of tasks are reparented to us, not to init, so we reap them.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  auto signals = tools::block_shutdown_signals();
+  runtime::node_config sys_cfg{node};
+  caf::actor_system sys{sys_cfg};
+  auto tp = runtime::make_middleman_transport(sys);
+  auto master = tp->connect(*master_at);
+  if (!master) {
+    (*log)->error("cannot reach the master at {}: {}", flags.master,
+                  runtime::render(master.error()));
+    return 1;
+  }
+  auto containerizer = [name = node.node_name](caf::actor_system& s,
+                                               isolation::container_watcher_actor watcher) {
+    isolation::posix_containerizer_config ccfg;
+    ccfg.node = name;
+    return isolation::spawn_posix_containerizer(s, ccfg, std::move(watcher));
+  };
+  auto agent = agent::spawn_agent(sys, *cfg, caf::actor_cast<protocols::master_actor>(*master),
+                                  containerizer);
+  auto port = tp->publish(caf::actor_cast<caf::actor>(agent), {flags.hostname, flags.port});
+  if (!port) {
+    (*log)->error("cannot publish the agent: {}", runtime::render(port.error()));
+    caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  caf::anon_send(agent, agent::executor_endpoint_atom::value,
+                 flags.hostname + ":" + std::to_string(*port));
+  tools::write_port_file(flags.port_file, *port);
+  (*log)->info("agent listening on {}:{}, master {}, work dir {}", flags.hostname, *port,
+               flags.master, cfg->work_dir);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  (*log)->info("signal {}: shutting down", sig);
+  caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+  return 0;
+}

@@ -1,0 +1,67 @@
+// The flags of troupe-master and troupe-agent (and of `troupe local`, which runs both), parsed
+// with CLI11 into the actors' configs, and the pieces every daemon main shares.
+#pragma once
+
+#include <csignal>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "troupe/agent/agent_actor.hpp"
+#include "troupe/master/master_actor.hpp"
+
+namespace CLI {
+class App;
+} // namespace CLI
+
+namespace troupe::tools {
+
+struct master_flags {
+  std::string hostname = "127.0.0.1"; ///< advertised to agents and schedulers; also bound
+  uint16_t port = 5055;               ///< actor port (0 = any)
+  uint16_t http_port = 5050;          ///< advertised HTTP port
+  double ping_interval = 5;           ///< seconds between agent pings
+  uint64_t max_missed_pings = 5;      ///< misses before an agent is unreachable
+  double heartbeat_interval = 15;     ///< seconds between scheduler heartbeats
+  double offer_timeout = 30;          ///< seconds before an unanswered offer is rescinded
+  double allocation_interval = 1;     ///< seconds between allocation passes
+  std::string port_file;              ///< write the bound actor port here
+};
+
+struct agent_flags {
+  std::string master;                 ///< host:port of the master's actors
+  std::string hostname = "127.0.0.1"; ///< advertised; executors connect here
+  uint16_t port = 5065;               ///< actor port (0 = any)
+  std::string work_dir;               ///< required
+  std::string resources;              ///< empty = detect cpus, mem, disk; ports [31000-32000]
+  std::string executor;               ///< troupe-executor path; empty = next to this binary
+  double executor_register_timeout = 60; ///< seconds for an executor to subscribe
+  std::string port_file;              ///< write the bound actor port here
+};
+
+void add_master_flags(CLI::App& app, master_flags& flags);
+void add_agent_flags(CLI::App& app, agent_flags& flags, bool with_master = true);
+
+/// The master's config from its flags; `id` is unique per process start.
+caf::expected<master::master_config> to_master_config(const master_flags& flags,
+                                                      uint64_t cluster_seed);
+
+/// The agent's config from its flags (detecting resources when none are given).
+caf::expected<agent::agent_config> to_agent_config(const agent_flags& flags,
+                                                   uint64_t cluster_seed);
+
+/// What the host has: cpus (online CPUs), mem (total - min(1 GiB, half)), disk (of the file
+/// system holding `dir`: total - min(5 GiB, half)), ports [31000-32000], in flag syntax.
+std::string detect_resources(const std::string& dir);
+
+/// The directory of the running binary (for troupe-executor beside troupe-agent).
+std::string own_directory();
+
+/// Blocks SIGINT and SIGTERM in this thread (call before the actor system starts so its
+/// threads inherit the mask) and returns the set to sigwait on.
+sigset_t block_shutdown_signals();
+
+/// Writes `port` to `path` atomically (write, then rename). Empty path: nothing.
+void write_port_file(const std::string& path, uint16_t port);
+
+} // namespace troupe::tools

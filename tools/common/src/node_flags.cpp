@@ -1,0 +1,157 @@
+#include "troupe/tools/node_flags.hpp"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/messages/resources.hpp"
+#include "troupe/runtime/random.hpp"
+
+namespace troupe::tools {
+
+namespace {
+
+caf::timespan seconds(double s) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
+}
+
+} // namespace
+
+void add_master_flags(CLI::App& app, master_flags& f) {
+  app.add_option("--hostname", f.hostname, "address to bind and advertise")->capture_default_str();
+  app.add_option("--port", f.port, "actor port (0 = any)")->capture_default_str();
+  app.add_option("--http-port", f.http_port, "HTTP port (advertised)")->capture_default_str();
+  app.add_option("--ping-interval", f.ping_interval, "seconds between agent pings")
+    ->check(CLI::Range(0.01, 3600.0))->capture_default_str();
+  app.add_option("--max-missed-pings", f.max_missed_pings, "missed pings before unreachable")
+    ->check(CLI::Range(uint64_t{1}, uint64_t{1000}))->capture_default_str();
+  app.add_option("--heartbeat-interval", f.heartbeat_interval, "seconds between scheduler heartbeats")
+    ->check(CLI::Range(0.01, 3600.0))->capture_default_str();
+  app.add_option("--offer-timeout", f.offer_timeout, "seconds before an offer is rescinded (0 = never)")
+    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
+  app.add_option("--allocation-interval", f.allocation_interval, "seconds between allocation passes")
+    ->check(CLI::Range(0.001, 3600.0))->capture_default_str();
+  app.add_option("--port-file", f.port_file, "write the bound actor port to this file");
+}
+
+void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
+  if (with_master)
+    app.add_option("--master", f.master, "host:port of the master's actors")->required();
+  app.add_option("--hostname", f.hostname, "address to bind and advertise")->capture_default_str();
+  app.add_option("--port", f.port, "actor port (0 = any)")->capture_default_str();
+  app.add_option("--work-dir", f.work_dir, "sandboxes and checkpoints")->required();
+  app.add_option("--resources", f.resources,
+                 "e.g. 'cpus:4;mem:8192;ports:[31000-32000]' (default: detected)");
+  app.add_option("--executor", f.executor, "troupe-executor binary (default: beside this one)");
+  app.add_option("--executor-register-timeout", f.executor_register_timeout,
+                 "seconds for an executor to subscribe")
+    ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+  app.add_option("--port-file", f.port_file, "write the bound actor port to this file");
+}
+
+caf::expected<master::master_config> to_master_config(const master_flags& f,
+                                                      uint64_t cluster_seed) {
+  master::master_config cfg;
+  std::random_device rd;
+  std::ostringstream id;
+  id << std::hex << ((static_cast<uint64_t>(rd()) << 32) | rd());
+  cfg.info.set_id(id.str().substr(0, 8));
+  cfg.info.set_hostname(f.hostname);
+  cfg.info.set_actor_port(f.port);
+  cfg.info.set_http_port(f.http_port);
+  cfg.info.set_version(TROUPE_VERSION);
+  cfg.info.set_epoch(1); // standalone election: one term per process (HA issue adds ZooKeeper)
+  cfg.ping_interval = seconds(f.ping_interval);
+  cfg.max_missed_pings = f.max_missed_pings;
+  cfg.heartbeat_interval = seconds(f.heartbeat_interval);
+  cfg.offers.timeout = seconds(f.offer_timeout);
+  cfg.allocator.allocation_interval = seconds(f.allocation_interval);
+  cfg.allocator.seed = runtime::derive_seed(cluster_seed, "allocator");
+  return cfg;
+}
+
+std::string detect_resources(const std::string& dir) {
+  auto cpus = std::max(1u, std::thread::hardware_concurrency());
+  uint64_t mem_mb = 1024;
+  std::ifstream meminfo{"/proc/meminfo"};
+  std::string key;
+  uint64_t kb = 0;
+  while (meminfo >> key >> kb) {
+    if (key == "MemTotal:") {
+      auto total = kb / 1024;
+      mem_mb = total - std::min<uint64_t>(1024, total / 2);
+      break;
+    }
+    meminfo.ignore(256, '\n');
+  }
+  uint64_t disk_mb = 1024;
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) == 0) {
+    auto total = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize / (1024 * 1024);
+    disk_mb = total - std::min<uint64_t>(5 * 1024, total / 2);
+  }
+  std::ostringstream os;
+  os << "cpus:" << cpus << ";mem:" << mem_mb << ";disk:" << disk_mb << ";ports:[31000-32000]";
+  return os.str();
+}
+
+std::string own_directory() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string{"."} : exe.parent_path().string();
+}
+
+caf::expected<agent::agent_config> to_agent_config(const agent_flags& f,
+                                                   uint64_t cluster_seed) {
+  agent::agent_config cfg;
+  std::error_code ec;
+  std::filesystem::create_directories(f.work_dir, ec);
+  if (ec)
+    return make_error(errc::config_error, "--work-dir " + f.work_dir + ": " + ec.message());
+  cfg.work_dir = std::filesystem::absolute(f.work_dir).string();
+  auto text = f.resources.empty() ? detect_resources(cfg.work_dir) : f.resources;
+  auto res = resources::parse(text);
+  if (!res)
+    return make_error(errc::config_error, "--resources: " + error_message(res.error()));
+  cfg.info = make_agent_info(f.hostname, f.port, *res);
+  cfg.info.set_isolation("posix");
+  cfg.info.set_version(TROUPE_VERSION);
+  cfg.executor_path = f.executor.empty() ? own_directory() + "/troupe-executor" : f.executor;
+  if (access(cfg.executor_path.c_str(), X_OK) != 0)
+    return make_error(errc::config_error,
+                      "executor " + cfg.executor_path + " is not an executable file (--executor)");
+  cfg.executor_endpoint = f.hostname + ":" + std::to_string(f.port);
+  cfg.executor_register_timeout = seconds(f.executor_register_timeout);
+  cfg.seed = cluster_seed;
+  return cfg;
+}
+
+sigset_t block_shutdown_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+void write_port_file(const std::string& path, uint16_t port) {
+  if (path.empty())
+    return;
+  auto tmp = path + ".tmp";
+  std::ofstream{tmp} << port << '\n';
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+} // namespace troupe::tools

@@ -1,0 +1,40 @@
+// The `troupe` CLI's subcommands; each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "troupe/runtime/options.hpp"
+#include "troupe/tools/node_flags.hpp"
+
+namespace troupe::cli {
+
+struct local_options {
+  uint32_t agents = 2;
+  std::string work_dir = "/tmp/troupe-local";
+  std::string agent_resources = "cpus:2;mem:1024;disk:4096;ports:[31000-32000]";
+  uint32_t example_tasks = 0;       ///< run the example framework with this many tasks
+  std::string example_command = "echo hello from troupe; sleep 1";
+  bool exit_when_done = false;      ///< stop after the example framework finished
+};
+
+struct run_options {
+  std::string master = "127.0.0.1:5055";
+  double cpus = 0.1;
+  double mem = 32;
+  std::string name = "troupe-run";
+  double timeout = 0;               ///< seconds; 0 = wait forever
+  std::vector<std::string> command; ///< argv after --
+};
+
+struct table_options {
+  std::string master = "127.0.0.1:5055";
+  std::string what;                 ///< agents | frameworks | tasks
+};
+
+int run_local(const runtime::node_options& node, const tools::master_flags& master,
+              const local_options& opts);
+int run_task(const runtime::node_options& node, const run_options& opts);
+int print_table(const runtime::node_options& node, const table_options& opts);
+
+} // namespace troupe::cli

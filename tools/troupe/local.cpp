@@ -1,0 +1,144 @@
+// `troupe local`: a master and N agents in one process (agents run real tasks through the
+// POSIX containerizer; executors connect back over loopback), optionally the example framework.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "troupe/examples/batch_framework.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/node_config.hpp"
+#include "troupe/runtime/random.hpp"
+#include "troupe/runtime/transport.hpp"
+#include "troupe/sdk/scheduler_driver.hpp"
+
+namespace troupe::cli {
+
+namespace {
+
+std::atomic<int> example_result{-1};
+
+// Prints the example framework's updates; when it is done, records the result and (when asked)
+// wakes main's sigwait so the process stops.
+examples::batch_observer_actor::behavior_type printer(bool exit_when_done) {
+  return {
+    [](const v1::TaskStatus& s) {
+      std::cout << "example: task " << s.task_id().value() << " " << v1::TaskState_Name(s.state())
+                << (s.message().empty() ? "" : " (" + s.message() + ")") << std::endl;
+    },
+    [exit_when_done](examples::batch_done_atom, uint32_t ok, uint32_t failed, int32_t) {
+      std::cout << "example: done, " << ok << " finished, " << failed << " gave up" << std::endl;
+      example_result = failed == 0 ? 0 : 1;
+      if (exit_when_done)
+        kill(getpid(), SIGTERM);
+    },
+  };
+}
+
+} // namespace
+
+int run_local(const runtime::node_options& node, const tools::master_flags& mflags,
+              const local_options& opts) {
+  auto master_log = runtime::make_node_logger("master", node.log_level, node.log_file);
+  if (!master_log) {
+    std::cerr << runtime::render(master_log.error()) << '\n';
+    return 2;
+  }
+  auto seed = runtime::choose_cluster_seed(node.cluster_seed);
+  auto mcfg = tools::to_master_config(mflags, seed);
+  if (!mcfg) {
+    std::cerr << runtime::render(mcfg.error()) << '\n';
+    return 2;
+  }
+  std::vector<agent::agent_config> acfgs;
+  for (uint32_t i = 1; i <= opts.agents; ++i) {
+    tools::agent_flags af;
+    af.hostname = mflags.hostname;
+    af.port = 0;
+    af.work_dir = opts.work_dir + "/agent-" + std::to_string(i);
+    af.resources = opts.agent_resources;
+    auto acfg = tools::to_agent_config(af, seed);
+    if (!acfg) {
+      std::cerr << runtime::render(acfg.error()) << '\n';
+      return 2;
+    }
+    acfg->node = "agent-" + std::to_string(i);
+    runtime::make_node_logger(acfg->node, node.log_level, node.log_file);
+    acfgs.push_back(std::move(*acfg));
+  }
+  auto signals = tools::block_shutdown_signals();
+  runtime::node_config sys_cfg{node};
+  caf::actor_system sys{sys_cfg};
+  auto tp = runtime::make_middleman_transport(sys);
+  auto master = master::spawn_master(sys, *mcfg);
+  auto stop = [&](const std::vector<caf::actor>& actors) {
+    for (const auto& a : actors)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  };
+  std::vector<caf::actor> started{caf::actor_cast<caf::actor>(master)};
+  auto port = tp->publish(caf::actor_cast<caf::actor>(master), {mflags.hostname, mflags.port});
+  if (!port) {
+    std::cerr << "cannot publish the master: " << runtime::render(port.error()) << '\n';
+    stop(started);
+    return 1;
+  }
+  tools::write_port_file(mflags.port_file, *port);
+  auto posix = [](caf::actor_system& s, isolation::container_watcher_actor watcher) {
+    return isolation::spawn_posix_containerizer(s, {}, std::move(watcher));
+  };
+  for (auto& acfg : acfgs) {
+    auto agent = agent::spawn_agent(sys, acfg, caf::actor_cast<protocols::master_actor>(master),
+                                    posix);
+    started.push_back(caf::actor_cast<caf::actor>(agent));
+    auto aport = tp->publish(caf::actor_cast<caf::actor>(agent), {mflags.hostname, 0});
+    if (!aport) {
+      std::cerr << "cannot publish an agent: " << runtime::render(aport.error()) << '\n';
+      stop(started);
+      return 1;
+    }
+    caf::anon_send(agent, agent::executor_endpoint_atom::value,
+                   mflags.hostname + ":" + std::to_string(*aport));
+  }
+  std::cout << "troupe local: master " << mcfg->info.id() << " at " << mflags.hostname << ":"
+            << *port << ", " << opts.agents << " agents (work dirs under " << opts.work_dir
+            << "), cluster seed " << seed << std::endl
+            << "  try: troupe run --master " << mflags.hostname << ":" << *port
+            << " -- echo hello" << std::endl
+            << "       troupe agents --master " << mflags.hostname << ":" << *port << std::endl
+            << "  Ctrl-C stops everything." << std::endl;
+  if (opts.example_tasks > 0) {
+    sdk::scheduler_driver_config dcfg;
+    dcfg.framework.set_name("example-batch");
+    dcfg.framework.set_user(getenv("USER") != nullptr ? getenv("USER") : "root");
+    dcfg.master.local = caf::actor_cast<caf::actor>(master);
+    examples::batch_config bcfg;
+    bcfg.name = "example";
+    bcfg.copies = opts.example_tasks;
+    bcfg.command = make_shell_command(opts.example_command);
+    bcfg.per_task = *resources::parse("cpus:0.1;mem:32");
+    auto observer = sys.spawn(printer, opts.exit_when_done);
+    auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&](sdk::scheduler_driver_actor d) {
+      return examples::spawn_batch_framework(sys, d, bcfg, observer);
+    });
+    started.push_back(caf::actor_cast<caf::actor>(driver));
+    started.push_back(caf::actor_cast<caf::actor>(observer));
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cout << "troupe local: stopping" << std::endl;
+  stop(started);
+  if (opts.example_tasks > 0 && opts.exit_when_done)
+    return example_result == 0 ? 0 : 1;
+  return 0;
+}
+
+} // namespace troupe::cli

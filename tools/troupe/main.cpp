@@ -1,0 +1,75 @@
+// troupe: the command-line tool.
+//
+//   troupe local --agents N [--example-tasks K]     master + N agents in one process
+//   troupe run --master HOST:PORT [--cpus C --mem M] -- CMD ARGS...
+//   troupe agents|frameworks|tasks --master HOST:PORT
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "troupe/runtime/errors.hpp"
+
+using namespace troupe;
+
+int main(int argc, char** argv) {
+  CLI::App app{"troupe: run and inspect a troupe cluster"};
+  app.require_subcommand(1);
+  runtime::node_options node;
+  node.node_name = "troupe";
+  runtime::add_node_options(app, node);
+
+  tools::master_flags master;
+  cli::local_options local;
+  auto* local_cmd = app.add_subcommand("local", "master + agents in one process until Ctrl-C");
+  tools::add_master_flags(*local_cmd, master);
+  local_cmd->add_option("--agents", local.agents, "number of agents")
+    ->check(CLI::Range(1u, 1000u))->capture_default_str();
+  local_cmd->add_option("--work-dir", local.work_dir, "agents' work dirs go below")
+    ->capture_default_str();
+  local_cmd->add_option("--agent-resources", local.agent_resources, "resources of each agent")
+    ->capture_default_str();
+  local_cmd->add_option("--example-tasks", local.example_tasks,
+                        "also run the example framework with this many tasks");
+  local_cmd->add_option("--example-command", local.example_command, "its tasks' shell command")
+    ->capture_default_str();
+  local_cmd->add_flag("--exit-when-done", local.exit_when_done,
+                      "stop once the example framework is done (exit 0 if every task finished)");
+
+  cli::run_options run;
+  auto* run_cmd = app.add_subcommand("run", "run one command as a task; exit with its status");
+  run_cmd->add_option("--master", run.master, "host:port of the master")->capture_default_str();
+  run_cmd->add_option("--cpus", run.cpus, "cpus of the task")->capture_default_str();
+  run_cmd->add_option("--mem", run.mem, "memory of the task (MB)")->capture_default_str();
+  run_cmd->add_option("--name", run.name, "task name")->capture_default_str();
+  run_cmd->add_option("--timeout", run.timeout, "give up after this many seconds (0 = never)");
+  run_cmd->add_option("command", run.command, "the command and its arguments (after --)")
+    ->required();
+
+  cli::table_options table;
+  std::vector<CLI::App*> table_cmds;
+  for (const char* what : {"agents", "frameworks", "tasks"}) {
+    auto* cmd = app.add_subcommand(what, std::string{"list the cluster's "} + what);
+    cmd->add_option("--master", table.master, "host:port of the master")->capture_default_str();
+    table_cmds.push_back(cmd);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (auto err = runtime::validate(node)) {
+    std::cerr << runtime::render(err) << '\n';
+    return 2;
+  }
+  if (local_cmd->parsed())
+    return cli::run_local(node, master, local);
+  if (run_cmd->parsed())
+    return cli::run_task(node, run);
+  for (auto* cmd : table_cmds)
+    if (cmd->parsed()) {
+      table.what = cmd->get_name();
+      return cli::print_table(node, table);
+    }
+  return 2;
+}
