@@ -45,7 +45,7 @@ int main() {
   cfg.agent.connector = tp->connector();
   executors::command_executor_config ecfg;
   ecfg.sandbox = settings->sandbox;
-  auto driver = sdk::spawn_executor_driver(sys, cfg, [&](sdk::executor_driver_actor d) {
+  auto driver = sdk::spawn_executor_driver(sys, cfg, [&sys, ecfg](sdk::executor_driver_actor d) {
     return executors::spawn_command_executor(sys, d, ecfg);
   });
   caf::scoped_actor self{sys};

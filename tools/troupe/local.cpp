@@ -92,10 +92,13 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     return 1;
   }
   tools::write_port_file(mflags.port_file, *port);
-  auto posix = [](caf::actor_system& s, isolation::container_watcher_actor watcher) {
-    return isolation::spawn_posix_containerizer(s, {}, std::move(watcher));
-  };
   for (auto& acfg : acfgs) {
+    auto posix = [name = acfg.node](caf::actor_system& s,
+                                    isolation::container_watcher_actor watcher) {
+      isolation::posix_containerizer_config ccfg;
+      ccfg.node = name;
+      return isolation::spawn_posix_containerizer(s, ccfg, std::move(watcher));
+    };
     auto agent = agent::spawn_agent(sys, acfg, caf::actor_cast<protocols::master_actor>(master),
                                     posix);
     started.push_back(caf::actor_cast<caf::actor>(agent));
@@ -126,7 +129,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     bcfg.command = make_shell_command(opts.example_command);
     bcfg.per_task = *resources::parse("cpus:0.1;mem:32");
     auto observer = sys.spawn(printer, opts.exit_when_done);
-    auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&](sdk::scheduler_driver_actor d) {
+    auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&sys, bcfg, observer](auto d) {
       return examples::spawn_batch_framework(sys, d, bcfg, observer);
     });
     started.push_back(caf::actor_cast<caf::actor>(driver));

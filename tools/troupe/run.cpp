@@ -48,7 +48,7 @@ int run_task(const runtime::node_options& node, const run_options& opts) {
   bcfg.command = make_exec_command(opts.command.front(), opts.command);
   bcfg.per_task = *res;
   auto observer = caf::actor_cast<examples::batch_observer_actor>(self);
-  auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&](sdk::scheduler_driver_actor d) {
+  auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&sys, bcfg, observer](auto d) {
     return examples::spawn_batch_framework(sys, d, bcfg, observer);
   });
   int code = -1;

@@ -10,6 +10,7 @@
 
 #include "agent_node.hpp"
 #include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/transport.hpp"
 #include "troupe/runtime/unix_time.hpp"
 
 namespace troupe::agent {
@@ -85,10 +86,27 @@ void agent_node::start() {
                                        caf::actor_cast<isolation::container_watcher_actor>(self_));
   self_->link_to(containerizer_);
   last_ping_ = self_->clock().now();
+  self_->delayed_send(self_, ping_interval_, silence_tick_atom::value);
+  if (!cfg_.executor_endpoint.empty())
+    begin_registration();
+  // else: published on port 0; registration starts once main tells us the endpoint
+}
+
+void agent_node::begin_registration() {
   send_registration();
   self_->delayed_send(self_, cfg_.registration.delay(0), register_tick_atom::value,
                       uint64_t{1});
-  self_->delayed_send(self_, ping_interval_, silence_tick_atom::value);
+}
+
+void agent_node::set_executor_endpoint(const std::string& endpoint) {
+  bool first = cfg_.executor_endpoint.empty();
+  cfg_.executor_endpoint = endpoint;
+  if (auto at = runtime::parse_endpoint(endpoint))
+    cfg_.info.set_actor_port(at->port);
+  else
+    log_->error("bad executor endpoint {}: executors will not reach this agent", endpoint);
+  if (first && phase_ == agent_phase::registering)
+    begin_registration();
 }
 
 double agent_node::now() const {
@@ -174,9 +192,7 @@ void agent_node::on_silence_tick() {
     log_->warn("no ping from the master for {} ms: reregistering",
                std::chrono::duration_cast<std::chrono::milliseconds>(silence).count());
     phase_ = agent_phase::reregistering;
-    send_registration();
-    self_->delayed_send(self_, cfg_.registration.delay(0), register_tick_atom::value,
-                        uint64_t{1});
+    begin_registration();
   }
   self_->delayed_send(self_, ping_interval_, silence_tick_atom::value);
 }

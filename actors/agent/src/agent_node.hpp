@@ -74,9 +74,7 @@ public:
   void on_shutdown_agent(const v1::ShutdownAgent& msg);
   void forward_update(const v1::StatusUpdate& update);
   std::vector<v1::Task> all_tasks() const;
-  void set_executor_endpoint(const std::string& endpoint) {
-    cfg_.executor_endpoint = endpoint;
-  }
+  void set_executor_endpoint(const std::string& endpoint);
   const v1::AgentID& id() const {
     return cfg_.info.id();
   }
@@ -94,6 +92,7 @@ public:
   void on_kill_escalate(const std::string& container, uint64_t generation);
 
 private:
+  void begin_registration();
   void send_registration();
   bool fresh_epoch(uint64_t epoch);
   framework_entry& framework(const v1::FrameworkInfo& info);

@@ -49,7 +49,8 @@ void master_node::on_offer_batch(allocator::offer_batch& batch) {
                              caf::actor_cast<offer_owner_actor>(self_), cfg_.offers);
     fit->second.offers.insert(offer.id().value());
     *per_framework[d.framework.value()].add_offers() = offer;
-    offers_.emplace(offer.id().value(), offer_record{actor, std::move(offer), d.role, d.res});
+    auto key = offer.id().value(); // copied first: the record below takes the offer
+    offers_.emplace(std::move(key), offer_record{actor, std::move(offer), d.role, d.res});
   }
   for (auto& [id, offers] : per_framework)
     send_event(frameworks_[id], make_event(std::move(offers)));
@@ -142,7 +143,9 @@ void master_node::accept(framework_record& fw, const v1::scheduler::Accept& msg)
           collector->offers.push_back(std::move(offer));
           done();
         },
-        [collector, done](caf::error&) {
+        [this, collector, done](caf::error& err) {
+          log_->debug("an accepted offer could not hand over its resources: {}",
+                      error_message(err));
           collector->all_present = false;
           done();
         });

@@ -131,7 +131,9 @@ caf::expected<agent::agent_config> to_agent_config(const agent_flags& f,
   if (access(cfg.executor_path.c_str(), X_OK) != 0)
     return make_error(errc::config_error,
                       "executor " + cfg.executor_path + " is not an executable file (--executor)");
-  cfg.executor_endpoint = f.hostname + ":" + std::to_string(f.port);
+  // Port 0: known only once published; main then sends executor_endpoint_atom.
+  if (f.port != 0)
+    cfg.executor_endpoint = f.hostname + ":" + std::to_string(f.port);
   cfg.executor_register_timeout = seconds(f.executor_register_timeout);
   cfg.seed = cluster_seed;
   return cfg;

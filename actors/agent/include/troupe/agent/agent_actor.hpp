@@ -50,7 +50,8 @@ struct agent_config {
   v1::AgentInfo info;              ///< hostname, actor port (executors connect there), resources
   std::string work_dir;            ///< sandboxes and checkpoints live below it (required)
   std::string executor_path;       ///< the command executor binary (troupe-executor)
-  std::string executor_endpoint;   ///< host:port executors connect to (the agent's actors)
+  std::string executor_endpoint;   ///< host:port executors connect to (the agent's actors);
+                                   ///< empty: wait for executor_endpoint_atom to register
   runtime::exponential_backoff registration{std::chrono::seconds{1}, std::chrono::seconds{30},
                                             2.0}; ///< retry of (re)registration
   runtime::exponential_backoff update_retry{std::chrono::seconds{10}, std::chrono::minutes{10},
