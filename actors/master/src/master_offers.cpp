@@ -119,6 +119,8 @@ void master_node::accept(framework_record& fw, const v1::scheduler::Accept& msg)
   for (const auto& id : msg.offer_ids()) {
     auto it = offers_.find(id.value());
     if (it == offers_.end() || it->second.offer.framework_id() != fw.info.id()) {
+      log_->debug("framework {} accepts offer {}, which is gone", fw.info.id().value(),
+                  id.value());
       collector->all_present = false;
       continue;
     }
