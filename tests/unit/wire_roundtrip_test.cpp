@@ -87,6 +87,7 @@ BOOST_AUTO_TEST_CASE(the_block_covers_every_declared_message) {
                 troupe::v1::RunTask::descriptor()->file(),
                 troupe::v1::scheduler::Call::descriptor()->file(),
                 troupe::v1::executor::Call::descriptor()->file(),
+                troupe::v1::MasterState::descriptor()->file(),
                 troupe::internal::Registry::descriptor()->file(),
                 troupe::internal::AgentCheckpoint::descriptor()->file()};
   for (auto* file : files)
