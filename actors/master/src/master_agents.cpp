@@ -4,6 +4,7 @@
 
 #include "master_node.hpp"
 #include "troupe/actors/common/task_transitions.hpp"
+#include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/validation.hpp"
 
@@ -141,8 +142,16 @@ void master_node::adopt_reported_tasks(const v1::ReregisterAgent& msg) {
         completed_.push_back(key);
     }
     links_[agent.value()].tasks.insert(key);
-    if (!fresh && rec.task.state() != task.state() && task.statuses_size() > 0)
-      update_task(fw, rec, task.statuses(task.statuses_size() - 1));
+    if (!fresh && rec.task.state() != task.state() && task.statuses_size() > 0) {
+      // The real state flows to the framework (as information: the agent's own update
+      // stream still delivers and acknowledges every transition).
+      auto status = task.statuses(task.statuses_size() - 1);
+      status.clear_uuid();
+      update_task(fw, rec, status);
+      v1::scheduler::Update update;
+      *update.mutable_status() = std::move(status);
+      send_event(fw, make_event(std::move(update)));
+    }
     if (rec.kill_requested && !common::is_terminal(rec.task.state())) {
       v1::KillTask kill;
       *kill.mutable_framework_id() = task.framework_id();

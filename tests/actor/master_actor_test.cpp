@@ -1,0 +1,360 @@
+// The master actor in virtual time, with probes standing in for an agent and a scheduler:
+// registration, offers and their ends (timeout, decline filter, accept after rescind), launch
+// validation, status update relay, unreachable agents, and framework failover timeouts.
+#include <boost/test/unit_test.hpp>
+
+#include <caf/send.hpp>
+
+#include "troupe/master/master_actor.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/test/deterministic_fixture.hpp"
+#include "troupe/test/peer_probe.hpp"
+
+using namespace std::chrono_literals;
+using namespace troupe;
+using namespace troupe::master;
+using Event = v1::scheduler::Event;
+
+namespace {
+
+struct master_fixture : test::deterministic_fixture {
+  master_config cfg;
+  master_node_actor master;
+  test::peer_probe agent;
+  test::peer_probe sched;
+
+  master_fixture() {
+    cfg.info.set_id("m1");
+    cfg.info.set_hostname("127.0.0.1");
+    cfg.info.set_epoch(1);
+    cfg.ping_interval = 1h; // tests about liveness shorten it
+    cfg.heartbeat_interval = 1h;
+    cfg.allocator.allocation_interval = 1s;
+    cfg.offers.timeout = 10s;
+  }
+
+  ~master_fixture() override {
+    for (auto& a : {caf::actor_cast<caf::actor>(master), agent.handle, sched.handle})
+      if (a)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void start() {
+    master = spawn_master(sys, cfg);
+    agent = test::spawn_peer_probe(sys);
+    sched = test::spawn_peer_probe(sys);
+    run();
+  }
+
+  v1::AgentID register_agent(const std::string& res = "cpus:2;mem:1024") {
+    v1::RegisterAgent msg;
+    *msg.mutable_agent() = make_agent_info("host1", 5065, resources::parse(res).value());
+    agent.send_to(master, msg);
+    run();
+    auto regs = agent.received<v1::AgentRegistered>();
+    BOOST_REQUIRE_EQUAL(regs.size(), 1u);
+    return regs.front().agent_id();
+  }
+
+  v1::FrameworkID subscribe(double failover_timeout = 0) {
+    v1::scheduler::Subscribe sub;
+    *sub.mutable_framework_info() = make_framework_info("fw", "alice", {"*"});
+    sub.mutable_framework_info()->set_failover_timeout(failover_timeout);
+    sched.send_to(master, make_call(v1::FrameworkID{}, sub));
+    run();
+    auto subscribed = events(Event::kSubscribed);
+    BOOST_REQUIRE_EQUAL(subscribed.size(), 1u);
+    return subscribed.front().subscribed().framework_id();
+  }
+
+  std::vector<Event> events(Event::EventCase which) const {
+    std::vector<Event> out;
+    for (auto& e : sched.received<Event>())
+      if (e.event_case() == which)
+        out.push_back(e);
+    return out;
+  }
+
+  std::vector<v1::Offer> offers() const {
+    std::vector<v1::Offer> out;
+    for (auto& e : events(Event::kOffers))
+      for (auto& o : e.offers().offers())
+        out.push_back(o);
+    return out;
+  }
+
+  std::vector<v1::TaskStatus> updates() const {
+    std::vector<v1::TaskStatus> out;
+    for (auto& e : events(Event::kUpdate))
+      out.push_back(e.update().status());
+    return out;
+  }
+
+  v1::MasterState state() {
+    caf::scoped_actor self{sys};
+    self->send(master, state_atom::value);
+    run();
+    v1::MasterState out;
+    self->receive([&](v1::MasterState& st) { out = std::move(st); },
+                  caf::after(0s) >> [] { BOOST_FAIL("no state"); });
+    return out;
+  }
+
+  /// Invariant: per agent, resources in live offers + used by non-terminal tasks <= total.
+  void check_no_double_allocation() {
+    auto st = state();
+    for (const auto& a : st.agents()) {
+      auto total = resources::from_proto(a.info().resources()).value();
+      auto used = resources::from_proto(a.used()).value();
+      auto offered = resources::from_proto(a.offered()).value();
+      BOOST_CHECK_MESSAGE(total.contains(used + offered),
+                          "agent " << a.info().id().value() << ": used " << used.to_string()
+                                   << " + offered " << offered.to_string() << " > total "
+                                   << total.to_string());
+    }
+  }
+
+  v1::scheduler::Call accept(const v1::FrameworkID& fw, const v1::Offer& offer,
+                             std::vector<v1::TaskInfo> tasks) {
+    v1::scheduler::Accept acc;
+    *acc.add_offer_ids() = offer.id();
+    *acc.add_operations() = make_launch(std::move(tasks));
+    return make_call(fw, acc);
+  }
+
+  v1::TaskInfo task(const std::string& id, const v1::AgentID& agent_id,
+                    const std::string& res = "cpus:1;mem:128") {
+    return make_task_info(make_task_id(id), id, agent_id, resources::parse(res).value(),
+                          make_shell_command("sleep 100"));
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(master_actor_test, master_fixture)
+
+BOOST_AUTO_TEST_CASE(registration_subscription_and_a_first_offer) {
+  start();
+  auto agent_id = register_agent();
+  BOOST_CHECK_EQUAL(agent_id.value(), "m1-S0");
+  auto fw = subscribe();
+  BOOST_CHECK_EQUAL(fw.value(), "m1-F0000");
+  advance(1s);
+  auto got = offers();
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_CHECK(got[0].agent_id() == agent_id);
+  BOOST_CHECK_EQUAL(resources::from_proto(got[0].resources())->to_string(), "cpus:2;mem:1024");
+  check_no_double_allocation();
+}
+
+BOOST_AUTO_TEST_CASE(offer_timeout_rescinds_and_returns_the_resources_once) {
+  start();
+  register_agent();
+  subscribe();
+  advance(1s);
+  BOOST_REQUIRE_EQUAL(offers().size(), 1u);
+  auto first = offers().front();
+  advance(10s);
+  auto rescinds = events(Event::kRescind);
+  BOOST_REQUIRE_EQUAL(rescinds.size(), 1u);
+  BOOST_CHECK(rescinds[0].rescind().offer_id() == first.id());
+  // The resources came back once: the next offer is the whole agent, not more.
+  advance(1s);
+  auto all = offers();
+  BOOST_REQUIRE_GE(all.size(), 2u);
+  BOOST_CHECK_EQUAL(resources::from_proto(all.back().resources())->to_string(), "cpus:2;mem:1024");
+  check_no_double_allocation();
+}
+
+BOOST_AUTO_TEST_CASE(accept_after_rescind_drops_the_tasks) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  auto offer = offers().front();
+  advance(10s); // expired and rescinded
+  sched.send_to(master, accept(fw, offer, {task("t1", agent_id)}));
+  run();
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(ups[0].state(), v1::TASK_DROPPED);
+  BOOST_CHECK_EQUAL(ups[0].reason(), v1::TaskStatus::REASON_INVALID_OFFERS);
+  BOOST_CHECK(agent.received<v1::RunTask>().empty());
+}
+
+BOOST_AUTO_TEST_CASE(accept_launches_valid_tasks_and_rejects_invalid_ones_with_a_reason) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  auto offer = offers().front();
+  sched.send_to(master, accept(fw, offer, {task("ok", agent_id), task("big", agent_id, "cpus:8"),
+                                           task("ok", agent_id)}));
+  run();
+  auto runs = agent.received<v1::RunTask>();
+  BOOST_REQUIRE_EQUAL(runs.size(), 1u);
+  BOOST_CHECK_EQUAL(runs[0].task().task_id().value(), "ok");
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  for (auto& u : ups)
+    BOOST_CHECK_EQUAL(u.state(), v1::TASK_ERROR);
+  BOOST_CHECK_NE(ups[0].message().find("cpus"), std::string::npos); // names the problem
+  BOOST_CHECK_NE(ups[1].message().find("already in use"), std::string::npos);
+  auto st = state();
+  BOOST_REQUIRE_EQUAL(st.tasks_size(), 1);
+  BOOST_CHECK_EQUAL(st.tasks(0).state(), v1::TASK_STAGING);
+  check_no_double_allocation();
+}
+
+BOOST_AUTO_TEST_CASE(decline_filter_holds_for_refuse_seconds) {
+  start();
+  register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  auto offer = offers().front();
+  v1::scheduler::Decline decline;
+  *decline.add_offer_ids() = offer.id();
+  *decline.mutable_filters() = make_filters(5);
+  sched.send_to(master, make_call(fw, decline));
+  run();
+  advance(4s);
+  BOOST_CHECK_EQUAL(offers().size(), 1u); // filtered
+  advance(2s);
+  BOOST_CHECK_EQUAL(offers().size(), 2u); // offered again once the filter expired
+}
+
+BOOST_AUTO_TEST_CASE(status_updates_reach_the_framework_and_acks_reach_the_agent) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  run();
+  auto status = make_task_status(make_task_id("t1"), v1::TASK_RUNNING,
+                                 v1::TaskStatus::SOURCE_EXECUTOR, 1.0);
+  *status.mutable_agent_id() = agent_id;
+  agent.send_to(master, make_status_update(fw, agent_id, make_executor_id("t1"), status, "u1"));
+  run();
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(ups[0].state(), v1::TASK_RUNNING);
+  v1::scheduler::Acknowledge ack;
+  *ack.mutable_agent_id() = agent_id;
+  *ack.mutable_task_id() = make_task_id("t1");
+  ack.set_uuid("u1");
+  sched.send_to(master, make_call(fw, ack));
+  run();
+  auto acks = agent.received<v1::StatusUpdateAcknowledgement>();
+  BOOST_REQUIRE_EQUAL(acks.size(), 1u);
+  BOOST_CHECK_EQUAL(acks[0].uuid(), "u1");
+  BOOST_CHECK_EQUAL(acks[0].task_id().value(), "t1");
+  auto st = state();
+  BOOST_CHECK_EQUAL(st.tasks(0).state(), v1::TASK_RUNNING);
+}
+
+BOOST_AUTO_TEST_CASE(agent_missing_pings_goes_unreachable_and_its_offers_are_rescinded) {
+  cfg.ping_interval = 1s;
+  cfg.max_missed_pings = 2;
+  cfg.offers.timeout = 1h;
+  start();
+  auto agent_id = register_agent("cpus:4;mem:1024");
+  auto fw = subscribe();
+  advance(1s);
+  auto offer = offers().front();
+  auto call = accept(fw, offer, {task("t1", agent_id)});
+  *call.mutable_accept()->mutable_filters() = make_filters(0);
+  sched.send_to(master, call);
+  run();
+  advance(1s); // the unused part is offered again (no filter)
+  BOOST_REQUIRE_GE(offers().size(), 2u);
+  advance(3s); // pings go unanswered
+  BOOST_CHECK_GE(agent.received<v1::Ping>().size(), 2u);
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(ups[0].state(), v1::TASK_UNREACHABLE);
+  BOOST_CHECK_EQUAL(ups[0].reason(), v1::TaskStatus::REASON_AGENT_UNREACHABLE);
+  BOOST_CHECK_EQUAL(events(Event::kRescind).size(), 1u);
+  auto st = state();
+  BOOST_CHECK_EQUAL(st.agents(0).status(), "unreachable");
+  BOOST_CHECK_EQUAL(st.offers_size(), 0);
+  // It comes back by reregistering with its tasks' real states.
+  v1::ReregisterAgent back;
+  *back.mutable_agent() = make_agent_info("host1", 5065, resources::parse("cpus:4;mem:1024").value());
+  *back.mutable_agent()->mutable_id() = agent_id;
+  auto* t = back.add_tasks();
+  *t->mutable_task_id() = make_task_id("t1");
+  *t->mutable_framework_id() = fw;
+  *t->mutable_agent_id() = agent_id;
+  t->set_state(v1::TASK_RUNNING);
+  *t->add_statuses() = make_task_status(make_task_id("t1"), v1::TASK_RUNNING,
+                                        v1::TaskStatus::SOURCE_AGENT, 2.0);
+  agent.send_to(master, back);
+  run();
+  BOOST_CHECK_EQUAL(agent.received<v1::AgentReregistered>().size(), 1u);
+  BOOST_CHECK_EQUAL(updates().back().state(), v1::TASK_RUNNING);
+  st = state();
+  BOOST_CHECK_EQUAL(st.agents(0).status(), "registered");
+}
+
+BOOST_AUTO_TEST_CASE(failover_timeout_expiry_kills_the_frameworks_tasks) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe(30);
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  run();
+  sched.kill(); // the scheduler process dies
+  run();
+  advance(29s);
+  BOOST_CHECK(agent.received<v1::ShutdownFramework>().empty());
+  BOOST_CHECK_EQUAL(state().frameworks_size(), 1);
+  advance(2s);
+  auto shutdowns = agent.received<v1::ShutdownFramework>();
+  BOOST_REQUIRE_EQUAL(shutdowns.size(), 1u);
+  BOOST_CHECK(shutdowns[0].framework_id() == fw);
+  auto st = state();
+  BOOST_CHECK_EQUAL(st.frameworks_size(), 0);
+  check_no_double_allocation();
+}
+
+BOOST_AUTO_TEST_CASE(a_scheduler_that_resubscribes_in_time_keeps_its_tasks) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe(30);
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  run();
+  sched.kill();
+  run();
+  advance(10s);
+  sched = test::spawn_peer_probe(sys); // the restarted scheduler, same framework ID
+  v1::scheduler::Subscribe sub;
+  *sub.mutable_framework_info() = make_framework_info("fw", "alice", {"*"});
+  sub.mutable_framework_info()->set_failover_timeout(30);
+  *sub.mutable_framework_info()->mutable_id() = fw;
+  sched.send_to(master, make_call(fw, sub));
+  run();
+  BOOST_CHECK_EQUAL(events(Event::kSubscribed).size(), 1u);
+  advance(40s);
+  BOOST_CHECK(agent.received<v1::ShutdownFramework>().empty());
+  auto st = state();
+  BOOST_REQUIRE_EQUAL(st.frameworks_size(), 1);
+  BOOST_CHECK(st.frameworks(0).connected());
+  BOOST_CHECK_EQUAL(st.frameworks(0).active_tasks(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_calls_get_an_error_and_change_nothing) {
+  start();
+  register_agent();
+  v1::scheduler::Call call; // no framework, no payload
+  sched.send_to(master, call);
+  run();
+  auto errs = events(Event::kError);
+  BOOST_REQUIRE_EQUAL(errs.size(), 1u);
+  BOOST_CHECK(!errs[0].error().message().empty());
+  auto st = state();
+  BOOST_CHECK_EQUAL(st.frameworks_size(), 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
