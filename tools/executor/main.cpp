@@ -43,6 +43,9 @@ int main() {
   cfg.settings = *settings;
   cfg.agent.remote = *agent_at;
   cfg.agent.connector = tp->connector();
+  if (settings->recovery_timeout > 0)
+    cfg.recovery_timeout = std::chrono::duration_cast<caf::timespan>(
+      std::chrono::duration<double>(settings->recovery_timeout));
   executors::command_executor_config ecfg;
   ecfg.sandbox = settings->sandbox;
   auto driver = sdk::spawn_executor_driver(sys, cfg, [&sys, ecfg](sdk::executor_driver_actor d) {

@@ -27,6 +27,17 @@ struct run_options {
   std::vector<std::string> command; ///< argv after --
 };
 
+struct example_options {
+  std::string master = "127.0.0.1:5055";
+  uint32_t tasks = 10;
+  std::string command = "sleep 1";
+  double cpus = 0.1;
+  double mem = 16;
+  uint32_t attempts = 3;
+  std::string name = "batch";
+  double timeout = 0;
+};
+
 struct table_options {
   std::string master = "127.0.0.1:5055";
   std::string what;                 ///< agents | frameworks | tasks
@@ -35,6 +46,7 @@ struct table_options {
 int run_local(const runtime::node_options& node, const tools::master_flags& master,
               const local_options& opts);
 int run_task(const runtime::node_options& node, const run_options& opts);
+int run_example(const runtime::node_options& node, const example_options& opts);
 int print_table(const runtime::node_options& node, const table_options& opts);
 
 } // namespace troupe::cli

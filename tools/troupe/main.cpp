@@ -2,6 +2,7 @@
 //
 //   troupe local --agents N [--example-tasks K]     master + N agents in one process
 //   troupe run --master HOST:PORT [--cpus C --mem M] -- CMD ARGS...
+//   troupe example --master HOST:PORT --tasks N --command CMD   the example framework
 //   troupe agents|frameworks|tasks --master HOST:PORT
 #include <iostream>
 
@@ -46,6 +47,19 @@ int main(int argc, char** argv) {
   run_cmd->add_option("command", run.command, "the command and its arguments (after --)")
     ->required();
 
+  cli::example_options example;
+  auto* ex_cmd = app.add_subcommand("example", "run the example batch framework: N tasks to completion");
+  ex_cmd->add_option("--master", example.master, "host:port of the master")->capture_default_str();
+  ex_cmd->add_option("--tasks", example.tasks, "number of tasks")->check(CLI::Range(1u, 1000000u))
+    ->capture_default_str();
+  ex_cmd->add_option("--command", example.command, "each task's shell command")->capture_default_str();
+  ex_cmd->add_option("--cpus", example.cpus, "cpus per task")->capture_default_str();
+  ex_cmd->add_option("--mem", example.mem, "memory per task (MB)")->capture_default_str();
+  ex_cmd->add_option("--attempts", example.attempts, "launches per task before giving up")
+    ->check(CLI::Range(1u, 100u))->capture_default_str();
+  ex_cmd->add_option("--name", example.name, "task ID prefix")->capture_default_str();
+  ex_cmd->add_option("--timeout", example.timeout, "give up after this many seconds (0 = never)");
+
   cli::table_options table;
   std::vector<CLI::App*> table_cmds;
   for (const char* what : {"agents", "frameworks", "tasks"}) {
@@ -66,6 +80,8 @@ int main(int argc, char** argv) {
     return cli::run_local(node, master, local);
   if (run_cmd->parsed())
     return cli::run_task(node, run);
+  if (ex_cmd->parsed())
+    return cli::run_example(node, example);
   for (auto* cmd : table_cmds)
     if (cmd->parsed()) {
       table.what = cmd->get_name();

@@ -19,17 +19,26 @@
 
 namespace troupe::cli {
 
-int run_task(const runtime::node_options& node, const run_options& opts) {
-  auto at = runtime::parse_endpoint(opts.master);
+namespace {
+
+struct batch_outcome {
+  uint32_t finished = 0;
+  uint32_t gave_up = 0;
+  int32_t last_exit = -1;
+  bool timed_out = false;
+  bool bad_input = false;
+};
+
+// Runs the example batch framework against the master at `master` from this process, printing
+// every status update as it arrives.
+batch_outcome drive_batch(const runtime::node_options& node, const std::string& master,
+                          const std::string& name, examples::batch_config bcfg, double timeout_s) {
+  batch_outcome out;
+  auto at = runtime::parse_endpoint(master);
   if (!at) {
     std::cerr << "--master: " << runtime::render(at.error()) << '\n';
-    return 2;
-  }
-  auto res = resources::parse("cpus:" + std::to_string(opts.cpus) + ";mem:"
-                              + std::to_string(opts.mem));
-  if (!res) {
-    std::cerr << "--cpus/--mem: " << runtime::render(res.error()) << '\n';
-    return 2;
+    out.bad_input = true;
+    return out;
   }
   runtime::make_node_logger(node);
   runtime::node_config sys_cfg{node};
@@ -37,42 +46,88 @@ int run_task(const runtime::node_options& node, const run_options& opts) {
   auto tp = runtime::make_middleman_transport(sys);
   caf::scoped_actor self{sys};
   sdk::scheduler_driver_config dcfg;
-  dcfg.framework.set_name(opts.name);
+  dcfg.framework.set_name(name);
   dcfg.framework.set_user(getenv("USER") != nullptr ? getenv("USER") : "root");
   dcfg.master.remote = *at;
   dcfg.master.connector = tp->connector();
+  auto observer = caf::actor_cast<examples::batch_observer_actor>(self);
+  auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&sys, bcfg, observer](auto d) {
+    return examples::spawn_batch_framework(sys, d, bcfg, observer);
+  });
+  bool done = false;
+  auto timeout = timeout_s > 0 ? std::chrono::duration_cast<caf::timespan>(
+                                   std::chrono::duration<double>(timeout_s))
+                               : caf::timespan{std::chrono::hours{24 * 365}};
+  while (!done)
+    self->receive(
+      [&](const v1::TaskStatus& s) {
+        std::cout << s.task_id().value() << ": " << v1::TaskState_Name(s.state());
+        if (!s.agent_id().value().empty())
+          std::cout << " on " << s.agent_id().value();
+        if (!s.message().empty())
+          std::cout << " - " << s.message();
+        std::cout << std::endl;
+      },
+      [&](examples::batch_done_atom, uint32_t ok, uint32_t failed, int32_t exit_status) {
+        done = true;
+        out.finished = ok;
+        out.gave_up = failed;
+        out.last_exit = exit_status;
+      },
+      caf::after(timeout) >> [&] {
+        std::cerr << "troupe: no result within " << timeout_s << " s\n";
+        done = true;
+        out.timed_out = true;
+      });
+  caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
+  self->wait_for(driver);
+  return out;
+}
+
+caf::expected<resources> task_resources(double cpus, double mem) {
+  return resources::parse("cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(mem));
+}
+
+} // namespace
+
+int run_task(const runtime::node_options& node, const run_options& opts) {
+  auto res = task_resources(opts.cpus, opts.mem);
+  if (!res) {
+    std::cerr << "--cpus/--mem: " << runtime::render(res.error()) << '\n';
+    return 2;
+  }
   examples::batch_config bcfg;
   bcfg.name = opts.name;
   bcfg.copies = 1;
   bcfg.max_attempts = 1;
   bcfg.command = make_exec_command(opts.command.front(), opts.command);
   bcfg.per_task = *res;
-  auto observer = caf::actor_cast<examples::batch_observer_actor>(self);
-  auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&sys, bcfg, observer](auto d) {
-    return examples::spawn_batch_framework(sys, d, bcfg, observer);
-  });
-  int code = -1;
-  bool done = false;
-  auto timeout = opts.timeout > 0 ? std::chrono::duration_cast<caf::timespan>(
-                                      std::chrono::duration<double>(opts.timeout))
-                                  : caf::timespan{std::chrono::hours{24 * 365}};
-  while (!done)
-    self->receive(
-      [&](const v1::TaskStatus& s) {
-        std::cout << s.task_id().value() << ": " << v1::TaskState_Name(s.state())
-                  << (s.message().empty() ? "" : " - " + s.message()) << std::endl;
-      },
-      [&](examples::batch_done_atom, uint32_t ok, uint32_t, int32_t exit_status) {
-        done = true;
-        code = exit_status >= 0 ? exit_status : (ok == 1 ? 0 : 1);
-      },
-      caf::after(timeout) >> [&] {
-        std::cerr << "troupe run: no result within " << opts.timeout << " s\n";
-        done = true;
-        code = 124;
-      });
-  self->wait_for(driver);
-  return code;
+  auto out = drive_batch(node, opts.master, opts.name, bcfg, opts.timeout);
+  if (out.bad_input)
+    return 2;
+  if (out.timed_out)
+    return 124;
+  return out.last_exit >= 0 ? out.last_exit : (out.finished == 1 ? 0 : 1);
+}
+
+int run_example(const runtime::node_options& node, const example_options& opts) {
+  auto res = task_resources(opts.cpus, opts.mem);
+  if (!res) {
+    std::cerr << "--cpus/--mem: " << runtime::render(res.error()) << '\n';
+    return 2;
+  }
+  examples::batch_config bcfg;
+  bcfg.name = opts.name;
+  bcfg.copies = opts.tasks;
+  bcfg.max_attempts = opts.attempts;
+  bcfg.command = make_shell_command(opts.command);
+  bcfg.per_task = *res;
+  auto out = drive_batch(node, opts.master, "example-" + opts.name, bcfg, opts.timeout);
+  if (out.bad_input)
+    return 2;
+  std::cout << "example: " << out.finished << " finished, " << out.gave_up << " gave up"
+            << std::endl;
+  return out.timed_out ? 124 : (out.gave_up == 0 ? 0 : 1);
 }
 
 } // namespace troupe::cli

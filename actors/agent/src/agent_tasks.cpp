@@ -162,6 +162,8 @@ void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
     {"TROUPE_EXECUTOR_ID", ex.info.executor_id().value()},
     {"TROUPE_CONTAINER_ID", ex.container.value()},
     {"TROUPE_SANDBOX", ex.sandbox},
+    {"TROUPE_RECOVERY_TIMEOUT",
+     std::to_string(std::chrono::duration<double>(cfg_.executor_recovery_timeout).count())},
   };
   auto container = ex.container.value();
   auto generation = ex.generation;

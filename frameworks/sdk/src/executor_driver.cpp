@@ -42,6 +42,13 @@ caf::expected<executor_settings> executor_settings::from_environment() {
       return v.error();
     *dest = *v;
   }
+  if (const char* t = std::getenv("TROUPE_RECOVERY_TIMEOUT"); t != nullptr && *t != '\0') {
+    char* end = nullptr;
+    out.recovery_timeout = std::strtod(t, &end);
+    if (end == t || *end != '\0' || out.recovery_timeout < 0)
+      return make_error(errc::config_error,
+                        std::string{"TROUPE_RECOVERY_TIMEOUT is not a number of seconds: "} + t);
+  }
   return out;
 }
 

@@ -57,6 +57,9 @@ void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
   app.add_option("--executor-register-timeout", f.executor_register_timeout,
                  "seconds for an executor to subscribe")
     ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+  app.add_option("--executor-recovery-timeout", f.executor_recovery_timeout,
+                 "seconds executors wait for a restarted agent before ending their tasks")
+    ->check(CLI::Range(0.1, 86400.0))->capture_default_str();
   app.add_option("--port-file", f.port_file, "write the bound actor port to this file");
 }
 
@@ -135,6 +138,7 @@ caf::expected<agent::agent_config> to_agent_config(const agent_flags& f,
   if (f.port != 0)
     cfg.executor_endpoint = f.hostname + ":" + std::to_string(f.port);
   cfg.executor_register_timeout = seconds(f.executor_register_timeout);
+  cfg.executor_recovery_timeout = seconds(f.executor_recovery_timeout);
   cfg.seed = cluster_seed;
   return cfg;
 }

@@ -57,6 +57,8 @@ struct agent_config {
   runtime::exponential_backoff update_retry{std::chrono::seconds{10}, std::chrono::minutes{10},
                                             2.0}; ///< status update retry
   caf::timespan executor_register_timeout = std::chrono::minutes{1}; ///< subscribe in time
+  caf::timespan executor_recovery_timeout = std::chrono::minutes{15}; ///< executors wait this
+                                   ///< long for a restarted agent before they end their tasks
   caf::timespan default_grace = std::chrono::seconds{3};  ///< kill grace without a policy
   double master_silence_pings = 3.0; ///< reregister after this many ping intervals of silence
   uint64_t seed = 1;                 ///< cluster seed (update uuids)

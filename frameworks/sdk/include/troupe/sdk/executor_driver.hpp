@@ -38,8 +38,9 @@ struct executor_settings {
   v1::ExecutorID executor_id; ///< TROUPE_EXECUTOR_ID
   v1::ContainerID container_id; ///< TROUPE_CONTAINER_ID
   std::string sandbox;        ///< TROUPE_SANDBOX (also the working directory)
+  double recovery_timeout = 0; ///< TROUPE_RECOVERY_TIMEOUT seconds (optional; 0 = default)
 
-  /// Reads the variables above; an error names the first missing one.
+  /// Reads the variables above; an error names the first missing or malformed one.
   static caf::expected<executor_settings> from_environment();
 };
 

@@ -36,6 +36,7 @@ struct agent_flags {
   std::string resources;              ///< empty = detect cpus, mem, disk; ports [31000-32000]
   std::string executor;               ///< troupe-executor path; empty = next to this binary
   double executor_register_timeout = 60; ///< seconds for an executor to subscribe
+  double executor_recovery_timeout = 900; ///< seconds executors wait for a restarted agent
   std::string port_file;              ///< write the bound actor port here
 };
 
