@@ -40,6 +40,7 @@ struct container {
   pid_t pid = -1;
   uint64_t serial = 0;
   bool destroying = false;
+  bool adopted = false; ///< launched by a previous agent process: not our child
 };
 
 /// The live containers, keyed by ContainerID::value. Killed and reaped when the actor ends:
@@ -82,6 +83,10 @@ public:
   /// SIGKILLs every live container's group and reaps it; no exits are reported. Idempotent.
   void kill_all() {
     for (auto& [key, c] : live_) {
+      if (c.adopted) { // not our child: kill, nothing to reap
+        launcher_.signal_group(c.pid, SIGKILL);
+        continue;
+      }
       auto status = launcher_.kill_and_reap(c.pid, std::chrono::seconds{2});
       if (status)
         log_->info("container {} (pid {}) ended with the containerizer: {}", key, c.pid,
@@ -181,7 +186,13 @@ void on_reap(containerizer_pointer self) {
   st.reap_pending = false;
   auto& live = st.table->live();
   for (auto i = live.begin(); i != live.end();) {
-    auto status = st.table->launcher().try_reap(i->second.pid);
+    std::optional<int> status;
+    if (!i->second.adopted) {
+      status = st.table->launcher().try_reap(i->second.pid);
+    } else if (!st.table->launcher().alive(i->second.pid)) {
+      st.table->launcher().signal_group(i->second.pid, SIGKILL); // leftovers of its group
+      status = unknown_wait_status;
+    }
     if (!status) {
       ++i;
       continue;
@@ -203,6 +214,29 @@ std::vector<v1::ContainerID> live_ids(containerizer_pointer self) {
   return result;
 }
 
+std::vector<v1::ContainerID> on_recover(containerizer_pointer self,
+                                        const std::vector<container_launched>& known) {
+  auto& st = self->state;
+  std::vector<v1::ContainerID> adopted;
+  for (const auto& k : known) {
+    if (auto* c = st.table->find(k.container_id.value())) {
+      adopted.push_back(c->id);
+      continue;
+    }
+    if (!st.table->launcher().alive(k.pid))
+      continue;
+    auto serial = st.next_serial++;
+    container c{k.container_id, k.pid, serial, false};
+    c.adopted = true;
+    st.table->live().emplace(k.container_id.value(), c);
+    st.log->info("container {} (pid {}) adopted from a previous agent run",
+                 k.container_id.value(), k.pid);
+    adopted.push_back(k.container_id);
+  }
+  schedule_reap(self);
+  return adopted;
+}
+
 containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
                                                    posix_containerizer_config cfg,
                                                    container_watcher_actor watcher) {
@@ -218,6 +252,9 @@ containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
       on_destroy(self, id, grace);
     },
     [self](containers_atom) { return live_ids(self); },
+    [self](recover_atom, const std::vector<container_launched>& known) {
+      return on_recover(self, known);
+    },
     [self](reap_atom) { on_reap(self); },
     [self](escalate_atom, uint64_t serial) { on_escalate(self, serial); },
   };

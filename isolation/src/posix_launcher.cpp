@@ -1,5 +1,8 @@
 #include "troupe/isolation/posix_launcher.hpp"
 
+#include <fstream>
+#include <iterator>
+
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
@@ -284,6 +287,16 @@ std::optional<int> posix_launcher::kill_and_reap(pid_t pid,
       return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
+}
+
+bool posix_launcher::alive(pid_t pid) const {
+  if (pid <= 1 || ::kill(pid, 0) != 0)
+    return false;
+  // A zombie answers kill(pid, 0); its state letter follows the ')' closing the command name.
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  return close == std::string::npos || close + 2 >= text.size() || text[close + 2] != 'Z';
 }
 
 std::string describe_wait_status(int wait_status) {

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent_node.hpp"
+#include "troupe/messages/errc.hpp"
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/runtime/unix_time.hpp"
@@ -67,7 +68,8 @@ agent_node::agent_node(agent_pointer self, agent_config cfg, protocols::master_a
     make_containerizer_(std::move(containerizer)),
     log_(runtime::node_logger(cfg_.node)),
     random_(cfg_.seed, "agent/" + cfg_.info.hostname() + ":"
-                         + std::to_string(cfg_.info.actor_port())) {
+                         + std::to_string(cfg_.info.actor_port())),
+    checkpoints_(cfg_.work_dir + "/meta") {
 }
 
 void agent_node::start() {
@@ -87,7 +89,8 @@ void agent_node::start() {
   self_->link_to(containerizer_);
   last_ping_ = self_->clock().now();
   self_->delayed_send(self_, ping_interval_, silence_tick_atom::value);
-  if (!cfg_.executor_endpoint.empty())
+  recover();
+  if (!cfg_.executor_endpoint.empty() && !recovering_)
     begin_registration();
   // else: published on port 0; registration starts once main tells us the endpoint
 }
@@ -105,7 +108,7 @@ void agent_node::set_executor_endpoint(const std::string& endpoint) {
     cfg_.info.set_actor_port(at->port);
   else
     log_->error("bad executor endpoint {}: executors will not reach this agent", endpoint);
-  if (first && phase_ == agent_phase::registering)
+  if (first && phase_ == agent_phase::registering && !recovering_)
     begin_registration();
 }
 
@@ -161,6 +164,12 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
     log_->warn("master assigned a new ID {} (was {})", id.value(), cfg_.info.id().value());
   *cfg_.info.mutable_id() = id;
   phase_ = agent_phase::running;
+  internal::AgentCheckpoint cp;
+  *cp.mutable_info() = cfg_.info;
+  *cp.mutable_last_master() = master;
+  cp.set_boot_id(current_boot_id());
+  if (auto err = checkpoints_.write_agent(cp))
+    log_->error("cannot checkpoint the agent: {}", error_message(err));
   if (ping_seconds > 0)
     ping_interval_ = std::chrono::duration_cast<caf::timespan>(
       std::chrono::duration<double>(ping_seconds));

@@ -14,6 +14,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "troupe/agent/agent_actor.hpp"
+#include "troupe/agent/agent_checkpoints.hpp"
 #include "troupe/agent/status_update_manager.hpp"
 #include "troupe/protocols/executor.hpp"
 #include "troupe/runtime/random.hpp"
@@ -52,6 +53,8 @@ struct framework_entry {
   v1::FrameworkInfo info;
   std::map<std::string, executor_record> executors; ///< by executor ID
   std::map<std::string, v1::Task> tasks;            ///< by task ID, latest state
+  std::map<std::string, v1::TaskInfo> infos;        ///< by task ID, as launched
+  std::set<std::string> acked_terminal;             ///< terminal update acknowledged
   std::set<std::string> kill_requested;             ///< task IDs
 };
 
@@ -92,6 +95,11 @@ public:
   void on_kill_escalate(const std::string& container, uint64_t generation);
 
 private:
+  void recover();
+  void on_containers_recovered(const std::vector<v1::ContainerID>& adopted);
+  void checkpoint_task(const framework_entry& fw, const std::string& task);
+  void checkpoint_executor(const framework_entry& fw, const executor_record& ex, int pid);
+  void forget_finished_executor(framework_entry& fw, const v1::ExecutorID& ex);
   void begin_registration();
   void send_registration();
   bool fresh_epoch(uint64_t epoch);
@@ -118,6 +126,8 @@ private:
   status_update_manager_actor updates_;
   std::shared_ptr<spdlog::logger> log_;
   runtime::seeded_random random_;
+  agent_checkpoints checkpoints_;
+  bool recovering_ = false; ///< waiting for the containerizer to adopt surviving containers
   agent_phase phase_ = agent_phase::registering;
   uint64_t epoch_ = 0;
   uint64_t registration_round_ = 0;

@@ -95,14 +95,16 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
   }
   auto& ex = executor_for(fw, info);
   fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id());
+  fw.infos[task.task_id().value()] = task;
   ex.tasks.insert(task.task_id().value());
+  if (!ex.launched)
+    launch_container(fw, ex);
+  checkpoint_task(fw, task.task_id().value());
   v1::executor::Launch launch;
   *launch.mutable_task() = task;
   v1::executor::Event event;
   *event.mutable_launch() = std::move(launch);
   deliver(ex, std::move(event));
-  if (!ex.launched)
-    launch_container(fw, ex);
 }
 
 void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
@@ -122,14 +124,17 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
     if (fw.tasks.count(task.task_id().value()) > 0)
       return; // a duplicate of a group already here
     fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id());
+    fw.infos[task.task_id().value()] = task;
     ex.tasks.insert(task.task_id().value());
   }
+  if (!ex.launched)
+    launch_container(fw, ex);
+  for (const auto& task : msg.task_group().tasks())
+    checkpoint_task(fw, task.task_id().value());
   *group.mutable_task_group() = msg.task_group();
   v1::executor::Event event;
   *event.mutable_launch_group() = std::move(group);
   deliver(ex, std::move(event));
-  if (!ex.launched)
-    launch_container(fw, ex);
 }
 
 void agent_node::deliver(executor_record& ex, v1::executor::Event event) {
@@ -165,12 +170,16 @@ void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
     {"TROUPE_RECOVERY_TIMEOUT",
      std::to_string(std::chrono::duration<double>(cfg_.executor_recovery_timeout).count())},
   };
+  checkpoint_executor(fw, ex, 0);
   auto container = ex.container.value();
   auto generation = ex.generation;
   self_->request(containerizer_, caf::infinite, isolation::launch_atom::value, std::move(req))
     .then(
-      [this, container](const isolation::container_launched& launched) {
+      [this, container, generation](const isolation::container_launched& launched) {
         log_->debug("container {} runs as pid {}", container, launched.pid);
+        auto [fw, ex] = by_container(container);
+        if (ex != nullptr && ex->generation == generation)
+          checkpoint_executor(*fw, *ex, launched.pid);
       },
       [this, container, generation](caf::error& err) {
         auto [fw, ex] = by_container(container);
@@ -256,10 +265,13 @@ void agent_node::record_update(const v1::StatusUpdate& update) {
   if (task.state() != to && !common::is_allowed(task.state(), to))
     return;
   bool was_terminal = common::is_terminal(task.state());
+  bool changed = task.state() != to;
   task.set_state(to);
   *task.add_statuses() = update.status();
   if (task.statuses_size() > 4)
     task.mutable_statuses()->DeleteSubrange(0, 1);
+  if (changed)
+    checkpoint_task(fit->second, task.task_id().value());
   if (!was_terminal && common::is_terminal(to)) {
     finished_.emplace_back(update.framework_id().value(), task.task_id().value());
     while (finished_.size() > finished_tasks_kept) {
@@ -269,6 +281,8 @@ void agent_node::record_update(const v1::StatusUpdate& update) {
       if (ff != frameworks_.end() && ff->second.tasks.count(t) > 0
           && common::is_terminal(ff->second.tasks[t].state())) {
         ff->second.tasks.erase(t);
+        ff->second.infos.erase(t);
+        ff->second.acked_terminal.erase(t);
         ff->second.kill_requested.erase(t);
       }
     }
@@ -341,6 +355,17 @@ void agent_node::on_acknowledgement(const v1::StatusUpdateAcknowledgement& msg) 
   if (!fresh_epoch(msg.epoch()))
     return;
   self_->send(updates_, msg);
+  auto fit = frameworks_.find(msg.framework_id().value());
+  if (fit == frameworks_.end())
+    return;
+  auto tit = fit->second.tasks.find(msg.task_id().value());
+  if (tit == fit->second.tasks.end() || !common::is_terminal(tit->second.state()))
+    return;
+  const auto& task = tit->second;
+  if (task.statuses_size() > 0 && task.statuses(task.statuses_size() - 1).uuid() == msg.uuid()) {
+    fit->second.acked_terminal.insert(task.task_id().value());
+    forget_finished_executor(fit->second, task.executor_id());
+  }
 }
 
 void agent_node::on_shutdown_framework(const v1::ShutdownFramework& msg) {
@@ -463,7 +488,9 @@ void agent_node::on_container_exited(const isolation::container_exited& msg) {
   log_->info("container {} ended: {}", msg.container_id.value(), msg.message);
   fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_EXECUTOR_TERMINATED,
                       "executor ended without a terminal update: " + msg.message);
-  fw->executors.erase(ex->info.executor_id().value());
+  auto executor = ex->info.executor_id();
+  fw->executors.erase(executor.value());
+  forget_finished_executor(*fw, executor);
 }
 
 } // namespace troupe::agent

@@ -53,6 +53,7 @@ struct container_exited {
 using launch_atom = caf::atom_constant<caf::atom("launch")>;
 using destroy_atom = caf::atom_constant<caf::atom("destroy")>;
 using containers_atom = caf::atom_constant<caf::atom("contlist")>;
+using recover_atom = caf::atom_constant<caf::atom("contrecov")>;
 
 /// Who hears about exits: the agent (or a test's scoped actor).
 using container_watcher_actor = caf::typed_actor<
@@ -74,7 +75,13 @@ using containerizer_actor = caf::typed_actor<
   /// destroy keeps the first deadline); unknown ids are ignored.
   caf::reacts_to<destroy_atom, v1::ContainerID, caf::timespan>,
   /// Agent -> containerizer: the live containers (launched, exit not yet reported). Read-only.
-  caf::replies_to<containers_atom>::with<std::vector<v1::ContainerID>>>;
+  caf::replies_to<containers_atom>::with<std::vector<v1::ContainerID>>,
+  /// Restarted agent -> containerizer: containers a previous agent process launched (from its
+  /// checkpoint). Those whose process still lives are adopted: watched (they are no longer our
+  /// children, so their exit status is unknown), destroyable, killed when the containerizer
+  /// ends. Replies with the adopted ones; the others are gone. Idempotent.
+  caf::replies_to<recover_atom, std::vector<container_launched>>::with<
+    std::vector<v1::ContainerID>>>;
 
 /// Settings of the POSIX containerizer.
 struct posix_containerizer_config {
@@ -97,4 +104,5 @@ containerizer_actor spawn_posix_containerizer(caf::actor_system& sys,
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::launch_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::container_launched)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<troupe::isolation::container_launched>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::container_exited)

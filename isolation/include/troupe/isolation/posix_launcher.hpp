@@ -45,6 +45,10 @@ public:
   /// end, then reaps it as try_reap does. Nullopt if it is still there after `timeout` (a
   /// process stuck in uninterruptible sleep): the caller gives up on it rather than hang.
   std::optional<int> kill_and_reap(pid_t pid, std::chrono::milliseconds timeout) const;
+
+  /// Whether `pid` names a live process that is not a zombie (for processes that are not our
+  /// children, e.g. adopted after an agent restart).
+  bool alive(pid_t pid) const;
 };
 
 /// Human text for a raw wait status: "exited with status 3", "killed by signal 9 (Killed)",
