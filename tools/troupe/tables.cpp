@@ -1,4 +1,5 @@
-// `troupe agents|frameworks|tasks`: tables from the master's state snapshot.
+// `troupe agents|frameworks|tasks`: tables from the master's state snapshot, read from its HTTP
+// API (/api/v1/state) when --master names it, else requested from the master actor.
 #include <cstdio>
 #include <iostream>
 
@@ -11,6 +12,7 @@
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/tools/master_address.hpp"
 
 namespace troupe::cli {
 
@@ -18,7 +20,9 @@ namespace {
 
 std::string text(const google::protobuf::RepeatedPtrField<v1::Resource>& list) {
   auto res = resources::from_proto(list);
-  return res ? res->to_string() : "?";
+  if (!res)
+    return "?";
+  return res->empty() ? "-" : res->to_string();
 }
 
 void print(const v1::MasterState& st, const std::string& what) {
@@ -44,21 +48,17 @@ void print(const v1::MasterState& st, const std::string& what) {
   }
 }
 
-} // namespace
-
-int print_table(const runtime::node_options& node, const table_options& opts) {
-  auto at = runtime::parse_endpoint(opts.master);
-  if (!at) {
-    std::cerr << "--master: " << runtime::render(at.error()) << '\n';
-    return 2;
-  }
+// The pre-HTTP path: a state request to the master actor.
+int print_from_actors(const runtime::node_options& node, const runtime::endpoint& at,
+                      const std::string& what, bool http_answered) {
   runtime::node_config sys_cfg{node};
   caf::actor_system sys{sys_cfg};
   auto tp = runtime::make_middleman_transport(sys, std::chrono::seconds{5});
-  auto master = tp->connect(*at);
+  auto master = tp->connect(at);
   if (!master) {
-    std::cerr << "cannot reach the master at " << opts.master << ": "
-              << runtime::render(master.error()) << '\n';
+    std::cerr << "cannot reach the master at " << at.host << ":" << at.port << ": "
+              << runtime::render(master.error())
+              << (http_answered ? "" : " (and no HTTP API answered there)") << '\n';
     return 1;
   }
   caf::scoped_actor self{sys};
@@ -66,13 +66,33 @@ int print_table(const runtime::node_options& node, const table_options& opts) {
   self->request(*master, std::chrono::seconds{10}, master::state_atom::value)
     .receive(
       [&](const v1::MasterState& st) {
-        print(st, opts.what);
+        print(st, what);
         code = 0;
       },
       [&](const caf::error& err) {
         std::cerr << "state request failed: " << runtime::render(err) << '\n';
       });
   return code;
+}
+
+} // namespace
+
+int print_table(const runtime::node_options& node, const table_options& opts) {
+  auto at = tools::resolve_master(opts.master);
+  if (!at) {
+    std::cerr << "--master " << opts.master << ": " << runtime::render(at.error()) << '\n';
+    return 2;
+  }
+  if (at->http) {
+    auto st = tools::fetch_master_state(*at->http);
+    if (st) {
+      print(*st, opts.what);
+      return 0;
+    }
+    // The HTTP API answered a moment ago: ask the actors instead (e.g. no snapshot yet).
+    std::cerr << "troupe: " << runtime::render(st.error()) << "; asking the master's actors\n";
+  }
+  return print_from_actors(node, at->actors, opts.what, at->http.has_value());
 }
 
 } // namespace troupe::cli

@@ -105,6 +105,9 @@ v1::MasterState master_node::snapshot() const {
     }
     st->set_active_tasks(active);
   }
+  for (const auto& fw : completed_frameworks_)
+    for (const auto& [tid, task] : fw.tasks)
+      *out.add_tasks() = task.task;
   for (const auto& [oid, offer] : offers_) {
     *out.add_offers() = offer.offer;
     usage[offer.offer.agent_id().value()].second += offer.res;

@@ -23,6 +23,9 @@ std::vector<std::string> roles_of(const v1::FrameworkInfo& info) {
   return roles;
 }
 
+/// Removed frameworks whose tasks stay visible in the state snapshot.
+constexpr size_t completed_frameworks_kept = 100;
+
 caf::timespan seconds_span(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
 }
@@ -188,6 +191,13 @@ void master_node::teardown(const v1::FrameworkID& id, const std::string& why) {
     self_->demonitor(fw.scheduler.address());
   self_->send(allocator_, allocator::remove_framework_atom::value, id);
   removed_frameworks_.insert(id.value());
+  fw.connected = false;
+  fw.scheduler = nullptr;
+  while (fw.tasks.size() > cfg_.completed_tasks_kept)
+    fw.tasks.erase(fw.tasks.begin());
+  completed_frameworks_.push_back(std::move(fw));
+  if (completed_frameworks_.size() > completed_frameworks_kept)
+    completed_frameworks_.pop_front();
   frameworks_.erase(it);
 }
 

@@ -147,6 +147,7 @@ private:
   uint64_t next_offer_ = 0;
   std::deque<std::pair<std::string, std::string>> completed_; ///< terminal tasks, oldest first
   std::set<std::string> removed_frameworks_;          ///< torn down; may not resubscribe
+  std::deque<framework_record> completed_frameworks_; ///< the last removed ones, for /state
 };
 
 struct master_state {
