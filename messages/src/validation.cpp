@@ -180,6 +180,26 @@ caf::error validate(const v1::StatusUpdate& update) {
   return caf::none;
 }
 
+caf::error validate_shape(const v1::Offer::Operation& op) {
+  using op_t = v1::Offer::Operation;
+  switch (op.type()) {
+    case op_t::LAUNCH:
+      if (!op.has_launch() || op.launch().task_infos().empty())
+        return invalid("operation.launch", "has no tasks");
+      return caf::none;
+    case op_t::LAUNCH_GROUP:
+      if (!op.has_launch_group() || op.launch_group().task_group().tasks().empty())
+        return invalid("operation.launch_group", "has no tasks");
+      if (auto err = validate(op.launch_group().executor().executor_id()))
+        return within("operation.launch_group.executor", std::move(err));
+      return caf::none;
+    case op_t::RESERVE:
+    case op_t::UNRESERVE:
+      return caf::none;
+    default: return invalid("operation.type", "must be LAUNCH, LAUNCH_GROUP, RESERVE or UNRESERVE");
+  }
+}
+
 caf::error validate(const v1::Offer::Operation& op, const resource_schema& schema) {
   using op_t = v1::Offer::Operation;
   switch (op.type()) {
@@ -310,8 +330,10 @@ caf::error validate_payload(const v1::scheduler::Call& call) {
     case call_t::kAccept:
       if (auto err = validate_offer_ids("accept.offer_ids", call.accept().offer_ids()))
         return err;
+      // Only the operations' shape: each task is validated on its own by the master's launch
+      // plan, so a bad task gets its own TASK_ERROR and the good ones still launch.
       for (const auto& op : call.accept().operations())
-        if (auto err = validate(op))
+        if (auto err = validate_shape(op))
           return within("accept", std::move(err));
       return caf::none;
     case call_t::kDecline:

@@ -105,7 +105,10 @@ BOOST_AUTO_TEST_CASE(scheduler_call_payloads) {
   *accept.add_offer_ids() = make_offer_id("o1");
   *accept.add_operations() = make_launch({good_task()});
   BOOST_CHECK(!validate(make_call(fw, accept)));
+  // A bad task does not make the call invalid: the master answers it with its own TASK_ERROR.
   accept.mutable_operations(0)->mutable_launch()->mutable_task_infos(0)->clear_command();
+  BOOST_CHECK(!validate(make_call(fw, accept)));
+  accept.mutable_operations(0)->mutable_launch()->clear_task_infos();
   expect_invalid(validate(make_call(fw, accept)), "accept.operation.launch");
   expect_invalid(validate(make_call(fw, v1::scheduler::Decline{})), "decline.offer_ids");
   v1::scheduler::Acknowledge ack;

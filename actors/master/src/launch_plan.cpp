@@ -46,10 +46,9 @@ struct planner {
         continue;
       }
       if (!plan.unused.contains(*res)) {
-        plan.rejected.push_back({std::move(task), v1::TaskStatus::REASON_INVALID_OFFERS,
-                                 "task " + task.task_id().value() + " needs " + res->to_string()
-                                   + " but the accepted offers have only "
-                                   + plan.unused.to_string() + " left"});
+        auto why = "task " + task.task_id().value() + " needs " + res->to_string()
+                   + " but the accepted offers have only " + plan.unused.to_string() + " left";
+        plan.rejected.push_back({std::move(task), v1::TaskStatus::REASON_INVALID_OFFERS, why});
         continue;
       }
       plan.unused -= *res;
@@ -98,7 +97,7 @@ launch_plan plan_launches(const v1::AgentID& agent, resources offered,
   planner p{agent, task_known, schema, {}, {}};
   p.plan.unused = std::move(offered);
   for (const auto& op : ops) {
-    if (auto err = validate(op, schema)) {
+    if (auto err = validate_shape(op)) {
       p.plan.errors.push_back(error_message(err));
       continue;
     }

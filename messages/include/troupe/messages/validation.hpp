@@ -49,6 +49,10 @@ caf::error validate(const v1::StatusUpdate& update);
 /// An offer operation: its type matches the field that is set, and the payload is valid.
 caf::error validate(const v1::Offer::Operation& op, const resource_schema& schema = {});
 
+/// An operation's shape only: a known type with its payload set (and, for groups, an executor
+/// ID); the tasks inside are not looked at (the master validates each one on its own).
+caf::error validate_shape(const v1::Offer::Operation& op);
+
 // -- master <-> agent ------------------------------------------------------------------
 
 /// First registration: a valid agent description without an ID.
