@@ -1,0 +1,356 @@
+// The agent actor in virtual time, with a peer probe standing in for the master and the fake
+// containerizer running in-process executors: registration, pings, a task's updates and their
+// retries, kills, and reregistration after the master went silent. Also the fake containerizer
+// on its own (destroy).
+#include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+
+#include <filesystem>
+
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "troupe/agent/agent_actor.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/test/child_process.hpp"
+#include "troupe/test/deterministic_fixture.hpp"
+#include "troupe/test/fake_containerizer.hpp"
+#include "troupe/test/peer_probe.hpp"
+
+using namespace std::chrono_literals;
+using namespace troupe;
+
+namespace {
+
+constexpr uint64_t epoch = 1;
+
+struct agent_fixture : test::deterministic_fixture {
+  agent::agent_config cfg;
+  std::string work_dir = test::temp_path("agent-actor-test");
+  test::peer_probe master;
+  agent::agent_node_actor agent;
+  v1::AgentID agent_id = make_agent_id("m1-S0");
+  v1::FrameworkInfo framework = make_framework_info("fw", "alice", {"*"});
+
+  agent_fixture() {
+    cfg.info = make_agent_info("host1", 5051, resources::parse("cpus:8;mem:8192").value());
+    cfg.work_dir = work_dir;
+    cfg.executor_path = "/nonexistent/troupe-executor"; // the fake containerizer runs nothing
+    cfg.executor_endpoint = "in-process:0";
+    cfg.update_retry = {10s, 10min, 2.0};
+    cfg.seed = seed;
+    framework.mutable_id()->set_value("m1-F0000");
+  }
+
+  ~agent_fixture() override {
+    for (auto& a : {caf::actor_cast<caf::actor>(agent), master.handle})
+      if (a)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+    std::error_code ec;
+    std::filesystem::remove_all(work_dir, ec);
+  }
+
+  void start() {
+    master = test::spawn_peer_probe(sys);
+    agent = agent::spawn_agent(sys, cfg, caf::actor_cast<protocols::master_actor>(master.handle),
+                               test::fake_containerizer_factory({}));
+    run();
+  }
+
+  /// Starts the agent and answers its registration (pings every `ping_interval`).
+  void start_registered(double ping_interval_seconds = 60) {
+    start();
+    BOOST_REQUIRE_EQUAL(master.received<v1::RegisterAgent>().size(), 1u);
+    v1::AgentRegistered reply;
+    *reply.mutable_agent_id() = agent_id;
+    reply.mutable_master()->set_id("m1");
+    reply.mutable_master()->set_epoch(epoch);
+    reply.set_ping_interval_seconds(ping_interval_seconds);
+    reply.set_epoch(epoch);
+    master.send_to(agent, reply);
+    run();
+  }
+
+  void ping(uint64_t seq) {
+    v1::Ping msg;
+    msg.set_seq(seq);
+    msg.set_connected(true);
+    msg.set_epoch(epoch);
+    master.send_to(agent, msg);
+    run();
+  }
+
+  /// Runs a fake task lasting `duration_ms` and ending with `exit_code`.
+  void run_task(const std::string& id, int duration_ms, int exit_code = 0) {
+    auto info = make_task_info(make_task_id(id), id, agent_id,
+                               resources::parse("cpus:1;mem:128").value(),
+                               make_shell_command("true"));
+    auto* label = info.mutable_labels()->add_labels();
+    label->set_key(test::fake_duration_label);
+    label->set_value(std::to_string(duration_ms));
+    label = info.mutable_labels()->add_labels();
+    label->set_key(test::fake_exit_code_label);
+    label->set_value(std::to_string(exit_code));
+    v1::RunTask msg;
+    *msg.mutable_framework() = framework;
+    *msg.mutable_task() = info;
+    msg.set_epoch(epoch);
+    master.send_to(agent, msg);
+    run();
+  }
+
+  void kill_task(const std::string& id) {
+    v1::KillTask msg;
+    *msg.mutable_framework_id() = framework.id();
+    *msg.mutable_task_id() = make_task_id(id);
+    msg.set_epoch(epoch);
+    master.send_to(agent, msg);
+    run();
+  }
+
+  std::vector<v1::StatusUpdate> updates() const {
+    return master.received<v1::StatusUpdate>();
+  }
+
+  std::vector<v1::TaskState> states() const {
+    std::vector<v1::TaskState> out;
+    for (const auto& u : updates())
+      out.push_back(u.status().state());
+    return out;
+  }
+
+  void acknowledge(const v1::StatusUpdate& update) {
+    master.send_to(agent, make_acknowledgement(update, epoch));
+    run();
+  }
+
+  std::vector<v1::Task> agent_tasks() {
+    caf::scoped_actor self{sys};
+    self->send(agent, agent::agent_state_atom::value);
+    run();
+    std::vector<v1::Task> out;
+    self->receive([&](const v1::AgentID&, std::vector<v1::Task>& tasks) { out = std::move(tasks); },
+                  caf::after(0s) >> [] { BOOST_FAIL("no agent state"); });
+    return out;
+  }
+};
+
+std::string name(v1::TaskState s) {
+  return v1::TaskState_Name(s);
+}
+
+std::string names(const std::vector<v1::TaskState>& xs) {
+  std::string out;
+  for (auto s : xs)
+    out += (out.empty() ? "" : ",") + name(s);
+  return out;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(agent_actor_test, agent_fixture)
+
+BOOST_AUTO_TEST_CASE(registers_adopts_its_id_and_answers_pings) {
+  start();
+  auto regs = master.received<v1::RegisterAgent>();
+  BOOST_REQUIRE_EQUAL(regs.size(), 1u);
+  BOOST_CHECK_EQUAL(regs[0].agent().hostname(), "host1");
+  BOOST_CHECK(regs[0].agent().id().value().empty());
+  v1::AgentRegistered reply;
+  *reply.mutable_agent_id() = agent_id;
+  reply.mutable_master()->set_epoch(epoch);
+  reply.set_ping_interval_seconds(60);
+  reply.set_epoch(epoch);
+  master.send_to(agent, reply);
+  run();
+  // Registered: no more registration attempts.
+  advance(2min);
+  BOOST_CHECK_EQUAL(master.received<v1::RegisterAgent>().size(), 1u);
+  ping(7);
+  auto pongs = master.received<v1::Pong>();
+  BOOST_REQUIRE_EQUAL(pongs.size(), 1u);
+  BOOST_CHECK_EQUAL(pongs[0].seq(), 7u);
+  BOOST_CHECK_EQUAL(pongs[0].agent_id().value(), agent_id.value());
+}
+
+BOOST_AUTO_TEST_CASE(retries_registration_until_answered) {
+  start();
+  BOOST_CHECK_EQUAL(master.received<v1::RegisterAgent>().size(), 1u);
+  advance(1100ms); // registration backoff starts at 1 s
+  BOOST_CHECK_EQUAL(master.received<v1::RegisterAgent>().size(), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_runs_and_finishes_after_its_duration) {
+  start_registered();
+  run_task("t1", 5000);
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(name(ups[0].status().state()), "TASK_RUNNING");
+  BOOST_CHECK_EQUAL(ups[0].status().task_id().value(), "t1");
+  BOOST_CHECK_EQUAL(ups[0].agent_id().value(), agent_id.value());
+  BOOST_CHECK(!ups[0].status().uuid().empty());
+  acknowledge(ups[0]);
+  advance(4900ms);
+  BOOST_CHECK_EQUAL(updates().size(), 1u); // still running
+  advance(100ms);
+  ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  BOOST_CHECK_EQUAL(name(ups[1].status().state()), "TASK_FINISHED");
+  BOOST_CHECK(ups[1].status().has_exit_status());
+  BOOST_CHECK_EQUAL(ups[1].status().exit_status(), 0);
+  acknowledge(ups[1]);
+  // The executor ended with its task; its exit adds no update.
+  advance(1min);
+  BOOST_CHECK_EQUAL(names(states()), "TASK_RUNNING,TASK_FINISHED");
+  auto tasks = agent_tasks();
+  BOOST_REQUIRE_EQUAL(tasks.size(), 1u);
+  BOOST_CHECK_EQUAL(name(tasks[0].state()), "TASK_FINISHED");
+}
+
+BOOST_AUTO_TEST_CASE(a_nonzero_exit_code_fails_the_task_with_its_exit_status) {
+  start_registered();
+  run_task("t1", 0, 3);
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  acknowledge(ups[0]);
+  ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  BOOST_CHECK_EQUAL(name(ups[1].status().state()), "TASK_FAILED");
+  BOOST_CHECK_EQUAL(ups[1].status().exit_status(), 3);
+}
+
+BOOST_AUTO_TEST_CASE(an_unacknowledged_update_is_resent_after_the_retry_backoff) {
+  start_registered();
+  run_task("t1", 5000);
+  BOOST_REQUIRE_EQUAL(updates().size(), 1u);
+  advance(9s);
+  // Not resent yet; FINISHED (at 5 s) waits behind the unacknowledged RUNNING.
+  BOOST_CHECK_EQUAL(names(states()), "TASK_RUNNING");
+  advance(2s);
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  BOOST_CHECK_EQUAL(name(ups[1].status().state()), "TASK_RUNNING");
+  BOOST_CHECK_EQUAL(ups[1].status().uuid(), ups[0].status().uuid());
+  acknowledge(ups[1]);
+  ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 3u);
+  BOOST_CHECK_EQUAL(name(ups[2].status().state()), "TASK_FINISHED");
+}
+
+BOOST_AUTO_TEST_CASE(kill_reports_killing_then_killed) {
+  start_registered();
+  run_task("t1", 600000);
+  BOOST_REQUIRE_EQUAL(updates().size(), 1u);
+  acknowledge(updates()[0]);
+  kill_task("t1");
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  BOOST_CHECK_EQUAL(name(ups[1].status().state()), "TASK_KILLING");
+  acknowledge(ups[1]);
+  ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 3u);
+  BOOST_CHECK_EQUAL(name(ups[2].status().state()), "TASK_KILLED");
+  acknowledge(ups[2]);
+  // Past the kill escalation deadline and the task's own end: nothing more.
+  advance(11min);
+  BOOST_CHECK_EQUAL(names(states()), "TASK_RUNNING,TASK_KILLING,TASK_KILLED");
+}
+
+BOOST_AUTO_TEST_CASE(killing_an_unknown_task_reports_it_dropped) {
+  start_registered();
+  kill_task("nope");
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(ups[0].status().task_id().value(), "nope");
+  BOOST_CHECK_EQUAL(name(ups[0].status().state()), "TASK_DROPPED");
+  BOOST_CHECK_EQUAL(ups[0].status().reason(), v1::TaskStatus::REASON_TASK_UNKNOWN);
+}
+
+BOOST_AUTO_TEST_CASE(reregisters_with_its_tasks_when_the_pings_stop) {
+  start_registered(1); // 1 s pings; silent for 3 intervals (master_silence_pings) = lost
+  run_task("t1", 600000);
+  BOOST_REQUIRE_EQUAL(updates().size(), 1u);
+  acknowledge(updates()[0]);
+  for (uint64_t seq = 1; seq <= 6; ++seq) {
+    advance(1s);
+    ping(seq);
+  }
+  BOOST_CHECK(master.received<v1::ReregisterAgent>().empty());
+  advance(2500ms);
+  BOOST_CHECK(master.received<v1::ReregisterAgent>().empty()); // 2.5 s of silence: not yet
+  advance(2s);
+  auto reregs = master.received<v1::ReregisterAgent>();
+  BOOST_REQUIRE_EQUAL(reregs.size(), 1u);
+  BOOST_CHECK_EQUAL(reregs[0].agent().id().value(), agent_id.value());
+  BOOST_REQUIRE_EQUAL(reregs[0].tasks_size(), 1);
+  BOOST_CHECK_EQUAL(reregs[0].tasks(0).task_id().value(), "t1");
+  BOOST_CHECK_EQUAL(name(reregs[0].tasks(0).state()), "TASK_RUNNING");
+  BOOST_REQUIRE_EQUAL(reregs[0].frameworks_size(), 1);
+  BOOST_CHECK_EQUAL(reregs[0].frameworks(0).id().value(), framework.id().value());
+  // Accepted: it stops retrying.
+  v1::AgentReregistered reply;
+  *reply.mutable_agent_id() = agent_id;
+  reply.mutable_master()->set_epoch(epoch);
+  reply.set_ping_interval_seconds(60);
+  reply.set_epoch(epoch);
+  master.send_to(agent, reply);
+  run();
+  advance(1min);
+  BOOST_CHECK_EQUAL(master.received<v1::ReregisterAgent>().size(), 1u);
+}
+
+// -- the fake containerizer on its own ---------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(destroy_ends_the_executor_and_reports_a_destroyed_exit) {
+  // The probe is the "agent": the executor driver subscribes to it, exits are reported to it.
+  auto watcher = test::spawn_peer_probe(sys);
+  auto containerizer = test::fake_containerizer_factory({})(
+    sys, caf::actor_cast<isolation::container_watcher_actor>(watcher.handle));
+  isolation::launch_request req;
+  req.container_id = make_container_id("c1");
+  req.command = make_shell_command("true");
+  req.sandbox = "/nonexistent/sandbox";
+  req.environment = {{"TROUPE_AGENT_ID", "a1"},      {"TROUPE_FRAMEWORK_ID", "f1"},
+                     {"TROUPE_EXECUTOR_ID", "e1"},   {"TROUPE_CONTAINER_ID", "c1"},
+                     {"TROUPE_SANDBOX", req.sandbox}};
+  auto launch = caf::make_message(caf::actor_cast<caf::actor>(containerizer),
+                                  caf::make_message(isolation::launch_atom::value, req));
+  caf::anon_send(watcher.handle, launch); // as the probe: the reply goes back to it
+  run();
+  auto launched = watcher.received<isolation::container_launched>();
+  BOOST_REQUIRE_EQUAL(launched.size(), 1u);
+  BOOST_CHECK_EQUAL(launched[0].container_id.value(), "c1");
+  BOOST_CHECK_EQUAL(launched[0].pid, 0);
+  auto calls = watcher.received<v1::executor::Call>();
+  BOOST_REQUIRE_EQUAL(calls.size(), 1u);
+  BOOST_CHECK(calls[0].has_subscribe());
+  BOOST_CHECK_EQUAL(calls[0].executor_id().value(), "e1");
+  // A second launch of a live id fails; the first container is unaffected.
+  {
+    caf::scoped_actor self{sys};
+    self->send(containerizer, isolation::launch_atom::value, req);
+    run();
+    caf::error err;
+    self->receive([](const isolation::container_launched&) { BOOST_FAIL("launched twice"); },
+                  [&](caf::error& e) { err = std::move(e); },
+                  caf::after(0s) >> [] { BOOST_FAIL("no answer to the second launch"); });
+    BOOST_CHECK(is(err, errc::already_exists));
+  }
+  BOOST_CHECK(watcher.received<isolation::container_exited>().empty());
+  caf::anon_send(containerizer, isolation::destroy_atom::value, req.container_id,
+                 caf::timespan{3s});
+  run();
+  auto exits = watcher.received<isolation::container_exited>();
+  BOOST_REQUIRE_EQUAL(exits.size(), 1u);
+  BOOST_CHECK_EQUAL(exits[0].container_id.value(), "c1");
+  BOOST_CHECK(exits[0].destroyed);
+  BOOST_CHECK(WIFSIGNALED(exits[0].wait_status));
+  caf::anon_send_exit(containerizer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(watcher.handle, caf::exit_reason::user_shutdown);
+  run();
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,44 @@
+// A containerizer without processes, for actor tests, simulation and benchmarks: each
+// "container" is an in-process executor - the SDK's executor driver connected straight to the
+// agent actor, driving a fake executor that pretends to run each task.
+//
+//   agent::spawn_agent(sys, acfg, master, test::fake_containerizer_factory({}));
+//
+// The fake executor answers Launch/LaunchGroup with TASK_RUNNING at once and, after the task's
+// duration, TASK_FINISHED (exit code 0) or TASK_FAILED (any other code), exit_status set. A
+// task chooses both through its labels:
+//   fake.duration_ms  milliseconds until it ends (default: fake_containerizer_config)
+//   fake.exit_code    its exit code (default: fake_containerizer_config)
+// Kill (and Shutdown, for every task): TASK_KILLING then TASK_KILLED at once. Once it runs no
+// task and the agent acknowledged its terminal updates, the executor ends and the container
+// exits (wait status of exit 0). destroy ends the executor at once, whatever the grace, and
+// the exit says destroyed = true (wait status of SIGKILL). All timing uses delayed_send, so it
+// runs on CAF's deterministic test scheduler (virtual time) as well as on the threaded one.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/timespan.hpp>
+
+#include "troupe/agent/agent_actor.hpp"
+
+namespace troupe::test {
+
+/// Label keys a task uses to tell the fake executor what to do.
+inline constexpr const char* fake_duration_label = "fake.duration_ms";
+inline constexpr const char* fake_exit_code_label = "fake.exit_code";
+
+struct fake_containerizer_config {
+  caf::timespan default_duration = caf::timespan{0}; ///< tasks without fake.duration_ms
+  int default_exit_code = 0;                         ///< tasks without fake.exit_code
+};
+
+/// A factory for agent::spawn_agent: each agent gets its own fake containerizer, reporting to
+/// the agent it is given. launch replies container_launched{id, pid = 0} once the executor is
+/// spawned (it subscribes with the agent by itself); errors as the POSIX containerizer's:
+/// errc::invalid_argument (empty id or sandbox, or a TROUPE_* variable missing from the
+/// environment), errc::already_exists (the id is live).
+agent::containerizer_factory fake_containerizer_factory(fake_containerizer_config cfg = {});
+
+} // namespace troupe::test
