@@ -60,6 +60,12 @@ master_node::master_node(master_pointer self, master_config cfg)
     agents_(cfg_.info.id(), cfg_.max_missed_pings) {
 }
 
+// Outstanding offers end with the master (their exit functors return the resources).
+master_node::~master_node() {
+  for (auto& [id, offer] : offers_)
+    caf::anon_send_exit(offer.actor, caf::exit_reason::user_shutdown);
+}
+
 void master_node::start() {
   allocator_ = allocator::spawn_allocator(self_->system(), cfg_.allocator,
                                           caf::actor_cast<allocator::offer_sink_actor>(self_));

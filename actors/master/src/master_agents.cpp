@@ -36,16 +36,16 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
   }
   auto total = resources::from_proto(msg.agent().resources());
   // A retry from an agent actor we already admitted (our answer was lost): same ID again.
-  for (const auto& [id, link] : links_)
-    if (sender && link.handle == sender) {
-      v1::AgentRegistered again;
-      again.mutable_agent_id()->set_value(id);
-      *again.mutable_master() = cfg_.info;
-      again.set_ping_interval_seconds(seconds(cfg_.ping_interval));
-      again.set_epoch(cfg_.info.epoch());
-      self_->send(sender, std::move(again));
-      return;
-    }
+  if (auto known = sender ? agent_by_addr_.find(sender.address()) : agent_by_addr_.end();
+      known != agent_by_addr_.end()) {
+    v1::AgentRegistered again;
+    again.mutable_agent_id()->set_value(known->second);
+    *again.mutable_master() = cfg_.info;
+    again.set_ping_interval_seconds(seconds(cfg_.ping_interval));
+    again.set_epoch(cfg_.info.epoch());
+    self_->send(sender, std::move(again));
+    return;
+  }
   auto admitted = agents_.admit(msg.agent(), *total);
   if (admitted.replaced) {
     log_->info("agent {} restarted without its state; its old ID {} is gone",
@@ -53,7 +53,7 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
     remove_agent(*admitted.replaced, v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_RESTARTED);
     agents_.mark_gone(*admitted.replaced);
   }
-  links_[admitted.id.value()] = agent_link{sender, {}};
+  link_agent(admitted.id.value(), sender);
   self_->send(allocator_, allocator::agent_added{admitted.id, *total, {}});
   log_->info("agent {} registered from {}:{} with {}", admitted.id.value(),
              msg.agent().hostname(), msg.agent().actor_port(), total->to_string());
@@ -84,7 +84,7 @@ void master_node::on_reregister(const v1::ReregisterAgent& msg) {
       self_->send(sender, std::move(bye));
     return;
   }
-  links_[id.value()].handle = sender;
+  link_agent(id.value(), sender);
   if (readmitted->was_unknown) {
     std::vector<allocator::used_allocation> used;
     for (const auto& task : msg.tasks())
@@ -224,9 +224,20 @@ void master_node::remove_agent(const v1::AgentID& id, v1::TaskState state,
       master_update(rec->task.framework_id(), rec->task.task_id(), state, reason,
                     "agent " + id.value() + " was removed", id);
     }
+    if (link->second.handle)
+      agent_by_addr_.erase(link->second.handle.address());
     links_.erase(link);
   }
   self_->send(allocator_, allocator::remove_agent_atom::value, id);
+}
+
+void master_node::link_agent(const std::string& id, const protocols::agent_actor& handle) {
+  auto& link = links_[id];
+  if (link.handle)
+    agent_by_addr_.erase(link.handle.address());
+  link.handle = handle;
+  if (handle)
+    agent_by_addr_[handle.address()] = id;
 }
 
 } // namespace troupe::master

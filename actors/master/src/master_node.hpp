@@ -73,6 +73,7 @@ using master_pointer = master_impl::stateful_pointer<master_state>;
 class master_node {
 public:
   master_node(master_pointer self, master_config cfg);
+  ~master_node();
 
   void start();
 
@@ -102,6 +103,7 @@ private:
   // agents
   void mark_unreachable(const v1::AgentID& id);
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
+  void link_agent(const std::string& id, const protocols::agent_actor& handle);
   void adopt_reported_tasks(const v1::ReregisterAgent& msg);
   // frameworks
   void subscribe(const v1::scheduler::Call& call);
@@ -141,6 +143,7 @@ private:
   allocator::allocator_actor allocator_;
   agent_registry agents_;
   std::map<std::string, agent_link> links_;           ///< by agent ID
+  std::map<caf::actor_addr, std::string> agent_by_addr_; ///< agent actor -> agent ID
   std::map<std::string, framework_record> frameworks_; ///< by framework ID
   std::map<std::string, offer_record> offers_;        ///< by offer ID
   uint64_t next_framework_ = 0;

@@ -14,6 +14,8 @@ caf::behavior probe_fn(caf::event_based_actor* self,
       log->push_back(x.copy_content_to_message());
       return caf::message{};
     });
+  // An error reply is recorded like any message (CAF's default would end the probe).
+  self->set_error_handler([log](caf::error& err) { log->push_back(caf::make_message(err)); });
   return {
     [self](const caf::actor& to, const caf::message& msg) { self->send(to, msg); },
   };
