@@ -81,6 +81,7 @@ void agent_node::start() {
   ucfg.checkpoint_dir = cfg_.work_dir + "/meta/updates";
   ucfg.retry = cfg_.update_retry;
   ucfg.node = cfg_.node;
+  ucfg.detached = cfg_.detached_updates;
   updates_ = spawn_status_update_manager(self_->system(), std::move(ucfg),
                                          caf::actor_cast<update_sink_actor>(self_));
   self_->link_to(updates_);

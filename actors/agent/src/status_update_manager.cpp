@@ -211,6 +211,8 @@ manager_impl::behavior_type manager_fn(manager_pointer self, status_update_manag
 status_update_manager_actor spawn_status_update_manager(caf::actor_system& sys,
                                                         status_update_manager_config cfg,
                                                         update_sink_actor sink) {
+  if (cfg.detached) // fdatasync per update: keep it off the shared scheduler threads
+    return sys.spawn<caf::detached>(manager_fn, std::move(cfg), std::move(sink));
   return sys.spawn(manager_fn, std::move(cfg), std::move(sink));
 }
 

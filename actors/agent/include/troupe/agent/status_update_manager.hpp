@@ -45,6 +45,8 @@ struct status_update_manager_config {
   std::string checkpoint_dir;  ///< where streams are checkpointed (required)
   runtime::exponential_backoff retry{std::chrono::seconds{10}, std::chrono::minutes{10}, 2.0};
   std::string node = "agent"; ///< logger name
+  bool detached = false;      ///< own thread: its fdatasyncs never block the shared scheduler
+                              ///< (daemons: yes; tests and in-process benchmarks: no)
 };
 
 /// Spawns the manager; it recovers `cfg.checkpoint_dir` first.
