@@ -8,3 +8,8 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(prometheus-cpp REQUIRED COMPONENTS core)
+# cpp-httplib 0.11.4 is a compiled library built with OpenSSL/zlib/brotli support: every TU that
+# includes httplib.h must see the same CPPHTTPLIB_* definitions (pkg-config's cflags) or the
+# class layouts differ and programs crash. Only runtime/ links it (PRIVATE).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

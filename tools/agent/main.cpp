@@ -1,10 +1,12 @@
 // troupe-agent: the agent daemon.
 //
-//   troupe-agent --master HOST:PORT --work-dir DIR [--port 5065] [--resources 'cpus:2;mem:1024']
+//   troupe-agent --master HOST:PORT --work-dir DIR [--port 5065] [--http-port 5060]
+//                [--resources 'cpus:2;mem:1024']
 //
 // Publishes the agent's actors on --hostname:--port (executors connect there), registers with
-// the master and runs tasks with the POSIX containerizer. SIGINT/SIGTERM stop it and every task
-// it runs.
+// the master (--master is the master's actor endpoint) and runs tasks with the POSIX
+// containerizer. Serves /health, /api/v1/state and /metrics on --hostname:--http-port.
+// SIGINT/SIGTERM stop it and every task it runs.
 #include <iostream>
 
 #include <sys/prctl.h>
@@ -16,11 +18,15 @@
 
 #include "troupe/isolation/containerizer.hpp"
 #include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/http_server.hpp"
 #include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/options.hpp"
 #include "troupe/runtime/random.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/tools/agent_state_view.hpp"
+#include "troupe/tools/http_routes.hpp"
 #include "troupe/tools/node_flags.hpp"
 
 using namespace troupe;
@@ -64,6 +70,16 @@ int main(int argc, char** argv) {
   runtime::node_config sys_cfg{node};
   caf::actor_system sys{sys_cfg};
   auto tp = runtime::make_middleman_transport(sys);
+  // Declared after sys and before http: the server stops first, then the view, then the system.
+  runtime::node_metrics metrics;
+  tools::agent_state_view view{&metrics};
+  runtime::http_server http;
+  tools::add_agent_routes(http, view, metrics);
+  auto http_port = http.start(flags.hostname, flags.http_port);
+  if (!http_port) {
+    (*log)->error("cannot serve HTTP: {}", runtime::render(http_port.error()));
+    return 1;
+  }
   auto master = tp->connect(*master_at);
   if (!master) {
     (*log)->error("cannot reach the master at {}: {}", flags.master,
@@ -86,9 +102,11 @@ int main(int argc, char** argv) {
   }
   caf::anon_send(agent, agent::executor_endpoint_atom::value,
                  flags.hostname + ":" + std::to_string(*port));
+  view.start(sys, agent);
   tools::write_port_file(flags.port_file, *port);
-  (*log)->info("agent listening on {}:{}, master {}, work dir {}", flags.hostname, *port,
-               flags.master, cfg->work_dir);
+  tools::write_port_file(flags.http_port_file, *http_port);
+  (*log)->info("agent listening on {}:{}, HTTP on {}:{}, master {}, work dir {}", flags.hostname,
+               *port, flags.hostname, *http_port, flags.master, cfg->work_dir);
   int sig = 0;
   sigwait(&signals, &sig);
   (*log)->info("signal {}: shutting down", sig);

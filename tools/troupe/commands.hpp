@@ -19,7 +19,7 @@ struct local_options {
 };
 
 struct run_options {
-  std::string master = "127.0.0.1:5055";
+  std::string master = "127.0.0.1:5050"; ///< HTTP API (or actors) of the master
   double cpus = 0.1;
   double mem = 32;
   std::string name = "troupe-run";
@@ -28,7 +28,7 @@ struct run_options {
 };
 
 struct example_options {
-  std::string master = "127.0.0.1:5055";
+  std::string master = "127.0.0.1:5050"; ///< HTTP API (or actors) of the master
   uint32_t tasks = 10;
   std::string command = "sleep 1";
   double cpus = 0.1;
@@ -39,7 +39,7 @@ struct example_options {
 };
 
 struct table_options {
-  std::string master = "127.0.0.1:5055";
+  std::string master = "127.0.0.1:5050"; ///< HTTP API (or actors) of the master
   std::string what;                 ///< agents | frameworks | tasks
 };
 

@@ -1,5 +1,6 @@
 // `troupe local`: a master and N agents in one process (agents run real tasks through the
 // POSIX containerizer; executors connect back over loopback), optionally the example framework.
+// The master's HTTP API (--http-port, default 5050) is served as by troupe-master.
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,13 +14,17 @@
 
 #include "commands.hpp"
 #include "troupe/examples/batch_framework.hpp"
+#include "troupe/master/state_view.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/http_server.hpp"
 #include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/random.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/sdk/scheduler_driver.hpp"
+#include "troupe/tools/http_routes.hpp"
 
 namespace troupe::cli {
 
@@ -79,6 +84,18 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
   runtime::node_config sys_cfg{node};
   caf::actor_system sys{sys_cfg};
   auto tp = runtime::make_middleman_transport(sys);
+  // Declared after sys and before http: the server stops first, then the view, then the system.
+  runtime::node_metrics metrics;
+  master::state_view view{&metrics};
+  runtime::http_server http;
+  tools::add_master_routes(http, view, metrics);
+  // HTTP binds first: MasterInfo (built before the master spawns) advertises the bound port.
+  auto http_port = http.start(mflags.hostname, mflags.http_port);
+  if (!http_port) {
+    std::cerr << "cannot serve HTTP: " << runtime::render(http_port.error()) << '\n';
+    return 1;
+  }
+  mcfg->info.set_http_port(*http_port);
   auto master = master::spawn_master(sys, *mcfg);
   auto stop = [&](const std::vector<caf::actor>& actors) {
     for (const auto& a : actors)
@@ -91,7 +108,11 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     stop(started);
     return 1;
   }
+  if (mflags.port == 0) // advertise the bound port, not 0
+    mcfg->info.set_actor_port(*port);
+  view.start(sys, master, mcfg->info);
   tools::write_port_file(mflags.port_file, *port);
+  tools::write_port_file(mflags.http_port_file, *http_port);
   for (auto& acfg : acfgs) {
     auto posix = [name = acfg.node](caf::actor_system& s,
                                     isolation::container_watcher_actor watcher) {
@@ -111,12 +132,14 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     caf::anon_send(agent, agent::executor_endpoint_atom::value,
                    mflags.hostname + ":" + std::to_string(*aport));
   }
+  auto http_at = mflags.hostname + ":" + std::to_string(*http_port);
   std::cout << "troupe local: master " << mcfg->info.id() << " at " << mflags.hostname << ":"
-            << *port << ", " << opts.agents << " agents (work dirs under " << opts.work_dir
-            << "), cluster seed " << seed << std::endl
-            << "  try: troupe run --master " << mflags.hostname << ":" << *port
-            << " -- echo hello" << std::endl
-            << "       troupe agents --master " << mflags.hostname << ":" << *port << std::endl
+            << *port << " (actors), http://" << http_at << " (HTTP API), " << opts.agents
+            << " agents (work dirs under " << opts.work_dir << "), cluster seed " << seed
+            << std::endl
+            << "  try: troupe run --master " << http_at << " -- echo hello" << std::endl
+            << "       troupe agents --master " << http_at << std::endl
+            << "       curl http://" << http_at << "/api/v1/state" << std::endl
             << "  Ctrl-C stops everything." << std::endl;
   if (opts.example_tasks > 0) {
     sdk::scheduler_driver_config dcfg;

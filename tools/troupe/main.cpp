@@ -4,6 +4,9 @@
 //   troupe run --master HOST:PORT [--cpus C --mem M] -- CMD ARGS...
 //   troupe example --master HOST:PORT --tasks N --command CMD   the example framework
 //   troupe agents|frameworks|tasks --master HOST:PORT
+//
+// --master is the master's HTTP address (default 127.0.0.1:5050); the CLI asks it where the
+// master's actors are. The actor endpoint itself is accepted too (tools::resolve_master).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +23,8 @@ int main(int argc, char** argv) {
   node.node_name = "troupe";
   runtime::add_node_options(app, node);
 
+  const std::string master_help = "host:port of the master's HTTP API (its actor endpoint works "
+                                  "too)";
   tools::master_flags master;
   cli::local_options local;
   auto* local_cmd = app.add_subcommand("local", "master + agents in one process until Ctrl-C");
@@ -39,7 +44,7 @@ int main(int argc, char** argv) {
 
   cli::run_options run;
   auto* run_cmd = app.add_subcommand("run", "run one command as a task; exit with its status");
-  run_cmd->add_option("--master", run.master, "host:port of the master")->capture_default_str();
+  run_cmd->add_option("--master", run.master, master_help)->capture_default_str();
   run_cmd->add_option("--cpus", run.cpus, "cpus of the task")->capture_default_str();
   run_cmd->add_option("--mem", run.mem, "memory of the task (MB)")->capture_default_str();
   run_cmd->add_option("--name", run.name, "task name")->capture_default_str();
@@ -49,7 +54,7 @@ int main(int argc, char** argv) {
 
   cli::example_options example;
   auto* ex_cmd = app.add_subcommand("example", "run the example batch framework: N tasks to completion");
-  ex_cmd->add_option("--master", example.master, "host:port of the master")->capture_default_str();
+  ex_cmd->add_option("--master", example.master, master_help)->capture_default_str();
   ex_cmd->add_option("--tasks", example.tasks, "number of tasks")->check(CLI::Range(1u, 1000000u))
     ->capture_default_str();
   ex_cmd->add_option("--command", example.command, "each task's shell command")->capture_default_str();
@@ -64,7 +69,7 @@ int main(int argc, char** argv) {
   std::vector<CLI::App*> table_cmds;
   for (const char* what : {"agents", "frameworks", "tasks"}) {
     auto* cmd = app.add_subcommand(what, std::string{"list the cluster's "} + what);
-    cmd->add_option("--master", table.master, "host:port of the master")->capture_default_str();
+    cmd->add_option("--master", table.master, master_help)->capture_default_str();
     table_cmds.push_back(cmd);
   }
   try {

@@ -16,6 +16,7 @@
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/sdk/scheduler_driver.hpp"
+#include "troupe/tools/master_address.hpp"
 
 namespace troupe::cli {
 
@@ -29,14 +30,15 @@ struct batch_outcome {
   bool bad_input = false;
 };
 
-// Runs the example batch framework against the master at `master` from this process, printing
-// every status update as it arrives.
+// Runs the example batch framework against the master at `master` (its HTTP API or its actor
+// endpoint, see tools::resolve_master) from this process, printing every status update as it
+// arrives.
 batch_outcome drive_batch(const runtime::node_options& node, const std::string& master,
                           const std::string& name, examples::batch_config bcfg, double timeout_s) {
   batch_outcome out;
-  auto at = runtime::parse_endpoint(master);
+  auto at = tools::resolve_master(master);
   if (!at) {
-    std::cerr << "--master: " << runtime::render(at.error()) << '\n';
+    std::cerr << "--master " << master << ": " << runtime::render(at.error()) << '\n';
     out.bad_input = true;
     return out;
   }
@@ -48,7 +50,7 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   sdk::scheduler_driver_config dcfg;
   dcfg.framework.set_name(name);
   dcfg.framework.set_user(getenv("USER") != nullptr ? getenv("USER") : "root");
-  dcfg.master.remote = *at;
+  dcfg.master.remote = at->actors;
   dcfg.master.connector = tp->connector();
   auto observer = caf::actor_cast<examples::batch_observer_actor>(self);
   auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&sys, bcfg, observer](auto d) {

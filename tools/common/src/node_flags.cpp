@@ -31,7 +31,8 @@ caf::timespan seconds(double s) {
 void add_master_flags(CLI::App& app, master_flags& f) {
   app.add_option("--hostname", f.hostname, "address to bind and advertise")->capture_default_str();
   app.add_option("--port", f.port, "actor port (0 = any)")->capture_default_str();
-  app.add_option("--http-port", f.http_port, "HTTP port (advertised)")->capture_default_str();
+  app.add_option("--http-port", f.http_port, "HTTP API port (0 = any; the bound one is advertised)")
+    ->capture_default_str();
   app.add_option("--ping-interval", f.ping_interval, "seconds between agent pings")
     ->check(CLI::Range(0.01, 3600.0))->capture_default_str();
   app.add_option("--max-missed-pings", f.max_missed_pings, "missed pings before unreachable")
@@ -43,6 +44,7 @@ void add_master_flags(CLI::App& app, master_flags& f) {
   app.add_option("--allocation-interval", f.allocation_interval, "seconds between allocation passes")
     ->check(CLI::Range(0.001, 3600.0))->capture_default_str();
   app.add_option("--port-file", f.port_file, "write the bound actor port to this file");
+  app.add_option("--http-port-file", f.http_port_file, "write the bound HTTP port to this file");
 }
 
 void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
@@ -50,6 +52,7 @@ void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
     app.add_option("--master", f.master, "host:port of the master's actors")->required();
   app.add_option("--hostname", f.hostname, "address to bind and advertise")->capture_default_str();
   app.add_option("--port", f.port, "actor port (0 = any)")->capture_default_str();
+  app.add_option("--http-port", f.http_port, "HTTP API port (0 = any)")->capture_default_str();
   app.add_option("--work-dir", f.work_dir, "sandboxes and checkpoints")->required();
   app.add_option("--resources", f.resources,
                  "e.g. 'cpus:4;mem:8192;ports:[31000-32000]' (default: detected)");
@@ -61,6 +64,7 @@ void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
                  "seconds executors wait for a restarted agent before ending their tasks")
     ->check(CLI::Range(0.1, 86400.0))->capture_default_str();
   app.add_option("--port-file", f.port_file, "write the bound actor port to this file");
+  app.add_option("--http-port-file", f.http_port_file, "write the bound HTTP port to this file");
 }
 
 caf::expected<master::master_config> to_master_config(const master_flags& f,
@@ -140,6 +144,7 @@ caf::expected<agent::agent_config> to_agent_config(const agent_flags& f,
   cfg.executor_register_timeout = seconds(f.executor_register_timeout);
   cfg.executor_recovery_timeout = seconds(f.executor_recovery_timeout);
   cfg.seed = cluster_seed;
+  cfg.detached_updates = true; // one agent per daemon: fdatasyncs on their own thread
   return cfg;
 }
 

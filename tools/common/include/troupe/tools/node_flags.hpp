@@ -19,28 +19,33 @@ namespace troupe::tools {
 struct master_flags {
   std::string hostname = "127.0.0.1"; ///< advertised to agents and schedulers; also bound
   uint16_t port = 5055;               ///< actor port (0 = any)
-  uint16_t http_port = 5050;          ///< advertised HTTP port
+  uint16_t http_port = 5050;          ///< HTTP API port (0 = any; the bound one is advertised)
   double ping_interval = 5;           ///< seconds between agent pings
   uint64_t max_missed_pings = 5;      ///< misses before an agent is unreachable
   double heartbeat_interval = 15;     ///< seconds between scheduler heartbeats
   double offer_timeout = 30;          ///< seconds before an unanswered offer is rescinded
   double allocation_interval = 1;     ///< seconds between allocation passes
   std::string port_file;              ///< write the bound actor port here
+  std::string http_port_file;         ///< write the bound HTTP port here
 };
 
 struct agent_flags {
   std::string master;                 ///< host:port of the master's actors
   std::string hostname = "127.0.0.1"; ///< advertised; executors connect here
   uint16_t port = 5065;               ///< actor port (0 = any)
+  uint16_t http_port = 5060;          ///< HTTP API port (0 = any)
   std::string work_dir;               ///< required
   std::string resources;              ///< empty = detect cpus, mem, disk; ports [31000-32000]
   std::string executor;               ///< troupe-executor path; empty = next to this binary
   double executor_register_timeout = 60; ///< seconds for an executor to subscribe
   double executor_recovery_timeout = 900; ///< seconds executors wait for a restarted agent
   std::string port_file;              ///< write the bound actor port here
+  std::string http_port_file;         ///< write the bound HTTP port here
 };
 
+/// Adds the master_flags options to `app` (troupe-master, `troupe local`).
 void add_master_flags(CLI::App& app, master_flags& flags);
+/// Adds the agent_flags options to `app`; `with_master` adds the required --master.
 void add_agent_flags(CLI::App& app, agent_flags& flags, bool with_master = true);
 
 /// The master's config from its flags; `id` is unique per process start.

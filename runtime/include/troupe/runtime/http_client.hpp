@@ -1,0 +1,29 @@
+// A blocking HTTP GET for tools and tests (the CLI reads the master's API with it). Like
+// http_server, it keeps httplib.h (and the pkg-config flags it needs) inside runtime/.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/expected.hpp>
+#include <caf/timespan.hpp>
+
+#include "troupe/runtime/transport.hpp"
+
+namespace troupe::runtime {
+
+/// An HTTP answer of any status.
+struct http_reply {
+  int status = 0;           ///< HTTP status code
+  std::string content_type; ///< Content-Type header ("" when absent)
+  std::string body;         ///< response body
+};
+
+/// GETs http://at.host:at.port`path` on a fresh connection. `timeout` bounds connecting,
+/// sending and each read. Any HTTP status is a reply; errc::unavailable when there is no HTTP
+/// answer (refused, timed out, not an HTTP peer), naming the reason. Never call it from inside
+/// an actor: it blocks.
+caf::expected<http_reply> http_get(const endpoint& at, const std::string& path,
+                                   caf::timespan timeout = std::chrono::seconds{3});
+
+} // namespace troupe::runtime
