@@ -270,6 +270,7 @@ BOOST_AUTO_TEST_CASE(killing_an_unknown_task_reports_it_dropped) {
 }
 
 BOOST_AUTO_TEST_CASE(reregisters_with_its_tasks_when_the_pings_stop) {
+  cfg.master_silence_pings = 3;
   start_registered(1); // 1 s pings; silent for 3 intervals (master_silence_pings) = lost
   run_task("t1", 600000);
   BOOST_REQUIRE_EQUAL(updates().size(), 1u);

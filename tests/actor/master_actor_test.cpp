@@ -297,6 +297,45 @@ BOOST_AUTO_TEST_CASE(agent_missing_pings_goes_unreachable_and_its_offers_are_res
   BOOST_CHECK_EQUAL(st.agents(0).status(), "registered");
 }
 
+BOOST_AUTO_TEST_CASE(a_run_task_crossing_a_reregistration_is_sent_again_not_declared_gone) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id), task("t2", agent_id)}));
+  run();
+  BOOST_REQUIRE_EQUAL(agent.received<v1::RunTask>().size(), 2u);
+  // t2 started (RUNNING), t1 not yet: the agent's report, sent before RunTask t1 arrived,
+  // lists only t2.
+  auto running = make_task_status(make_task_id("t2"), v1::TASK_RUNNING,
+                                  v1::TaskStatus::SOURCE_EXECUTOR, 1.0);
+  agent.send_to(master, make_status_update(fw, agent_id, make_executor_id("t2"), running, "u2"));
+  run();
+  v1::ReregisterAgent back;
+  *back.mutable_agent() = make_agent_info("host1", 5065, resources::parse("cpus:2;mem:1024").value());
+  *back.mutable_agent()->mutable_id() = agent_id;
+  auto* t = back.add_tasks();
+  *t->mutable_task_id() = make_task_id("t2");
+  *t->mutable_framework_id() = fw;
+  *t->mutable_agent_id() = agent_id;
+  t->set_state(v1::TASK_RUNNING);
+  agent.send_to(master, back);
+  run();
+  auto runs = agent.received<v1::RunTask>();
+  BOOST_REQUIRE_EQUAL(runs.size(), 3u);
+  BOOST_CHECK_EQUAL(runs.back().task().task_id().value(), "t1");
+  for (const auto& u : updates())
+    BOOST_CHECK_NE(u.state(), v1::TASK_GONE);
+  // A task that had started and is not reported is gone.
+  back.clear_tasks();
+  agent.send_to(master, back);
+  run();
+  auto ups = updates();
+  BOOST_REQUIRE(!ups.empty());
+  BOOST_CHECK_EQUAL(ups.back().task_id().value(), "t2");
+  BOOST_CHECK_EQUAL(ups.back().state(), v1::TASK_GONE);
+}
+
 BOOST_AUTO_TEST_CASE(failover_timeout_expiry_kills_the_frameworks_tasks) {
   start();
   auto agent_id = register_agent();

@@ -167,10 +167,17 @@ void master_node::adopt_reported_tasks(const v1::ReregisterAgent& msg) {
     if (reported.count(key) > 0)
       continue;
     auto* rec = find_task(key.first, key.second);
-    if (rec != nullptr && !common::is_terminal(rec->task.state()))
-      master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_GONE,
-                    v1::TaskStatus::REASON_AGENT_RESTARTED,
-                    "agent " + agent.value() + " came back without this task", agent);
+    if (rec == nullptr || common::is_terminal(rec->task.state()))
+      continue;
+    if (rec->task.state() == v1::TASK_STAGING && rec->launch) {
+      // Its RunTask may have crossed the reregistration: send it again (the agent ignores a
+      // task it already has), rather than declare a task gone that is about to start.
+      self_->send(link.handle, *rec->launch);
+      continue;
+    }
+    master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_GONE,
+                  v1::TaskStatus::REASON_AGENT_RESTARTED,
+                  "agent " + agent.value() + " came back without this task", agent);
   }
 }
 

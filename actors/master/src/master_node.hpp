@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -40,6 +41,7 @@ using master_impl = master_node_actor::extend<
 /// desired one (kill_requested), and whether its resources went back to the allocator.
 struct task_record {
   v1::Task task;
+  std::optional<v1::RunTask> launch;  ///< what was sent to the agent, kept while STAGING
   resources res;
   std::string role;
   bool kill_requested = false;

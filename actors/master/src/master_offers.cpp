@@ -218,6 +218,7 @@ void master_node::on_offers_accepted(const v1::FrameworkID& fid,
     if (task.has_executor())
       *run.mutable_task()->mutable_executor()->mutable_framework_id() = fid;
     run.set_epoch(cfg_.info.epoch());
+    fw.tasks[task.task_id().value()].launch = run;
     self_->send(handle, std::move(run));
   }
   for (auto& group : plan.groups) {
