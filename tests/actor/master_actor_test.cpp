@@ -383,6 +383,85 @@ BOOST_AUTO_TEST_CASE(a_scheduler_that_resubscribes_in_time_keeps_its_tasks) {
   BOOST_CHECK_EQUAL(st.frameworks(0).active_tasks(), 1u);
 }
 
+BOOST_AUTO_TEST_CASE(reconciliation_answers_known_unknown_and_implicit) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  run();
+  v1::scheduler::Reconcile explicit_call;
+  auto* known = explicit_call.add_tasks();
+  *known->mutable_task_id() = make_task_id("t1");
+  auto* unknown = explicit_call.add_tasks();
+  *unknown->mutable_task_id() = make_task_id("nope");
+  sched.send_to(master, make_call(fw, explicit_call));
+  run();
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  BOOST_CHECK_EQUAL(ups[0].state(), v1::TASK_STAGING);
+  BOOST_CHECK_EQUAL(ups[0].reason(), v1::TaskStatus::REASON_RECONCILIATION);
+  BOOST_CHECK(ups[0].uuid().empty()); // master updates need no acknowledgement
+  BOOST_CHECK_EQUAL(ups[1].task_id().value(), "nope");
+  BOOST_CHECK_EQUAL(ups[1].state(), v1::TASK_UNKNOWN);
+  sched.send_to(master, make_call(fw, v1::scheduler::Reconcile{})); // implicit: all live tasks
+  run();
+  ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 3u);
+  BOOST_CHECK_EQUAL(ups[2].task_id().value(), "t1");
+}
+
+BOOST_AUTO_TEST_CASE(kill_goes_to_the_agent_with_the_policy_and_unknown_tasks_are_unknown) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  run();
+  v1::scheduler::Kill kill;
+  *kill.mutable_task_id() = make_task_id("t1");
+  kill.mutable_kill_policy()->set_grace_period_seconds(7);
+  sched.send_to(master, make_call(fw, kill));
+  run();
+  auto kills = agent.received<v1::KillTask>();
+  BOOST_REQUIRE_EQUAL(kills.size(), 1u);
+  BOOST_CHECK_EQUAL(kills[0].task_id().value(), "t1");
+  BOOST_CHECK_EQUAL(kills[0].kill_policy().grace_period_seconds(), 7);
+  *kill.mutable_task_id() = make_task_id("nope");
+  sched.send_to(master, make_call(fw, kill));
+  run();
+  BOOST_CHECK_EQUAL(agent.received<v1::KillTask>().size(), 1u);
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(ups[0].state(), v1::TASK_UNKNOWN);
+}
+
+BOOST_AUTO_TEST_CASE(messages_between_framework_and_executor_are_relayed) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  v1::scheduler::FrameworkMessage to_executor;
+  *to_executor.mutable_agent_id() = agent_id;
+  *to_executor.mutable_executor_id() = make_executor_id("e1");
+  to_executor.set_data("hello");
+  sched.send_to(master, make_call(fw, to_executor));
+  run();
+  auto relayed = agent.received<v1::FrameworkToExecutorMessage>();
+  BOOST_REQUIRE_EQUAL(relayed.size(), 1u);
+  BOOST_CHECK_EQUAL(relayed[0].data(), "hello");
+  BOOST_CHECK(relayed[0].framework_id() == fw);
+  v1::ExecutorToFrameworkMessage back;
+  *back.mutable_agent_id() = agent_id;
+  *back.mutable_framework_id() = fw;
+  *back.mutable_executor_id() = make_executor_id("e1");
+  back.set_data("hi");
+  agent.send_to(master, back);
+  run();
+  auto msgs = events(Event::kMessage);
+  BOOST_REQUIRE_EQUAL(msgs.size(), 1u);
+  BOOST_CHECK_EQUAL(msgs[0].message().data(), "hi");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_calls_get_an_error_and_change_nothing) {
   start();
   register_agent();

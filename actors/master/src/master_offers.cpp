@@ -44,6 +44,7 @@ void master_node::on_offer_batch(allocator::offer_batch& batch) {
     os << cfg_.info.id() << "-O" << next_offer_++;
     auto offer = make_offer(make_offer_id(os.str()), d.framework, d.agent,
                             agent->info.hostname(), d.res, d.role);
+    *offer.mutable_attributes() = agent->info.attributes();
     auto actor = spawn_offer(self_->system(), offer, d.role, d.res,
                              caf::actor_cast<resource_sink_actor>(allocator_),
                              caf::actor_cast<offer_owner_actor>(self_), cfg_.offers);

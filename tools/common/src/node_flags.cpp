@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,8 @@ void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
   app.add_option("--port", f.port, "actor port (0 = any)")->capture_default_str();
   app.add_option("--http-port", f.http_port, "HTTP API port (0 = any)")->capture_default_str();
   app.add_option("--work-dir", f.work_dir, "sandboxes and checkpoints")->required();
+  app.add_option("--attributes", f.attributes,
+                 "descriptive attributes, e.g. 'rack:r1;zone:west;level:3'");
   app.add_option("--resources", f.resources,
                  "e.g. 'cpus:4;mem:8192;ports:[31000-32000]' (default: detected)");
   app.add_option("--executor", f.executor, "troupe-executor binary (default: beside this one)");
@@ -86,6 +89,59 @@ caf::expected<master::master_config> to_master_config(const master_flags& f,
   cfg.allocator.allocation_interval = seconds(f.allocation_interval);
   cfg.allocator.seed = runtime::derive_seed(cluster_seed, "allocator");
   return cfg;
+}
+
+caf::expected<std::vector<v1::Attribute>> parse_attributes(const std::string& text) {
+  std::vector<v1::Attribute> out;
+  std::stringstream in{text};
+  std::string item;
+  auto bad = [](const std::string& what, const std::string& why) {
+    return make_error(errc::config_error, "--attributes: '" + what + "' " + why);
+  };
+  while (std::getline(in, item, ';')) {
+    if (item.empty())
+      continue;
+    auto colon = item.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == item.size())
+      return bad(item, "is not name:value");
+    v1::Attribute attr;
+    attr.set_name(item.substr(0, colon));
+    auto value = item.substr(colon + 1);
+    for (const auto& other : out)
+      if (other.name() == attr.name())
+        return bad(item, "repeats the attribute " + attr.name());
+    char* end = nullptr;
+    double number = std::strtod(value.c_str(), &end);
+    if (end != nullptr && *end == '\0' && std::isfinite(number)) {
+      attr.set_type(v1::Value::SCALAR);
+      attr.mutable_scalar()->set_value(number);
+    } else if (value.front() == '[' && value.back() == ']') {
+      attr.set_type(v1::Value::RANGES);
+      std::stringstream ranges{value.substr(1, value.size() - 2)};
+      std::string range;
+      while (std::getline(ranges, range, ',')) {
+        unsigned long long lo = 0, hi = 0;
+        char dash = 0;
+        std::stringstream r{range};
+        if (!(r >> lo >> dash >> hi) || dash != '-' || lo > hi || !r.eof())
+          return bad(item, "has a malformed range '" + range + "'");
+        auto* x = attr.mutable_ranges()->add_range();
+        x->set_begin(lo);
+        x->set_end(hi);
+      }
+    } else if (value.front() == '{' && value.back() == '}') {
+      attr.set_type(v1::Value::SET);
+      std::stringstream members{value.substr(1, value.size() - 2)};
+      std::string member;
+      while (std::getline(members, member, ','))
+        attr.mutable_set()->add_item(member);
+    } else {
+      attr.set_type(v1::Value::TEXT);
+      attr.mutable_text()->set_value(value);
+    }
+    out.push_back(std::move(attr));
+  }
+  return out;
 }
 
 std::string detect_resources(const std::string& dir) {
@@ -131,7 +187,12 @@ caf::expected<agent::agent_config> to_agent_config(const agent_flags& f,
   auto res = resources::parse(text);
   if (!res)
     return make_error(errc::config_error, "--resources: " + error_message(res.error()));
+  auto attrs = parse_attributes(f.attributes);
+  if (!attrs)
+    return attrs.error();
   cfg.info = make_agent_info(f.hostname, f.port, *res);
+  for (auto& a : *attrs)
+    *cfg.info.add_attributes() = std::move(a);
   cfg.info.set_isolation("posix");
   cfg.info.set_version(TROUPE_VERSION);
   cfg.executor_path = f.executor.empty() ? own_directory() + "/troupe-executor" : f.executor;

@@ -36,6 +36,7 @@ struct agent_flags {
   uint16_t http_port = 5060;          ///< HTTP API port (0 = any)
   std::string work_dir;               ///< required
   std::string resources;              ///< empty = detect cpus, mem, disk; ports [31000-32000]
+  std::string attributes;             ///< e.g. "rack:r1;zone:west;level:3;keys:[1000-1500]"
   std::string executor;               ///< troupe-executor path; empty = next to this binary
   double executor_register_timeout = 60; ///< seconds for an executor to subscribe
   double executor_recovery_timeout = 900; ///< seconds executors wait for a restarted agent
@@ -55,6 +56,10 @@ caf::expected<master::master_config> to_master_config(const master_flags& flags,
 /// The agent's config from its flags (detecting resources when none are given).
 caf::expected<agent::agent_config> to_agent_config(const agent_flags& flags,
                                                    uint64_t cluster_seed);
+
+/// Parses agent attributes, Mesos style: `name:value` pairs separated by ';'. A value that is a
+/// number is SCALAR, `[a-b,c-d]` is RANGES, `{x,y}` is SET, anything else TEXT.
+caf::expected<std::vector<v1::Attribute>> parse_attributes(const std::string& text);
 
 /// What the host has: cpus (online CPUs), mem (total - min(1 GiB, half)), disk (of the file
 /// system holding `dir`: total - min(5 GiB, half)), ports [31000-32000], in flag syntax.
