@@ -215,4 +215,11 @@ TROUPE_MAKE_EVENT(Failure, failure)
 TROUPE_MAKE_EVENT(Error, error)
 TROUPE_MAKE_EVENT(Heartbeat, heartbeat)
 
+caf::timespan kill_grace(const v1::KillPolicy& policy, caf::timespan fallback) {
+  if (!(policy.grace_period_seconds() > 0))
+    return fallback;
+  return std::chrono::duration_cast<caf::timespan>(
+    std::chrono::duration<double>(policy.grace_period_seconds()));
+}
+
 } // namespace troupe

@@ -27,6 +27,7 @@
 #include "troupe/runtime/transport.hpp"
 #include "troupe/tools/agent_state_view.hpp"
 #include "troupe/tools/http_routes.hpp"
+#include "troupe/tools/master_process.hpp"
 #include "troupe/tools/node_flags.hpp"
 
 using namespace troupe;
@@ -38,20 +39,9 @@ int main(int argc, char** argv) {
   runtime::add_node_options(app, node);
   tools::agent_flags flags;
   tools::add_agent_flags(app, flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (auto err = runtime::validate(node)) {
-    std::cerr << runtime::render(err) << '\n';
-    return 2;
-  }
-  auto log = runtime::make_node_logger(node);
-  if (!log) {
-    std::cerr << runtime::render(log.error()) << '\n';
-    return 2;
-  }
+  if (auto code = tools::parse_command_line(app, argc, argv, node))
+    return *code;
+  auto log = runtime::node_logger(node.node_name);
   auto master_at = runtime::parse_endpoint(flags.master);
   if (!master_at) {
     std::cerr << "--master: " << runtime::render(master_at.error()) << '\n';
@@ -77,12 +67,12 @@ int main(int argc, char** argv) {
   tools::add_agent_routes(http, view, metrics);
   auto http_port = http.start(flags.hostname, flags.http_port);
   if (!http_port) {
-    (*log)->error("cannot serve HTTP: {}", runtime::render(http_port.error()));
+    log->error("cannot serve HTTP: {}", runtime::render(http_port.error()));
     return 1;
   }
   auto master = tp->connect(*master_at);
   if (!master) {
-    (*log)->error("cannot reach the master at {}: {}", flags.master,
+    log->error("cannot reach the master at {}: {}", flags.master,
                   runtime::render(master.error()));
     return 1;
   }
@@ -96,7 +86,7 @@ int main(int argc, char** argv) {
                                   containerizer);
   auto port = tp->publish(caf::actor_cast<caf::actor>(agent), {flags.hostname, flags.port});
   if (!port) {
-    (*log)->error("cannot publish the agent: {}", runtime::render(port.error()));
+    log->error("cannot publish the agent: {}", runtime::render(port.error()));
     caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
     return 1;
   }
@@ -105,11 +95,11 @@ int main(int argc, char** argv) {
   view.start(sys, agent);
   tools::write_port_file(flags.port_file, *port);
   tools::write_port_file(flags.http_port_file, *http_port);
-  (*log)->info("agent listening on {}:{}, HTTP on {}:{}, master {}, work dir {}", flags.hostname,
+  log->info("agent listening on {}:{}, HTTP on {}:{}, master {}, work dir {}", flags.hostname,
                *port, flags.hostname, *http_port, flags.master, cfg->work_dir);
   int sig = 0;
   sigwait(&signals, &sig);
-  (*log)->info("signal {}: shutting down", sig);
+  log->info("signal {}: shutting down", sig);
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/executors/command_executor.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/logging.hpp"
@@ -44,8 +45,7 @@ int main() {
   cfg.agent.remote = *agent_at;
   cfg.agent.connector = tp->connector();
   if (settings->recovery_timeout > 0)
-    cfg.recovery_timeout = std::chrono::duration_cast<caf::timespan>(
-      std::chrono::duration<double>(settings->recovery_timeout));
+    cfg.recovery_timeout = runtime::from_seconds(settings->recovery_timeout);
   executors::command_executor_config ecfg;
   ecfg.sandbox = settings->sandbox;
   auto driver = sdk::spawn_executor_driver(sys, cfg, [&sys, ecfg](sdk::executor_driver_actor d) {

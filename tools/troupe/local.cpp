@@ -24,6 +24,7 @@
 #include "troupe/runtime/random.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/sdk/scheduler_driver.hpp"
+#include "troupe/tools/master_process.hpp"
 #include "troupe/tools/http_routes.hpp"
 
 namespace troupe::cli {
@@ -84,35 +85,17 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
   runtime::node_config sys_cfg{node};
   caf::actor_system sys{sys_cfg};
   auto tp = runtime::make_middleman_transport(sys);
-  // Declared after sys and before http: the server stops first, then the view, then the system.
-  runtime::node_metrics metrics;
-  master::state_view view{&metrics};
-  runtime::http_server http;
-  tools::add_master_routes(http, view, metrics);
-  // HTTP binds first: MasterInfo (built before the master spawns) advertises the bound port.
-  auto http_port = http.start(mflags.hostname, mflags.http_port);
-  if (!http_port) {
-    std::cerr << "cannot serve HTTP: " << runtime::render(http_port.error()) << '\n';
+  tools::master_process mp;
+  if (auto err = mp.start(sys, *tp, mflags, *mcfg)) {
+    std::cerr << runtime::render(err) << '\n';
     return 1;
   }
-  mcfg->info.set_http_port(*http_port);
-  auto master = master::spawn_master(sys, *mcfg);
+  const auto& master = mp.actor();
   auto stop = [&](const std::vector<caf::actor>& actors) {
     for (const auto& a : actors)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
-  std::vector<caf::actor> started{caf::actor_cast<caf::actor>(master)};
-  auto port = tp->publish(caf::actor_cast<caf::actor>(master), {mflags.hostname, mflags.port});
-  if (!port) {
-    std::cerr << "cannot publish the master: " << runtime::render(port.error()) << '\n';
-    stop(started);
-    return 1;
-  }
-  if (mflags.port == 0) // advertise the bound port, not 0
-    mcfg->info.set_actor_port(*port);
-  view.start(sys, master, mcfg->info);
-  tools::write_port_file(mflags.port_file, *port);
-  tools::write_port_file(mflags.http_port_file, *http_port);
+  std::vector<caf::actor> started;
   for (auto& acfg : acfgs) {
     auto posix = [name = acfg.node](caf::actor_system& s,
                                     isolation::container_watcher_actor watcher) {
@@ -132,9 +115,9 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     caf::anon_send(agent, agent::executor_endpoint_atom::value,
                    mflags.hostname + ":" + std::to_string(*aport));
   }
-  auto http_at = mflags.hostname + ":" + std::to_string(*http_port);
+  auto http_at = mflags.hostname + ":" + std::to_string(mp.info().http_port());
   std::cout << "troupe local: master " << mcfg->info.id() << " at " << mflags.hostname << ":"
-            << *port << " (actors), http://" << http_at << " (HTTP API), " << opts.agents
+            << mp.info().actor_port() << " (actors), http://" << http_at << " (HTTP API), " << opts.agents
             << " agents (work dirs under " << opts.work_dir << "), cluster seed " << seed
             << std::endl
             << "  try: troupe run --master " << http_at << " -- echo hello" << std::endl

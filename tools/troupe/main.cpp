@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "troupe/tools/master_process.hpp"
 #include "troupe/runtime/errors.hpp"
 
 using namespace troupe;
@@ -72,15 +73,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--master", table.master, master_help)->capture_default_str();
     table_cmds.push_back(cmd);
   }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (auto err = runtime::validate(node)) {
-    std::cerr << runtime::render(err) << '\n';
-    return 2;
-  }
+  if (auto code = tools::parse_command_line(app, argc, argv, node))
+    return *code;
   if (local_cmd->parsed())
     return cli::run_local(node, master, local);
   if (run_cmd->parsed())

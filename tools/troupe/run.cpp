@@ -8,6 +8,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "troupe/runtime/seconds.hpp"
 #include "commands.hpp"
 #include "troupe/examples/batch_framework.hpp"
 #include "troupe/messages/builders.hpp"
@@ -57,8 +58,7 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
     return examples::spawn_batch_framework(sys, d, bcfg, observer);
   });
   bool done = false;
-  auto timeout = timeout_s > 0 ? std::chrono::duration_cast<caf::timespan>(
-                                   std::chrono::duration<double>(timeout_s))
+  auto timeout = timeout_s > 0 ? runtime::from_seconds(timeout_s)
                                : caf::timespan{std::chrono::hours{24 * 365}};
   while (!done)
     self->receive(

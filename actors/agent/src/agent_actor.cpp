@@ -1,5 +1,6 @@
 // The agent's behavior (a routing table onto agent_node), construction, and its link with the
 // master: (re)registration with backoff, pings, reregistering after the master went silent.
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/agent/agent_actor.hpp"
 
 #include <filesystem>
@@ -172,8 +173,7 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
   if (auto err = checkpoints_.write_agent(cp))
     log_->error("cannot checkpoint the agent: {}", error_message(err));
   if (ping_seconds > 0)
-    ping_interval_ = std::chrono::duration_cast<caf::timespan>(
-      std::chrono::duration<double>(ping_seconds));
+    ping_interval_ = runtime::from_seconds(ping_seconds);
   last_ping_ = self_->clock().now();
   log_->info("agent {} {} with master {}", id.value(),
              reregistered ? "reregistered" : "registered", master.id());

@@ -14,6 +14,7 @@
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/ids.hpp"
 #include "troupe/messages/validation.hpp"
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/runtime/unix_time.hpp"
 
 namespace troupe::agent {
@@ -22,12 +23,6 @@ namespace {
 
 constexpr size_t finished_tasks_kept = 1000;
 
-caf::timespan grace_of(const v1::KillPolicy& policy, caf::timespan fallback) {
-  if (policy.grace_period_seconds() <= 0)
-    return fallback;
-  return std::chrono::duration_cast<caf::timespan>(
-    std::chrono::duration<double>(policy.grace_period_seconds()));
-}
 
 v1::Task task_from(const v1::TaskInfo& info, const v1::FrameworkInfo& fw,
                    const v1::ExecutorID& executor) {
@@ -168,7 +163,7 @@ void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
     {"TROUPE_CONTAINER_ID", ex.container.value()},
     {"TROUPE_SANDBOX", ex.sandbox},
     {"TROUPE_RECOVERY_TIMEOUT",
-     std::to_string(std::chrono::duration<double>(cfg_.executor_recovery_timeout).count())},
+     std::to_string(runtime::to_seconds(cfg_.executor_recovery_timeout))},
   };
   checkpoint_executor(fw, ex, 0);
   auto container = ex.container.value();
@@ -333,7 +328,7 @@ void agent_node::on_kill_task(const v1::KillTask& msg) {
   self_->send(ex.handle, std::move(event));
   // An executor that does not end the task within its grace period (plus slack) loses its
   // container.
-  auto grace = grace_of(msg.kill_policy(), cfg_.default_grace);
+  auto grace = kill_grace(msg.kill_policy(), cfg_.default_grace);
   self_->delayed_send(self_, grace + std::chrono::seconds{5}, kill_escalate_atom::value,
                       ex.container.value(), ex.generation);
 }
@@ -381,7 +376,7 @@ void agent_node::on_shutdown_framework(const v1::ShutdownFramework& msg) {
     if (ex.handle) {
       v1::executor::Shutdown shutdown;
       shutdown.set_grace_period_seconds(
-        std::chrono::duration<double>(cfg_.default_grace).count());
+        runtime::to_seconds(cfg_.default_grace));
       v1::executor::Event event;
       *event.mutable_shutdown() = shutdown;
       self_->send(ex.handle, std::move(event));

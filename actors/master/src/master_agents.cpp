@@ -7,16 +7,9 @@
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/validation.hpp"
+#include "troupe/runtime/seconds.hpp"
 
 namespace troupe::master {
-
-namespace {
-
-double seconds(caf::timespan t) {
-  return std::chrono::duration<double>(t).count();
-}
-
-} // namespace
 
 protocols::agent_actor master_node::agent_handle(const v1::AgentID& id) const {
   auto i = links_.find(id.value());
@@ -41,7 +34,7 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
     v1::AgentRegistered again;
     again.mutable_agent_id()->set_value(known->second);
     *again.mutable_master() = cfg_.info;
-    again.set_ping_interval_seconds(seconds(cfg_.ping_interval));
+    again.set_ping_interval_seconds(runtime::to_seconds(cfg_.ping_interval));
     again.set_epoch(cfg_.info.epoch());
     self_->send(sender, std::move(again));
     return;
@@ -60,7 +53,7 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
   v1::AgentRegistered reply;
   *reply.mutable_agent_id() = admitted.id;
   *reply.mutable_master() = cfg_.info;
-  reply.set_ping_interval_seconds(seconds(cfg_.ping_interval));
+  reply.set_ping_interval_seconds(runtime::to_seconds(cfg_.ping_interval));
   reply.set_epoch(cfg_.info.epoch());
   if (sender)
     self_->send(sender, std::move(reply));
@@ -101,7 +94,7 @@ void master_node::on_reregister(const v1::ReregisterAgent& msg) {
   v1::AgentReregistered reply;
   *reply.mutable_agent_id() = id;
   *reply.mutable_master() = cfg_.info;
-  reply.set_ping_interval_seconds(seconds(cfg_.ping_interval));
+  reply.set_ping_interval_seconds(runtime::to_seconds(cfg_.ping_interval));
   reply.set_epoch(cfg_.info.epoch());
   if (sender)
     self_->send(sender, std::move(reply));

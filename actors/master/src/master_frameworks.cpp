@@ -6,6 +6,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "troupe/runtime/seconds.hpp"
 #include "master_node.hpp"
 #include "troupe/actors/common/task_transitions.hpp"
 #include "troupe/messages/builders.hpp"
@@ -26,9 +27,6 @@ std::vector<std::string> roles_of(const v1::FrameworkInfo& info) {
 /// Removed frameworks whose tasks stay visible in the state snapshot.
 constexpr size_t completed_frameworks_kept = 100;
 
-caf::timespan seconds_span(double s) {
-  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
-}
 
 } // namespace
 
@@ -144,7 +142,7 @@ void master_node::subscribe(const v1::scheduler::Call& call) {
   v1::scheduler::Subscribed subscribed;
   subscribed.mutable_framework_id()->set_value(id);
   subscribed.set_heartbeat_interval_seconds(
-    std::chrono::duration<double>(cfg_.heartbeat_interval).count());
+    runtime::to_seconds(cfg_.heartbeat_interval));
   *subscribed.mutable_master_info() = cfg_.info;
   send_event(*fw, make_event(std::move(subscribed)));
 }
@@ -166,7 +164,7 @@ void master_node::disconnect(framework_record& fw) {
   rescind_where([&](const offer_record& o) { return o.offer.framework_id() == id; },
                 "framework " + id.value() + " disconnected");
   self_->send(allocator_, allocator::framework_active_atom::value, id, false);
-  auto timeout = seconds_span(std::max(0.0, fw.info.failover_timeout()));
+  auto timeout = runtime::from_seconds(fw.info.failover_timeout());
   self_->delayed_send(self_, timeout, failover_expired_atom::value, id, fw.generation);
 }
 

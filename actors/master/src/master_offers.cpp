@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "troupe/runtime/seconds.hpp"
 #include "master_node.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
@@ -15,9 +16,6 @@ namespace troupe::master {
 
 namespace {
 
-caf::timespan seconds_span(double s) {
-  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
-}
 
 /// Collects the answers of the offer actors of one accept.
 struct accept_collector {
@@ -99,7 +97,7 @@ void master_node::rescind_where(const std::function<bool(const offer_record&)>& 
 
 void master_node::decline(framework_record& fw, const v1::scheduler::Decline& msg) {
   auto refuse = msg.filters().has_refuse_seconds()
-                  ? seconds_span(std::max(0.0, msg.filters().refuse_seconds()))
+                  ? runtime::from_seconds(msg.filters().refuse_seconds())
                   : cfg_.default_refuse;
   for (const auto& id : msg.offer_ids()) {
     auto it = offers_.find(id.value());
@@ -236,7 +234,7 @@ void master_node::on_offers_accepted(const v1::FrameworkID& fid,
   }
   if (!plan.unused.empty()) {
     auto refuse = msg.filters().has_refuse_seconds()
-                    ? seconds_span(std::max(0.0, msg.filters().refuse_seconds()))
+                    ? runtime::from_seconds(msg.filters().refuse_seconds())
                     : cfg_.default_refuse;
     self_->send(allocator_, allocator::recovered_resources{fid, agent_id, role, plan.unused,
                                                            refuse});

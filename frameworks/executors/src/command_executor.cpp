@@ -137,12 +137,6 @@ void kill(executor_pointer self, const v1::TaskID& id, caf::timespan grace) {
   self->delayed_send(self, grace, escalate_atom::value, id.value());
 }
 
-caf::timespan grace_of(const v1::KillPolicy& policy, caf::timespan fallback) {
-  if (policy.grace_period_seconds() <= 0)
-    return fallback;
-  return std::chrono::duration_cast<caf::timespan>(
-    std::chrono::duration<double>(policy.grace_period_seconds()));
-}
 
 void on_event(executor_pointer self, const v1::executor::Event& event) {
   auto& st = self->state;
@@ -156,14 +150,13 @@ void on_event(executor_pointer self, const v1::executor::Event& event) {
         launch(self, task);
       break;
     case E::kKill:
-      kill(self, event.kill().task_id(), grace_of(event.kill().kill_policy(), st.cfg.default_grace));
+      kill(self, event.kill().task_id(), kill_grace(event.kill().kill_policy(), st.cfg.default_grace));
       break;
     case E::kShutdown: {
       st.shutting_down = true;
-      auto grace = grace_of({}, st.cfg.default_grace);
-      if (event.shutdown().grace_period_seconds() > 0)
-        grace = std::chrono::duration_cast<caf::timespan>(
-          std::chrono::duration<double>(event.shutdown().grace_period_seconds()));
+      v1::KillPolicy policy;
+      policy.set_grace_period_seconds(event.shutdown().grace_period_seconds());
+      auto grace = kill_grace(policy, st.cfg.default_grace);
       std::vector<std::string> ids;
       for (auto& [id, task] : st.running)
         ids.push_back(id);

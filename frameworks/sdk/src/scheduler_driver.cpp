@@ -1,3 +1,4 @@
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/sdk/scheduler_driver.hpp"
 
 #include <caf/actor_system.hpp>
@@ -103,8 +104,7 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
       st.attempt = 0;
       *st.cfg.framework.mutable_id() = event.subscribed().framework_id();
       if (event.subscribed().heartbeat_interval_seconds() > 0)
-        st.heartbeat = std::chrono::duration_cast<caf::timespan>(
-          std::chrono::duration<double>(event.subscribed().heartbeat_interval_seconds()));
+        st.heartbeat = runtime::from_seconds(event.subscribed().heartbeat_interval_seconds());
       self->delayed_send(self, st.heartbeat, heartbeat_check_atom::value, st.generation);
       self->send(st.framework, std::move(*event.mutable_subscribed()));
       break;

@@ -18,16 +18,9 @@
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/resources.hpp"
 #include "troupe/runtime/random.hpp"
+#include "troupe/runtime/seconds.hpp"
 
 namespace troupe::tools {
-
-namespace {
-
-caf::timespan seconds(double s) {
-  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
-}
-
-} // namespace
 
 void add_master_flags(CLI::App& app, master_flags& f) {
   app.add_option("--hostname", f.hostname, "address to bind and advertise")->capture_default_str();
@@ -82,11 +75,11 @@ caf::expected<master::master_config> to_master_config(const master_flags& f,
   cfg.info.set_http_port(f.http_port);
   cfg.info.set_version(TROUPE_VERSION);
   cfg.info.set_epoch(1); // standalone election: one term per process (HA issue adds ZooKeeper)
-  cfg.ping_interval = seconds(f.ping_interval);
+  cfg.ping_interval = runtime::from_seconds(f.ping_interval);
   cfg.max_missed_pings = f.max_missed_pings;
-  cfg.heartbeat_interval = seconds(f.heartbeat_interval);
-  cfg.offers.timeout = seconds(f.offer_timeout);
-  cfg.allocator.allocation_interval = seconds(f.allocation_interval);
+  cfg.heartbeat_interval = runtime::from_seconds(f.heartbeat_interval);
+  cfg.offers.timeout = runtime::from_seconds(f.offer_timeout);
+  cfg.allocator.allocation_interval = runtime::from_seconds(f.allocation_interval);
   cfg.allocator.seed = runtime::derive_seed(cluster_seed, "allocator");
   return cfg;
 }
@@ -202,8 +195,8 @@ caf::expected<agent::agent_config> to_agent_config(const agent_flags& f,
   // Port 0: known only once published; main then sends executor_endpoint_atom.
   if (f.port != 0)
     cfg.executor_endpoint = f.hostname + ":" + std::to_string(f.port);
-  cfg.executor_register_timeout = seconds(f.executor_register_timeout);
-  cfg.executor_recovery_timeout = seconds(f.executor_recovery_timeout);
+  cfg.executor_register_timeout = runtime::from_seconds(f.executor_register_timeout);
+  cfg.executor_recovery_timeout = runtime::from_seconds(f.executor_recovery_timeout);
   cfg.seed = cluster_seed;
   cfg.detached_updates = true; // one agent per daemon: fdatasyncs on their own thread
   return cfg;

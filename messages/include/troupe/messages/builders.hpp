@@ -2,6 +2,8 @@
 // protobufs field by field. None reads a clock: callers pass timestamps (DESIGN.md §5).
 #pragma once
 
+#include <caf/timespan.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +65,10 @@ v1::StatusUpdate make_status_update(const v1::FrameworkID& framework, const v1::
 /// The acknowledgement of `update`, stamped with the master's epoch.
 v1::StatusUpdateAcknowledgement make_acknowledgement(const v1::StatusUpdate& update,
                                                      uint64_t epoch);
+
+/// The grace period `policy` gives between SIGTERM and SIGKILL, or `fallback` when it sets
+/// none (grace_period_seconds <= 0).
+caf::timespan kill_grace(const v1::KillPolicy& policy, caf::timespan fallback);
 
 // -- offers and operations ---------------------------------------------------------------
 

@@ -1,0 +1,59 @@
+// A master as troupe-master and `troupe local` run it: its HTTP edge (state_view snapshots,
+// metrics, routes) bound first, so the MasterInfo it advertises names the bound HTTP port, then
+// the master actor, published on the actor port.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+
+#include "troupe/master/master_actor.hpp"
+#include "troupe/master/state_view.hpp"
+#include "troupe/runtime/http_server.hpp"
+#include "troupe/runtime/metrics.hpp"
+#include "troupe/runtime/options.hpp"
+#include "troupe/runtime/transport.hpp"
+#include "troupe/tools/node_flags.hpp"
+
+namespace troupe::tools {
+
+class master_process {
+public:
+  master_process();
+  /// Stops HTTP, the snapshots and the master (in that order). Declare it after the actor
+  /// system, so it ends first.
+  ~master_process();
+
+  /// Binds HTTP on flags.hostname:flags.http_port, spawns the master with `cfg` (its
+  /// MasterInfo then carries both bound ports), publishes it on flags.port. Errors say which
+  /// step failed; nothing keeps running after one.
+  caf::error start(caf::actor_system& sys, runtime::transport& tp, const master_flags& flags,
+                   master::master_config cfg);
+
+  const master::master_node_actor& actor() const {
+    return master_;
+  }
+  /// The advertised MasterInfo, with the bound ports.
+  const v1::MasterInfo& info() const {
+    return info_;
+  }
+
+private:
+  // Order matters: the server is destroyed first, then the view, then the metrics.
+  runtime::node_metrics metrics_;
+  master::state_view view_;
+  runtime::http_server http_;
+  master::master_node_actor master_;
+  v1::MasterInfo info_;
+};
+
+/// The start of every troupe main: parses argv into `app` (which has the node options of
+/// `node` and the command's own), validates them and creates the node's logger. Returns the
+/// exit code when main must stop now: 0 after --help, 2 for bad flags (the message printed).
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
+                                      runtime::node_options& node);
+
+} // namespace troupe::tools
