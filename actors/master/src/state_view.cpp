@@ -1,5 +1,7 @@
 #include "troupe/master/state_view.hpp"
 
+#include "troupe/runtime/poller.hpp"
+
 #include <map>
 #include <mutex>
 
@@ -165,24 +167,18 @@ void state_view::start(caf::actor_system& sys, master_node_actor master, v1::Mas
     shared_->sys = &sys;
   }
   auto data = shared_;
-  // Each request is sent one interval after the previous one ended (answered or failed), so a
-  // slow master sees at most one outstanding state request from the view.
-  refresher_ = sys.spawn<caf::detached>([data, master, cfg](caf::event_based_actor* self) {
-    self->send(self, caf::tick_atom::value);
-    return caf::behavior{
-      [=](caf::tick_atom) {
-        self->request(master, cfg.request_timeout, state_atom::value)
-          .then(
-            [=](v1::MasterState& st) {
-              data->store(std::move(st), self->clock().now());
-              self->delayed_send(self, cfg.refresh_interval, caf::tick_atom::value);
-            },
-            [=](caf::error&) {
-              data->count_failure();
-              self->delayed_send(self, cfg.refresh_interval, caf::tick_atom::value);
-            });
-      },
-    };
+  refresher_ = runtime::spawn_poller(sys, cfg.refresh_interval, [data, master, cfg](auto* self,
+                                                                              auto done) {
+    self->request(master, cfg.request_timeout, state_atom::value)
+      .then(
+        [=](v1::MasterState& st) {
+          data->store(std::move(st), self->clock().now());
+          done();
+        },
+        [=](caf::error&) {
+          data->count_failure();
+          done();
+        });
   });
 }
 

@@ -1,5 +1,7 @@
 #include "troupe/tools/agent_state_view.hpp"
 
+#include "troupe/runtime/poller.hpp"
+
 #include <map>
 #include <mutex>
 
@@ -116,23 +118,18 @@ agent_state_view::~agent_state_view() {
 void agent_state_view::start(caf::actor_system& sys, agent::agent_node_actor agent,
                              agent_state_view_config cfg) {
   auto data = shared_;
-  // Detached: rendering runs on the refresher's own thread, not on a scheduler worker.
-  refresher_ = sys.spawn<caf::detached>([data, agent, cfg](caf::event_based_actor* self) {
-    self->send(self, caf::tick_atom::value);
-    return caf::behavior{
-      [=](caf::tick_atom) {
-        self->request(agent, cfg.request_timeout, agent::agent_state_atom::value)
-          .then(
-            [=](const v1::AgentID& id, const std::vector<v1::Task>& all) {
-              data->store(id, all);
-              self->delayed_send(self, cfg.refresh_interval, caf::tick_atom::value);
-            },
-            [=](caf::error&) {
-              data->count_failure();
-              self->delayed_send(self, cfg.refresh_interval, caf::tick_atom::value);
-            });
-      },
-    };
+  refresher_ = runtime::spawn_poller(sys, cfg.refresh_interval, [data, agent, cfg](auto* self,
+                                                                             auto done) {
+    self->request(agent, cfg.request_timeout, agent::agent_state_atom::value)
+      .then(
+        [=](const v1::AgentID& id, const std::vector<v1::Task>& all) {
+          data->store(id, all);
+          done();
+        },
+        [=](caf::error&) {
+          data->count_failure();
+          done();
+        });
   });
 }
 
