@@ -207,6 +207,29 @@ BOOST_AUTO_TEST_CASE(accept_launches_valid_tasks_and_rejects_invalid_ones_with_a
   check_no_double_allocation();
 }
 
+BOOST_AUTO_TEST_CASE(a_task_group_goes_to_the_agent_as_one_run_task_group) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  v1::ExecutorInfo ex;
+  ex.set_type(v1::ExecutorInfo::DEFAULT);
+  *ex.mutable_executor_id() = make_executor_id("pod");
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = offers().front().id();
+  *acc.add_operations() = make_launch_group(ex, {task("g1", agent_id), task("g2", agent_id)});
+  sched.send_to(master, make_call(fw, acc));
+  run();
+  auto groups = agent.received<v1::RunTaskGroup>();
+  BOOST_REQUIRE_EQUAL(groups.size(), 1u);
+  BOOST_CHECK_EQUAL(groups[0].task_group().tasks_size(), 2);
+  BOOST_CHECK(groups[0].executor().framework_id() == fw);
+  auto st = state();
+  BOOST_REQUIRE_EQUAL(st.tasks_size(), 2);
+  BOOST_CHECK_EQUAL(st.tasks(0).executor_id().value(), "pod");
+  check_no_double_allocation();
+}
+
 BOOST_AUTO_TEST_CASE(decline_filter_holds_for_refuse_seconds) {
   start();
   register_agent();
