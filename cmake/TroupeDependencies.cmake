@@ -13,3 +13,6 @@ find_package(prometheus-cpp REQUIRED COMPONENTS core)
 # class layouts differ and programs crash. Only runtime/ links it (PRIVATE).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# libcgroup 2.0.2 (cgroup creation for isolation/; see notes/infra.md "cgroups"). Only
+# isolation/ links it (PRIVATE); its public headers never include libcgroup.h.
+pkg_check_modules(LIBCGROUP REQUIRED IMPORTED_TARGET libcgroup)

@@ -4,7 +4,6 @@
 #include <iterator>
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -12,43 +11,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <map>
-#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "troupe/messages/errc.hpp"
 
-extern char** environ;
+#include "launch_common.hpp"
 
 namespace troupe::isolation {
 
 namespace {
 
-// strerror is not guaranteed thread-safe; the category message is (strerror_r underneath).
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
-
-// Closes a descriptor we opened, on every path out of launch().
-class unique_fd {
-public:
-  explicit unique_fd(int fd) : fd_(fd) {
-  }
-  ~unique_fd() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  int get() const {
-    return fd_;
-  }
-
-private:
-  int fd_;
-};
+using detail::errno_text;
 
 // posix_spawn's attribute and file-action objects, destroyed on every path.
 class spawn_setup {
@@ -85,23 +59,12 @@ private:
   int first_error_ = 0;
 };
 
-caf::expected<std::string> effective_user_name() {
-  struct passwd pwd;
-  struct passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  auto rc = ::getpwuid_r(::geteuid(), &pwd, buf.data(), buf.size(), &found);
-  if (rc != 0 || found == nullptr)
-    return make_error(errc::io_error, "cannot look up the agent's user (uid "
-                                        + std::to_string(::geteuid()) + ")");
-  return std::string{found->pw_name};
-}
-
 // The POSIX launcher runs everything as the agent's user; pretending otherwise would run a
 // task with more (or other) rights than its framework asked for.
 caf::error check_user(const v1::CommandInfo& cmd) {
   if (cmd.user().empty())
     return caf::none;
-  auto me = effective_user_name();
+  auto me = detail::effective_user_name();
   if (!me)
     return std::move(me.error());
   if (*me == cmd.user())
@@ -111,106 +74,27 @@ caf::error check_user(const v1::CommandInfo& cmd) {
                                               + *me + "'");
 }
 
-// The agent's environment, then the request's variables, then the command's (later wins).
-caf::expected<std::vector<std::string>> build_environment(const launch_request& req) {
-  std::map<std::string, std::string> vars;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string entry{*e};
-    auto eq = entry.find('=');
-    if (eq != std::string::npos && eq > 0)
-      vars[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  auto set = [&](const std::string& name, const std::string& value) -> caf::error {
-    if (name.empty() || name.find('=') != std::string::npos)
-      return make_error(errc::invalid_argument, "invalid environment variable name '" + name
-                                                  + "'");
-    vars[name] = value;
-    return caf::none;
-  };
-  for (auto& [name, value] : req.environment)
-    if (auto err = set(name, value))
-      return err;
-  for (auto& var : req.command.environment().variables())
-    if (auto err = set(var.name(), var.value()))
-      return err;
-  std::vector<std::string> result;
-  result.reserve(vars.size());
-  for (auto& [name, value] : vars)
-    result.push_back(name + "=" + value);
-  return result;
-}
-
-caf::error make_sandbox(const std::string& sandbox) {
-  if (sandbox.empty())
-    return make_error(errc::invalid_argument, "empty sandbox path");
-  std::error_code ec;
-  std::filesystem::create_directories(sandbox, ec);
-  if (ec)
-    return make_error(errc::io_error, "cannot create sandbox " + sandbox + ": " + ec.message());
-  if (!std::filesystem::is_directory(sandbox, ec))
-    return make_error(errc::io_error, "sandbox " + sandbox + " is not a directory");
-  return caf::none;
-}
-
-caf::expected<int> open_output(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return make_error(errc::io_error, "cannot open " + path + ": " + errno_text(errno));
-  return fd;
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& xs) {
-  std::vector<char*> result;
-  result.reserve(xs.size() + 1);
-  for (auto& x : xs)
-    result.push_back(x.data());
-  result.push_back(nullptr);
-  return result;
-}
-
-// Waits for a child that is known to have ended (waitid reported it), retrying on EINTR.
-int reap_zombie(pid_t pid) {
-  int status = 0;
-  pid_t rc;
-  do {
-    rc = ::waitpid(pid, &status, 0);
-  } while (rc == -1 && errno == EINTR);
-  return rc == pid ? status : unknown_wait_status;
-}
-
 } // namespace
 
 caf::expected<pid_t> posix_launcher::launch(const launch_request& req) const {
   const auto& cmd = req.command;
-  if (cmd.value().empty())
-    return make_error(errc::invalid_argument, "empty command");
+  auto line = detail::make_command_line(cmd);
+  if (!line)
+    return std::move(line.error());
   if (auto err = check_user(cmd))
     return err;
-  auto env = build_environment(req);
+  auto env = detail::build_environment(req);
   if (!env)
     return std::move(env.error());
-  if (auto err = make_sandbox(req.sandbox))
+  if (auto err = detail::make_sandbox(req.sandbox))
     return err;
-  auto out = open_output(req.sandbox + "/stdout");
-  if (!out)
-    return std::move(out.error());
-  unique_fd out_fd{*out};
-  auto err_out = open_output(req.sandbox + "/stderr");
-  if (!err_out)
-    return std::move(err_out.error());
-  unique_fd err_fd{*err_out};
-
-  std::string program;
-  std::vector<std::string> argv;
-  if (cmd.shell()) {
-    program = "/bin/sh";
-    argv = {"sh", "-c", cmd.value()};
-  } else {
-    program = cmd.value();
-    argv.assign(cmd.arguments().begin(), cmd.arguments().end());
-    if (argv.empty())
-      argv.push_back(program);
-  }
+  auto out_fd = detail::open_output(req.sandbox + "/stdout");
+  if (!out_fd)
+    return std::move(out_fd.error());
+  auto err_fd = detail::open_output(req.sandbox + "/stderr");
+  if (!err_fd)
+    return std::move(err_fd.error());
+  const std::string& program = line->program;
 
   spawn_setup setup;
   // The child leads a new process group (so the whole container can be signalled at once)
@@ -228,8 +112,8 @@ caf::expected<pid_t> posix_launcher::launch(const launch_request& req) const {
   setup.check(posix_spawnattr_setsigdefault(setup.attr(), &all));
   auto* actions = setup.actions();
   setup.check(posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0));
-  setup.check(posix_spawn_file_actions_adddup2(actions, out_fd.get(), 1));
-  setup.check(posix_spawn_file_actions_adddup2(actions, err_fd.get(), 2));
+  setup.check(posix_spawn_file_actions_adddup2(actions, out_fd->get(), 1));
+  setup.check(posix_spawn_file_actions_adddup2(actions, err_fd->get(), 2));
   setup.check(posix_spawn_file_actions_addchdir_np(actions, req.sandbox.c_str()));
   // Sockets and files of the agent that lack O_CLOEXEC must not leak into tasks.
   setup.check(posix_spawn_file_actions_addclosefrom_np(actions, 3));
@@ -237,8 +121,8 @@ caf::expected<pid_t> posix_launcher::launch(const launch_request& req) const {
     return make_error(errc::io_error, "cannot prepare posix_spawn for '" + program
                                         + "': " + errno_text(setup.first_error()));
 
-  auto args = c_strings(argv);
-  auto envp = c_strings(*env);
+  auto args = detail::c_strings(line->argv);
+  auto envp = detail::c_strings(*env);
   pid_t pid = -1;
   // glibc's posix_spawn runs the child on a CLONE_VFORK stack and returns exec's errno, so a
   // missing or non-executable program is reported here rather than as exit status 127.
@@ -273,7 +157,7 @@ std::optional<int> posix_launcher::try_reap(pid_t pid) const {
     return std::nullopt; // still running
   // The zombie keeps the group id reserved until it is reaped: kill the group now.
   signal_group(pid, SIGKILL);
-  return reap_zombie(pid);
+  return detail::reap_child(pid);
 }
 
 std::optional<int> posix_launcher::kill_and_reap(pid_t pid,

@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   cfg->node = node.node_name;
+  auto containerizer = tools::choose_containerizer(flags, *cfg);
+  if (!containerizer) {
+    std::cerr << runtime::render(containerizer.error()) << '\n';
+    return 2;
+  }
   // Orphaned descendants of tasks are reparented to us, not to init, so we reap them.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   auto signals = tools::block_shutdown_signals();
@@ -76,14 +81,8 @@ int main(int argc, char** argv) {
                   runtime::render(master.error()));
     return 1;
   }
-  auto containerizer = [name = node.node_name](caf::actor_system& s,
-                                               isolation::container_watcher_actor watcher) {
-    isolation::posix_containerizer_config ccfg;
-    ccfg.node = name;
-    return isolation::spawn_posix_containerizer(s, ccfg, std::move(watcher));
-  };
   auto agent = agent::spawn_agent(sys, *cfg, caf::actor_cast<protocols::master_actor>(*master),
-                                  containerizer);
+                                  *containerizer);
   auto port = tp->publish(caf::actor_cast<caf::actor>(agent), {flags.hostname, flags.port});
   if (!port) {
     log->error("cannot publish the agent: {}", runtime::render(port.error()));

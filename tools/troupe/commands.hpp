@@ -16,6 +16,7 @@ struct local_options {
   uint32_t example_tasks = 0;       ///< run the example framework with this many tasks
   std::string example_command = "echo hello from troupe; sleep 1";
   bool exit_when_done = false;      ///< stop after the example framework finished
+  std::string isolation = "auto";   ///< auto | cgroups | posix (see troupe-agent --isolation)
 };
 
 struct run_options {

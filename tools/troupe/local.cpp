@@ -66,6 +66,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     return 2;
   }
   std::vector<agent::agent_config> acfgs;
+  std::vector<agent::containerizer_factory> factories;
   for (uint32_t i = 1; i <= opts.agents; ++i) {
     tools::agent_flags af;
     af.hostname = mflags.hostname;
@@ -79,6 +80,13 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     }
     acfg->node = "agent-" + std::to_string(i);
     runtime::make_node_logger(acfg->node, node.log_level, node.log_file);
+    af.isolation = opts.isolation;
+    auto factory = tools::choose_containerizer(af, *acfg);
+    if (!factory) {
+      std::cerr << runtime::render(factory.error()) << '\n';
+      return 2;
+    }
+    factories.push_back(std::move(*factory));
     acfgs.push_back(std::move(*acfg));
   }
   auto signals = tools::block_shutdown_signals();
@@ -96,15 +104,10 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
   std::vector<caf::actor> started;
-  for (auto& acfg : acfgs) {
-    auto posix = [name = acfg.node](caf::actor_system& s,
-                                    isolation::container_watcher_actor watcher) {
-      isolation::posix_containerizer_config ccfg;
-      ccfg.node = name;
-      return isolation::spawn_posix_containerizer(s, ccfg, std::move(watcher));
-    };
-    auto agent = agent::spawn_agent(sys, acfg, caf::actor_cast<protocols::master_actor>(master),
-                                    posix);
+  for (size_t i = 0; i < acfgs.size(); ++i) {
+    auto agent = agent::spawn_agent(sys, acfgs[i],
+                                    caf::actor_cast<protocols::master_actor>(master),
+                                    factories[i]);
     started.push_back(caf::actor_cast<caf::actor>(agent));
     auto aport = tp->publish(caf::actor_cast<caf::actor>(agent), {mflags.hostname, 0});
     if (!aport) {

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
                         "also run the example framework with this many tasks");
   local_cmd->add_option("--example-command", local.example_command, "its tasks' shell command")
     ->capture_default_str();
+  local_cmd->add_option("--isolation", local.isolation, "auto, cgroups or posix")
+    ->check(CLI::IsMember({"auto", "cgroups", "posix"}))->capture_default_str();
   local_cmd->add_flag("--exit-when-done", local.exit_when_done,
                       "stop once the example framework is done (exit 0 if every task finished)");
 

@@ -68,6 +68,8 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
           std::cout << " on " << s.agent_id().value();
         if (!s.message().empty())
           std::cout << " - " << s.message();
+        if (s.reason() != v1::TaskStatus::REASON_UNKNOWN)
+          std::cout << " [" << v1::TaskStatus::Reason_Name(s.reason()) << "]";
         std::cout << std::endl;
       },
       [&](examples::batch_done_atom, uint32_t ok, uint32_t failed, int32_t exit_status) {

@@ -106,6 +106,8 @@ private:
   framework_entry& framework(const v1::FrameworkInfo& info);
   executor_record& executor_for(framework_entry& fw, const v1::ExecutorInfo& info);
   void launch_container(framework_entry& fw, executor_record& ex);
+  isolation::container_limits limits_of(const framework_entry& fw,
+                                        const executor_record& ex) const;
   void deliver(executor_record& ex, v1::executor::Event event);
   void agent_update(const v1::FrameworkID& fw, const v1::TaskID& task,
                     const v1::ExecutorID& executor, v1::TaskState state,

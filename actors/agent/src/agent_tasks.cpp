@@ -13,6 +13,7 @@
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/ids.hpp"
+#include "troupe/messages/resources.hpp"
 #include "troupe/messages/validation.hpp"
 #include "troupe/runtime/seconds.hpp"
 #include "troupe/runtime/unix_time.hpp"
@@ -155,6 +156,7 @@ void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
   else
     req.command = make_exec_command(cfg_.executor_path, {cfg_.executor_path});
   req.sandbox = ex.sandbox;
+  req.limits = limits_of(fw, ex);
   req.environment = {
     {"TROUPE_AGENT_ENDPOINT", cfg_.executor_endpoint},
     {"TROUPE_AGENT_ID", cfg_.info.id().value()},
@@ -188,6 +190,28 @@ void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
       });
   self_->delayed_send(self_, cfg_.executor_register_timeout, executor_timeout_atom::value,
                       container, generation);
+}
+
+// A container gets its executor's resources plus its tasks'; troupe's own executors (command
+// and default) add what they need themselves, as in Mesos.
+isolation::container_limits agent_node::limits_of(const framework_entry& fw,
+                                                  const executor_record& ex) const {
+  resources total;
+  if (auto res = resources::from_proto(ex.info.resources()))
+    total += *res;
+  for (const auto& task : ex.tasks)
+    if (auto info = fw.infos.find(task); info != fw.infos.end())
+      if (auto res = resources::from_proto(info->second.resources()))
+        total += *res;
+  isolation::container_limits out;
+  out.cpus = total.scalar("cpus");
+  auto mem_mb = total.scalar("mem");
+  if (ex.info.type() != v1::ExecutorInfo::CUSTOM) {
+    out.cpus += cfg_.executor_overhead_cpus;
+    mem_mb += cfg_.executor_overhead_mem_mb;
+  }
+  out.mem_bytes = static_cast<uint64_t>(mem_mb * 1024 * 1024);
+  return out;
 }
 
 std::pair<framework_entry*, executor_record*>
@@ -454,8 +478,29 @@ void agent_node::on_executor_call(const v1::executor::Call& call) {
     auto uuid = status.uuid();
     auto update = make_status_update(fw.info.id(), cfg_.info.id(), ex.info.executor_id(),
                                      std::move(status), uuid);
-    record_update(update);
-    self_->send(updates_, update);
+    if (update.status().state() == v1::TASK_FAILED) {
+      // A task the kernel killed for a limit fails with that limit as its reason (the
+      // executor only saw a SIGKILL).
+      self_->request(containerizer_, std::chrono::seconds{5}, isolation::limitation_atom::value,
+                     ex.container)
+        .then(
+          [this, update](const std::vector<isolation::limitation>& limits) mutable {
+            if (!limits.empty()) {
+              update.mutable_status()->set_reason(limits.front().reason);
+              update.mutable_status()->set_message(update.status().message() + "; "
+                                                   + limits.front().message);
+            }
+            record_update(update);
+            self_->send(updates_, update);
+          },
+          [this, update](caf::error&) {
+            record_update(update);
+            self_->send(updates_, update);
+          });
+    } else {
+      record_update(update);
+      self_->send(updates_, update);
+    }
     v1::executor::Acknowledged ack;
     *ack.mutable_task_id() = update.status().task_id();
     ack.set_uuid(uuid);
@@ -481,8 +526,11 @@ void agent_node::on_container_exited(const isolation::container_exited& msg) {
   if (ex == nullptr)
     return;
   log_->info("container {} ended: {}", msg.container_id.value(), msg.message);
-  fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_EXECUTOR_TERMINATED,
-                      "executor ended without a terminal update: " + msg.message);
+  if (msg.limit) // the kernel enforced a limit (e.g. OOM): that is why its tasks ended
+    fail_executor_tasks(*fw, *ex, msg.limit->reason, msg.limit->message);
+  else
+    fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_EXECUTOR_TERMINATED,
+                        "executor ended without a terminal update: " + msg.message);
   auto executor = ex->info.executor_id();
   fw->executors.erase(executor.value());
   forget_finished_executor(*fw, executor);

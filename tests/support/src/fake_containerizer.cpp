@@ -300,6 +300,12 @@ fake_containerizer_fn(fake_containerizer_pointer self, fake_containerizer_config
       // agent restart to be adopted.
       return std::vector<v1::ContainerID>{};
     },
+    [](isolation::usage_atom, const v1::ContainerID&) {
+      return v1::ResourceStatistics{}; // fake containers use nothing measurable
+    },
+    [](isolation::limitation_atom, const v1::ContainerID&) {
+      return std::vector<isolation::limitation>{}; // and hit no limits
+    },
   };
 }
 

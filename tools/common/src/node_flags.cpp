@@ -13,10 +13,13 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
+#include "troupe/isolation/cgroups_isolator.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/resources.hpp"
+#include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/random.hpp"
 #include "troupe/runtime/seconds.hpp"
 
@@ -59,6 +62,11 @@ void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
   app.add_option("--executor-recovery-timeout", f.executor_recovery_timeout,
                  "seconds executors wait for a restarted agent before ending their tasks")
     ->check(CLI::Range(0.1, 86400.0))->capture_default_str();
+  app.add_option("--isolation", f.isolation,
+                 "auto (cgroups when possible, else posix), cgroups or posix")
+    ->check(CLI::IsMember({"auto", "cgroups", "posix"}))->capture_default_str();
+  app.add_flag("--cfs-quota", f.cfs_quota, "cgroups: cap each container's CPU at its cpus");
+  app.add_option("--pids-max", f.pids_max, "cgroups: processes per container (0 = no limit)");
   app.add_option("--port-file", f.port_file, "write the bound actor port to this file");
   app.add_option("--http-port-file", f.http_port_file, "write the bound HTTP port to this file");
 }
@@ -217,6 +225,51 @@ void write_port_file(const std::string& path, uint16_t port) {
   auto tmp = path + ".tmp";
   std::ofstream{tmp} << port << '\n';
   std::rename(tmp.c_str(), path.c_str());
+}
+
+caf::expected<agent::containerizer_factory> choose_containerizer(const agent_flags& flags,
+                                                                 agent::agent_config& cfg) {
+  auto node = cfg.node;
+  auto posix = [node](caf::actor_system& sys, isolation::container_watcher_actor watcher) {
+    isolation::containerizer_config ccfg;
+    ccfg.node = node;
+    return isolation::spawn_posix_containerizer(sys, ccfg, std::move(watcher));
+  };
+  auto log = runtime::node_logger(node);
+  if (flags.isolation == "posix") {
+    cfg.info.set_isolation("none");
+    return agent::containerizer_factory{posix};
+  }
+  // FNV-1a of the work dir: the same agent finds its cgroups again after a restart.
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : cfg.work_dir)
+    hash = (hash ^ c) * 1099511628211ull;
+  std::ostringstream root;
+  root << "troupe/agent-" << std::hex << (hash & 0xffffffffull);
+  isolation::cgroups_isolator_config icfg;
+  icfg.root = root.str();
+  icfg.cfs_quota = flags.cfs_quota;
+  if (flags.pids_max > 0)
+    icfg.pids_max = flags.pids_max;
+  auto iso = isolation::cgroups_isolator::make(icfg);
+  if (!iso) {
+    if (flags.isolation == "cgroups")
+      return make_error(errc::config_error,
+                        "--isolation=cgroups: " + error_message(iso.error()));
+    log->warn("cgroups isolation unavailable ({}); tasks run without limits (isolation: none)",
+              error_message(iso.error()));
+    cfg.info.set_isolation("none");
+    return agent::containerizer_factory{posix};
+  }
+  log->info("cgroups isolation: containers under {}", icfg.root);
+  cfg.info.set_isolation("cgroups");
+  std::shared_ptr<isolation::isolator> shared{std::move(*iso)};
+  return agent::containerizer_factory{
+    [node, shared](caf::actor_system& sys, isolation::container_watcher_actor watcher) {
+      isolation::containerizer_config ccfg;
+      ccfg.node = node;
+      return isolation::spawn_containerizer(sys, ccfg, {shared}, std::move(watcher));
+    }};
 }
 
 } // namespace troupe::tools

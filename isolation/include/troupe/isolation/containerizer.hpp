@@ -4,6 +4,9 @@
 // limits (isolation "none"); the cgroups issue adds a containerizer with the same interface.
 #pragma once
 
+#include <memory>
+#include <optional>
+
 #include <chrono>
 #include <string>
 #include <utility>
@@ -16,6 +19,7 @@
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "troupe/isolation/isolator.hpp"
 #include "troupe/messages/proto.hpp"
 
 namespace troupe::isolation {
@@ -34,6 +38,8 @@ struct launch_request {
   /// Added to the agent's environment, overriding it; `command.environment` is applied last
   /// and wins over both (as in Mesos: the user's command has the final word).
   std::vector<std::pair<std::string, std::string>> environment;
+  /// What the container may use; the isolators in force apply it (POSIX: nothing).
+  container_limits limits;
 };
 
 /// The container runs.
@@ -48,12 +54,15 @@ struct container_exited {
   int wait_status = 0;    ///< raw waitpid status of the main process (use WIFEXITED & co.)
   bool destroyed = false; ///< true when a destroy was requested before it ended
   std::string message;    ///< "exited with status 3", "killed by signal 9 (Killed)"
+  std::optional<limitation> limit; ///< set when an isolator's limit ended it (e.g. OOM)
 };
 
 using launch_atom = caf::atom_constant<caf::atom("launch")>;
 using destroy_atom = caf::atom_constant<caf::atom("destroy")>;
 using containers_atom = caf::atom_constant<caf::atom("contlist")>;
 using recover_atom = caf::atom_constant<caf::atom("contrecov")>;
+using usage_atom = caf::atom_constant<caf::atom("contusage")>;
+using limitation_atom = caf::atom_constant<caf::atom("contlimit")>;
 
 /// Who hears about exits: the agent (or a test's scoped actor).
 using container_watcher_actor = caf::typed_actor<
@@ -81,10 +90,17 @@ using containerizer_actor = caf::typed_actor<
   /// children, so their exit status is unknown), destroyable, killed when the containerizer
   /// ends. Replies with the adopted ones; the others are gone. Idempotent.
   caf::replies_to<recover_atom, std::vector<container_launched>>::with<
-    std::vector<v1::ContainerID>>>;
+    std::vector<v1::ContainerID>>,
+  /// Agent (or its HTTP edge) -> containerizer: what a live container uses now, as far as the
+  /// isolation in force can measure it. errc::not_found for an unknown container. Read-only.
+  caf::replies_to<usage_atom, v1::ContainerID>::with<v1::ResourceStatistics>,
+  /// Agent -> containerizer: the limits the kernel enforced on a container so far (e.g. an
+  /// OOM kill of one of its processes); empty when none or unknown. The agent asks before it
+  /// forwards a TASK_FAILED, so the task fails with the limitation as its reason. Read-only.
+  caf::replies_to<limitation_atom, v1::ContainerID>::with<std::vector<limitation>>>;
 
-/// Settings of the POSIX containerizer.
-struct posix_containerizer_config {
+/// Settings of a containerizer.
+struct containerizer_config {
   /// How often live containers are polled with waitpid(WNOHANG); also the worst-case delay
   /// of container_exited. No polling happens while no container lives.
   caf::timespan reap_interval = std::chrono::milliseconds{20};
@@ -92,12 +108,21 @@ struct posix_containerizer_config {
   std::string node = "agent";
 };
 
-/// Spawns the POSIX containerizer as a detached actor (its own thread: it makes blocking
-/// system calls). Exits go to `watcher`. When the actor terminates, for whatever reason, it
-/// SIGKILLs the process groups of all live containers and reaps them (no exit is reported
-/// then).
-containerizer_actor spawn_posix_containerizer(caf::actor_system& sys,
-                                              posix_containerizer_config cfg,
+/// The former name, kept for callers of the POSIX containerizer.
+using posix_containerizer_config = containerizer_config;
+
+/// Spawns a containerizer composing the launcher with `isolators` (in order), as a detached
+/// actor (its own thread: it makes blocking system calls). Containers whose isolators hand
+/// out cgroup.procs files start through the handshake launcher (placed before they exec),
+/// others through posix_spawn. Exits go to `watcher`. At recovery, containers the isolators
+/// hold that the agent did not name are destroyed. When the actor terminates, for whatever
+/// reason, it SIGKILLs and cleans up every live container (no exit is reported then).
+containerizer_actor spawn_containerizer(caf::actor_system& sys, containerizer_config cfg,
+                                        std::vector<std::shared_ptr<isolator>> isolators,
+                                        container_watcher_actor watcher);
+
+/// spawn_containerizer with the POSIX isolator only (process groups, no limits).
+containerizer_actor spawn_posix_containerizer(caf::actor_system& sys, containerizer_config cfg,
                                               container_watcher_actor watcher);
 
 } // namespace troupe::isolation
@@ -106,3 +131,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::launch_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::container_launched)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<troupe::isolation::container_launched>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::container_exited)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<troupe::isolation::limitation>)

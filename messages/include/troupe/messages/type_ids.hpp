@@ -113,6 +113,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_messages, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::FrameworkState))
   CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::MasterState))
 
+  // isolation (appended with the Isolation issue)
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::ResourceStatistics))
+
 CAF_END_TYPE_ID_BLOCK(troupe_messages)
 
 namespace troupe {

@@ -60,6 +60,8 @@ struct agent_config {
   caf::timespan executor_recovery_timeout = std::chrono::minutes{15}; ///< executors wait this
                                    ///< long for a restarted agent before they end their tasks
   caf::timespan default_grace = std::chrono::seconds{3};  ///< kill grace without a policy
+  double executor_overhead_cpus = 0.1;   ///< added to the tasks' cpus for troupe's executors
+  double executor_overhead_mem_mb = 32;  ///< added to the tasks' mem for troupe's executors
   double master_silence_pings = 5.0; ///< reregister after this many ping intervals of silence
                                      ///< (the master's default max_missed_pings)
   bool detached_updates = false;     ///< run the status update manager on its own thread

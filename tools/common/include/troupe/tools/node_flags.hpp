@@ -40,6 +40,9 @@ struct agent_flags {
   std::string executor;               ///< troupe-executor path; empty = next to this binary
   double executor_register_timeout = 60; ///< seconds for an executor to subscribe
   double executor_recovery_timeout = 900; ///< seconds executors wait for a restarted agent
+  std::string isolation = "auto";     ///< auto | cgroups | posix
+  bool cfs_quota = false;             ///< cgroups: hard CPU cap at the tasks' cpus
+  uint64_t pids_max = 0;              ///< cgroups: per-container pids limit (0 = none)
   std::string port_file;              ///< write the bound actor port here
   std::string http_port_file;         ///< write the bound HTTP port here
 };
@@ -56,6 +59,13 @@ caf::expected<master::master_config> to_master_config(const master_flags& flags,
 /// The agent's config from its flags (detecting resources when none are given).
 caf::expected<agent::agent_config> to_agent_config(const agent_flags& flags,
                                                    uint64_t cluster_seed);
+
+/// The agent's containerizer as the flags ask: `cgroups` (the capability check must pass),
+/// `posix`, or `auto` (cgroups when the check passes, else posix with a warning saying why).
+/// Sets cfg.info.isolation ("cgroups" or "none"). The cgroup root is per agent:
+/// "troupe/agent-<hash of the work dir>", stable across restarts.
+caf::expected<agent::containerizer_factory> choose_containerizer(const agent_flags& flags,
+                                                                 agent::agent_config& cfg);
 
 /// Parses agent attributes, Mesos style: `name:value` pairs separated by ';'. A value that is a
 /// number is SCALAR, `[a-b,c-d]` is RANGES, `{x,y}` is SET, anything else TEXT.

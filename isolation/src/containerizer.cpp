@@ -1,6 +1,7 @@
-// The POSIX containerizer actor: the bookkeeping around posix_launcher (which container is
-// which pid, which is being destroyed) plus the reap poll. It runs detached because spawning,
-// waitpid and the kill-and-reap at exit are system calls that may block briefly.
+// The containerizer actor: composes the launcher with the isolators (prepare → launch → poll →
+// limitation → cleanup), keeps the bookkeeping (which container is which pid, which is being
+// destroyed) and runs the reap poll. It runs detached because spawning, waitpid, cgroup file
+// I/O and the kill-and-reap at exit are system calls that may block briefly.
 #include "troupe/isolation/containerizer.hpp"
 
 #include <signal.h>
@@ -13,10 +14,13 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "troupe/isolation/handshake_launcher.hpp"
+#include "troupe/isolation/posix_isolator.hpp"
 #include "troupe/isolation/posix_launcher.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/unix_time.hpp"
 
 namespace troupe::isolation {
 
@@ -50,7 +54,9 @@ struct container {
 /// the backstop for a path that skips on_exit. kill_all is idempotent.
 class container_table {
 public:
-  explicit container_table(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {
+  container_table(std::shared_ptr<spdlog::logger> log,
+                  std::vector<std::shared_ptr<isolator>> isolators)
+    : log_(std::move(log)), isolators_(std::move(isolators)) {
   }
 
   ~container_table() {
@@ -66,6 +72,22 @@ public:
 
   const posix_launcher& launcher() const {
     return launcher_;
+  }
+
+  const handshake_launcher& handshake() const {
+    return handshake_;
+  }
+
+  const std::vector<std::shared_ptr<isolator>>& isolators() const {
+    return isolators_;
+  }
+
+  /// Runs every isolator's cleanup for `key` (kills what is left in it, removes it).
+  void cleanup(const std::string& key) {
+    for (auto& iso : isolators_)
+      if (auto err = iso->cleanup(key))
+        log_->error("container {}: {} cleanup failed: {}", key, iso->name(),
+                    runtime::render(err));
   }
 
   container* find(const std::string& key) {
@@ -85,9 +107,11 @@ public:
     for (auto& [key, c] : live_) {
       if (c.adopted) { // not our child: kill, nothing to reap
         launcher_.signal_group(c.pid, SIGKILL);
+        cleanup(key);
         continue;
       }
       auto status = launcher_.kill_and_reap(c.pid, std::chrono::seconds{2});
+      cleanup(key);
       if (status)
         log_->info("container {} (pid {}) ended with the containerizer: {}", key, c.pid,
                    describe_wait_status(*status));
@@ -101,7 +125,9 @@ public:
 private:
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, container> live_;
+  std::vector<std::shared_ptr<isolator>> isolators_;
   posix_launcher launcher_;
+  handshake_launcher handshake_;
 };
 
 struct containerizer_state {
@@ -141,9 +167,23 @@ caf::result<container_launched> on_launch(containerizer_pointer self, const laun
     return make_error(errc::invalid_argument, "launch: empty container id");
   if (st.table->find(key) != nullptr)
     return make_error(errc::already_exists, "launch: container " + key + " already exists");
-  auto pid = st.table->launcher().launch(req);
+  std::vector<std::string> procs_files;
+  for (auto& iso : st.table->isolators()) {
+    auto files = iso->prepare(key, req.limits);
+    if (!files) {
+      st.log->warn("container {}: {} isolation failed: {}", key, iso->name(),
+                   runtime::render(files.error()));
+      st.table->cleanup(key);
+      return std::move(files.error());
+    }
+    procs_files.insert(procs_files.end(), files->begin(), files->end());
+  }
+  // Placed in its cgroups before it execs when an isolator asks for it; else posix_spawn.
+  auto pid = procs_files.empty() ? st.table->launcher().launch(req)
+                                 : st.table->handshake().launch(req, procs_files);
   if (!pid) {
     st.log->warn("container {} failed to launch: {}", key, runtime::render(pid.error()));
+    st.table->cleanup(key);
     return std::move(pid.error());
   }
   auto serial = st.next_serial++;
@@ -179,6 +219,7 @@ void on_escalate(containerizer_pointer self, uint64_t serial) {
   st.log->info("container {} (pid {}) outlived its grace period: SIGKILL", c->id.value(),
                c->pid);
   st.table->launcher().signal_group(c->pid, SIGKILL);
+  st.table->cleanup(c->id.value()); // also what left the process group (double forks)
 }
 
 void on_reap(containerizer_pointer self) {
@@ -198,7 +239,13 @@ void on_reap(containerizer_pointer self) {
       continue;
     }
     container_exited msg{i->second.id, *status, i->second.destroying,
-                         describe_wait_status(*status)};
+                         describe_wait_status(*status), std::nullopt};
+    for (auto& iso : st.table->isolators())
+      if (!msg.limit)
+        msg.limit = iso->limitation_of(i->first);
+    if (msg.limit)
+      msg.message += "; " + msg.limit->message;
+    st.table->cleanup(i->first);
     st.log->info("container {} (pid {}) {}{}", i->first, i->second.pid, msg.message,
                  msg.destroyed ? " after destroy" : "");
     i = live.erase(i);
@@ -233,16 +280,40 @@ std::vector<v1::ContainerID> on_recover(containerizer_pointer self,
                  k.container_id.value(), k.pid);
     adopted.push_back(k.container_id);
   }
+  std::vector<std::string> keep;
+  for (const auto& id : adopted)
+    keep.push_back(id.value());
+  for (auto& iso : st.table->isolators())
+    for (const auto& orphan : iso->orphans(keep)) {
+      st.log->warn("container {} is not in the agent's checkpoint: destroying it", orphan);
+      if (auto err = iso->cleanup(orphan))
+        st.log->error("container {}: {}", orphan, runtime::render(err));
+    }
   schedule_reap(self);
   return adopted;
 }
 
+caf::result<v1::ResourceStatistics> on_usage(containerizer_pointer self,
+                                             const v1::ContainerID& id) {
+  auto& st = self->state;
+  auto* c = st.table->find(id.value());
+  if (c == nullptr)
+    return make_error(errc::not_found, "no live container " + id.value());
+  v1::ResourceStatistics out;
+  out.set_timestamp(runtime::unix_seconds(self->clock()));
+  for (auto& iso : st.table->isolators())
+    if (auto err = iso->usage(id.value(), c->pid, out))
+      return err;
+  return out;
+}
+
 containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
-                                                   posix_containerizer_config cfg,
+                                                   containerizer_config cfg,
+                                                   std::vector<std::shared_ptr<isolator>> isolators,
                                                    container_watcher_actor watcher) {
   auto& st = self->state;
   st.log = runtime::node_logger(cfg.node);
-  st.table = std::make_shared<container_table>(st.log);
+  st.table = std::make_shared<container_table>(st.log, std::move(isolators));
   st.watcher = std::move(watcher);
   st.reap_interval = cfg.reap_interval;
   self->attach_functor([table = st.table] { table->kill_all(); });
@@ -255,6 +326,15 @@ containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
     [self](recover_atom, const std::vector<container_launched>& known) {
       return on_recover(self, known);
     },
+    [self](usage_atom, const v1::ContainerID& id) { return on_usage(self, id); },
+    [self](limitation_atom, const v1::ContainerID& id) {
+      std::vector<limitation> out;
+      if (self->state.table->find(id.value()) != nullptr)
+        for (auto& iso : self->state.table->isolators())
+          if (auto limit = iso->limitation_of(id.value()))
+            out.push_back(std::move(*limit));
+      return out;
+    },
     [self](reap_atom) { on_reap(self); },
     [self](escalate_atom, uint64_t serial) { on_escalate(self, serial); },
   };
@@ -262,10 +342,17 @@ containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
 
 } // namespace
 
-containerizer_actor spawn_posix_containerizer(caf::actor_system& sys,
-                                              posix_containerizer_config cfg,
+containerizer_actor spawn_containerizer(caf::actor_system& sys, containerizer_config cfg,
+                                        std::vector<std::shared_ptr<isolator>> isolators,
+                                        container_watcher_actor watcher) {
+  return sys.spawn<caf::detached>(containerizer_fn, std::move(cfg), std::move(isolators),
+                                  std::move(watcher));
+}
+
+containerizer_actor spawn_posix_containerizer(caf::actor_system& sys, containerizer_config cfg,
                                               container_watcher_actor watcher) {
-  return sys.spawn<caf::detached>(containerizer_fn, std::move(cfg), std::move(watcher));
+  return spawn_containerizer(sys, std::move(cfg), {std::make_shared<posix_isolator>()},
+                             std::move(watcher));
 }
 
 } // namespace troupe::isolation

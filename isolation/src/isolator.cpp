@@ -1,0 +1,7 @@
+#include "troupe/isolation/isolator.hpp"
+
+namespace troupe::isolation {
+
+isolator::~isolator() = default;
+
+} // namespace troupe::isolation
