@@ -17,11 +17,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "troupe/isolation/cgroups.hpp"
 #include "troupe/master/master_actor.hpp"
 #include "troupe/messages/registration.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/test/child_process.hpp"
+#include "troupe/tools/node_flags.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -96,6 +98,12 @@ struct cluster_fixture {
   }
 
   ~cluster_fixture() {
+    // A clean stop first: each agent's containerizer kills and removes its containers.
+    for (auto& a : agents)
+      if (a && a->running()) {
+        a->signal(SIGTERM);
+        a->wait_for(5s);
+      }
     agents.clear(); // SIGKILL whatever still runs
     master.reset();
     master_handle = nullptr;
@@ -107,8 +115,26 @@ struct cluster_fixture {
     auto left = processes_under(dir);
     BOOST_CHECK_MESSAGE(left.empty(), left.size() << " executor or task processes outlived "
                                                       "the cluster");
+    remove_cgroups();
     std::error_code ec;
     fs::remove_all(dir, ec);
+  }
+
+  /// Removes what SIGKILLed agents left in cgroups (their executors end by themselves).
+  void remove_cgroups() {
+    if (geteuid() != 0)
+      return; // the agents ran without cgroups
+    auto layout = isolation::cgroup_layout::from_system();
+    if (!layout)
+      return;
+    for (int i = 1; i <= 2; ++i) {
+      isolation::cgroup_manager cgroups{*layout,
+                                        tools::agent_cgroup_root(dir + "/agent" + std::to_string(i))};
+      for (const auto& c : cgroups.list())
+        cgroups.destroy(c, 2000ms);
+      BOOST_CHECK(cgroups.list().empty());
+      cgroups.cleanup_root();
+    }
   }
 
   /// Starts agent i (1-based) on `port` (0 = any), replacing a previous agent i.

@@ -37,6 +37,26 @@ BOOST_AUTO_TEST_CASE(troupe_run_exits_with_the_commands_status) {
                       out);
 }
 
+BOOST_AUTO_TEST_CASE(a_task_over_its_memory_fails_with_the_memory_reason) {
+  if (geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: agents run without cgroups when not root");
+    return;
+  }
+  auto st = state();
+  for (const auto& a : st.agents())
+    BOOST_REQUIRE_EQUAL(a.info().isolation(), "cgroups");
+  auto log = dir + "/oom.log";
+  auto rc = troupe({"run", "--master", master_at, "--mem", "32", "--", "sh", "-c",
+                    "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived"},
+                   log);
+  auto out = slurp(log);
+  BOOST_CHECK_NE(rc, 0);
+  BOOST_CHECK_MESSAGE(out.find("TASK_FAILED") != std::string::npos
+                        && out.find("REASON_CONTAINER_LIMITATION_MEMORY") != std::string::npos
+                        && out.find("memory limit of 64 MiB exceeded") != std::string::npos,
+                      out);
+}
+
 BOOST_AUTO_TEST_CASE(tasks_of_a_killed_agent_go_unreachable_and_are_replaced) {
   auto log = dir + "/example.log";
   test::child_process example{{tools + "/troupe", "example", "--master", master_at, "--tasks",

@@ -227,6 +227,17 @@ void write_port_file(const std::string& path, uint16_t port) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
+// FNV-1a of the work dir: the same agent finds its cgroups again after a restart, and two
+// agents on one host never share a root.
+std::string agent_cgroup_root(const std::string& work_dir) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : work_dir)
+    hash = (hash ^ c) * 1099511628211ull;
+  std::ostringstream root;
+  root << "troupe/agent-" << std::hex << (hash & 0xffffffffull);
+  return root.str();
+}
+
 caf::expected<agent::containerizer_factory> choose_containerizer(const agent_flags& flags,
                                                                  agent::agent_config& cfg) {
   auto node = cfg.node;
@@ -240,14 +251,8 @@ caf::expected<agent::containerizer_factory> choose_containerizer(const agent_fla
     cfg.info.set_isolation("none");
     return agent::containerizer_factory{posix};
   }
-  // FNV-1a of the work dir: the same agent finds its cgroups again after a restart.
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : cfg.work_dir)
-    hash = (hash ^ c) * 1099511628211ull;
-  std::ostringstream root;
-  root << "troupe/agent-" << std::hex << (hash & 0xffffffffull);
   isolation::cgroups_isolator_config icfg;
-  icfg.root = root.str();
+  icfg.root = agent_cgroup_root(cfg.work_dir);
   icfg.cfs_quota = flags.cfs_quota;
   if (flags.pids_max > 0)
     icfg.pids_max = flags.pids_max;

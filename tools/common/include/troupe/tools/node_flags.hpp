@@ -67,6 +67,9 @@ caf::expected<agent::agent_config> to_agent_config(const agent_flags& flags,
 caf::expected<agent::containerizer_factory> choose_containerizer(const agent_flags& flags,
                                                                  agent::agent_config& cfg);
 
+/// The cgroup root of the agent with this (absolute) work dir: "troupe/agent-<hash>".
+std::string agent_cgroup_root(const std::string& work_dir);
+
 /// Parses agent attributes, Mesos style: `name:value` pairs separated by ';'. A value that is a
 /// number is SCALAR, `[a-b,c-d]` is RANGES, `{x,y}` is SET, anything else TEXT.
 caf::expected<std::vector<v1::Attribute>> parse_attributes(const std::string& text);
