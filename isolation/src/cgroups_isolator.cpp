@@ -28,6 +28,11 @@ cgroups_isolator::cgroups_isolator(cgroup_manager cgroups, cgroups_isolator_conf
   : cgroups_(std::move(cgroups)), cfg_(std::move(cfg)) {
 }
 
+cgroups_isolator::~cgroups_isolator() {
+  if (cgroups_.list().empty())
+    cgroups_.cleanup_root();
+}
+
 std::string cgroups_isolator::name() const {
   return "cgroups";
 }

@@ -157,6 +157,17 @@ BOOST_AUTO_TEST_CASE(pure_v2_debian12_has_one_unified_directory) {
   BOOST_CHECK(bare.directories(v2_needed, "troupe").empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_named_v1_hierarchy_alone_does_not_make_v1) {
+  // Only name=systemd on v1, every controller on the cgroup2 mount: v2 there.
+  auto layout = cgroup_layout::parse(
+    "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+    "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n",
+    "cpu memory pids");
+  BOOST_CHECK(layout.version() == cgroup_version::v2);
+  BOOST_CHECK(!layout.hybrid());
+  BOOST_CHECK_EQUAL(*layout.directory("pids", "troupe/c"), "/sys/fs/cgroup/unified/troupe/c");
+}
+
 BOOST_AUTO_TEST_CASE(no_cgroup_mounts_and_garbage_give_version_none) {
   for (const char* text : {"", "garbage\n\n1 2 3\n", "22 27 0:21 / /proc rw - proc proc rw\n",
                            "31 23 0:28 / /sys/fs/cgroup rw - cgroup\n"}) {

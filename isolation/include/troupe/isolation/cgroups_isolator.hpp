@@ -26,6 +26,10 @@ public:
 
   cgroups_isolator(cgroup_manager cgroups, cgroups_isolator_config cfg);
 
+  /// Removes the (then empty) root when the last container is gone: an agent that stopped
+  /// cleanly leaves no cgroup behind.
+  ~cgroups_isolator() override;
+
   std::string name() const override;
   caf::expected<std::vector<std::string>> prepare(const std::string& container,
                                                   const container_limits& limits) override;
