@@ -5,6 +5,8 @@
 #include "troupe/isolation/containerizer.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include <cstdint>
 #include <map>
@@ -137,6 +139,7 @@ struct containerizer_state {
   std::shared_ptr<spdlog::logger> log;
   uint64_t next_serial = 1;
   bool reap_pending = false; // a reap_atom is on its way
+  bool subreaper = false;    // this process adopts orphans (PR_SET_CHILD_SUBREAPER)
   static inline const char* name = "troupe.containerizer";
 
   containerizer_state() = default;
@@ -222,6 +225,25 @@ void on_escalate(containerizer_pointer self, uint64_t serial) {
   st.table->cleanup(c->id.value()); // also what left the process group (double forks)
 }
 
+// In a child subreaper (troupe-agent), processes that left their container's process group
+// and whose parent died (double forks) are reparented to us: reap them, or they stay zombies.
+// Only pids that are not a live container's main process: those are try_reap's.
+void reap_orphans(containerizer_pointer self) {
+  auto& st = self->state;
+  if (!st.subreaper)
+    return;
+  for (;;) {
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+      return;
+    for (auto& [key, c] : st.table->live())
+      if (c.pid == info.si_pid)
+        return; // a container's main process: try_reap reports it on the next poll
+    int status = 0;
+    ::waitpid(info.si_pid, &status, WNOHANG);
+  }
+}
+
 void on_reap(containerizer_pointer self) {
   auto& st = self->state;
   st.reap_pending = false;
@@ -251,6 +273,7 @@ void on_reap(containerizer_pointer self) {
     i = live.erase(i);
     self->send(st.watcher, std::move(msg));
   }
+  reap_orphans(self);
   schedule_reap(self);
 }
 
@@ -314,6 +337,8 @@ containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
   auto& st = self->state;
   st.log = runtime::node_logger(cfg.node);
   st.table = std::make_shared<container_table>(st.log, std::move(isolators));
+  int subreaper = 0;
+  st.subreaper = ::prctl(PR_GET_CHILD_SUBREAPER, &subreaper) == 0 && subreaper != 0;
   st.watcher = std::move(watcher);
   st.reap_interval = cfg.reap_interval;
   self->attach_functor([table = st.table] { table->kill_all(); });

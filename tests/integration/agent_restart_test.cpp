@@ -39,6 +39,17 @@ BOOST_AUTO_TEST_CASE(a_task_survives_an_agent_restart_and_finishes_exactly_once)
   agents[i - 1]->signal(SIGKILL);
   agents[i - 1]->wait_for(5s);
   fs::remove(dir + "/agent" + std::to_string(i) + ".port");
+  // A container cgroup the agent's checkpoint does not know (as if left by a crash mid-launch):
+  // the restarted agent must destroy it.
+  std::optional<isolation::cgroup_manager> cgroups;
+  if (geteuid() == 0)
+    if (auto layout = isolation::cgroup_layout::from_system()) {
+      cgroups.emplace(*layout, tools::agent_cgroup_root(dir + "/agent" + std::to_string(i)));
+      isolation::cgroup_limits limits;
+      limits.cpus = 0.1;
+      limits.memory_bytes = 32ull << 20;
+      BOOST_REQUIRE(!cgroups->create("orphan-1", limits));
+    }
   start_agent(i, *port); // same work dir, same port: the executor reconnects
   auto status = example.wait_for(30s);
   auto out = slurp(log);
@@ -46,6 +57,11 @@ BOOST_AUTO_TEST_CASE(a_task_survives_an_agent_restart_and_finishes_exactly_once)
   BOOST_CHECK_MESSAGE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0, out);
   BOOST_CHECK_EQUAL(count(out, ": TASK_FINISHED"), 1);
   BOOST_CHECK_EQUAL(count(out, ": TASK_FAILED"), 0);
+  if (cgroups) {
+    auto left = cgroups->list();
+    BOOST_CHECK_MESSAGE(std::find(left.begin(), left.end(), "orphan-1") == left.end(),
+                        "the orphaned container cgroup survived the agent's recovery");
+  }
   auto agent_log = slurp(dir + "/agent" + std::to_string(i) + ".log");
   BOOST_CHECK_MESSAGE(agent_log.find("recovering agent " + agent_id) != std::string::npos,
                       agent_log);

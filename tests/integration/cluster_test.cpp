@@ -4,6 +4,9 @@
 // checked while they run.
 #include "cluster_fixture.hpp"
 
+#include <set>
+#include <sstream>
+
 using namespace troupe;
 using namespace troupe::test;
 
@@ -55,6 +58,48 @@ BOOST_AUTO_TEST_CASE(a_task_over_its_memory_fails_with_the_memory_reason) {
                         && out.find("REASON_CONTAINER_LIMITATION_MEMORY") != std::string::npos
                         && out.find("memory limit of 64 MiB exceeded") != std::string::npos,
                       out);
+}
+
+BOOST_AUTO_TEST_CASE(a_daemon_escaping_its_task_dies_with_the_container_and_is_reaped) {
+  if (geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: agents run without cgroups when not root");
+    return;
+  }
+  // A sleep nobody else runs: its argument marks it.
+  auto seconds = std::to_string(500000 + getpid() % 100000);
+  auto marker = std::string{"sleep"} + '\0' + seconds;
+  auto rc = troupe({"run", "--master", master_at, "--", "sh", "-c",
+                    "setsid sleep " + seconds + " & sleep 0.3; exit 0"},
+                   dir + "/escape.log");
+  BOOST_CHECK_EQUAL(rc, 0);
+  // The task ended: its container's cgroup was destroyed with the escaped daemon in it, and the
+  // agent (a child subreaper that adopted it) reaped it.
+  // A zombie has no cmdline any more: count the agents' zombie children instead.
+  std::set<std::string> agent_pids;
+  for (auto& a : agents)
+    agent_pids.insert(std::to_string(a->pid()));
+  auto escaped = [&] {
+    int alive = 0, zombies = 0;
+    for (const auto& e : fs::directory_iterator{"/proc"}) {
+      auto name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos)
+        continue;
+      auto stat = slurp(e.path().string() + "/stat");
+      auto close = stat.rfind(')');
+      if (close == std::string::npos)
+        continue;
+      std::istringstream fields{stat.substr(close + 2)};
+      std::string state, ppid;
+      fields >> state >> ppid;
+      if (state == "Z" && agent_pids.count(ppid) > 0)
+        ++zombies;
+      else if (slurp(e.path().string() + "/cmdline").find(marker) != std::string::npos)
+        ++alive;
+    }
+    return std::make_pair(alive, zombies);
+  };
+  wait_until([&] { return escaped() == std::make_pair(0, 0); }, 5s,
+             "the escaped daemon gone and reaped");
 }
 
 BOOST_AUTO_TEST_CASE(tasks_of_a_killed_agent_go_unreachable_and_are_replaced) {
