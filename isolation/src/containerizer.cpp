@@ -352,6 +352,15 @@ containerizer_impl::behavior_type containerizer_fn(containerizer_pointer self,
       return on_recover(self, known);
     },
     [self](usage_atom, const v1::ContainerID& id) { return on_usage(self, id); },
+    [self](update_atom, const v1::ContainerID& id, const container_limits& limits) {
+      auto& st = self->state;
+      if (st.table->find(id.value()) == nullptr)
+        return;
+      for (auto& iso : st.table->isolators())
+        if (auto err = iso->update(id.value(), limits))
+          st.log->error("container {}: {} update failed: {}", id.value(), iso->name(),
+                        runtime::render(err));
+    },
     [self](limitation_atom, const v1::ContainerID& id) {
       std::vector<limitation> out;
       if (self->state.table->find(id.value()) != nullptr)

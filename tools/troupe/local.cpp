@@ -130,7 +130,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
   if (opts.example_tasks > 0) {
     sdk::scheduler_driver_config dcfg;
     dcfg.framework.set_name("example-batch");
-    dcfg.framework.set_user(getenv("USER") != nullptr ? getenv("USER") : "root");
+    dcfg.framework.set_user(tools::current_user());
     dcfg.master.local = caf::actor_cast<caf::actor>(master);
     examples::batch_config bcfg;
     bcfg.name = "example";

@@ -50,7 +50,7 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   caf::scoped_actor self{sys};
   sdk::scheduler_driver_config dcfg;
   dcfg.framework.set_name(name);
-  dcfg.framework.set_user(getenv("USER") != nullptr ? getenv("USER") : "root");
+  dcfg.framework.set_user(tools::current_user());
   dcfg.master.remote = at->actors;
   dcfg.master.connector = tp->connector();
   auto observer = caf::actor_cast<examples::batch_observer_actor>(self);

@@ -95,6 +95,9 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
   ex.tasks.insert(task.task_id().value());
   if (!ex.launched)
     launch_container(fw, ex);
+  else // another task joins a running executor: its container grows
+    self_->send(containerizer_, isolation::update_atom::value, ex.container,
+                limits_of(fw, ex));
   checkpoint_task(fw, task.task_id().value());
   v1::executor::Launch launch;
   *launch.mutable_task() = task;
@@ -155,6 +158,16 @@ void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
     req.command = ex.info.command();
   else
     req.command = make_exec_command(cfg_.executor_path, {cfg_.executor_path});
+  // The executor runs as the user its tasks name, else the framework's (as in Mesos); the
+  // launcher switches users when the agent is root and refuses with a clear error otherwise.
+  if (req.command.user().empty()) {
+    std::string user = fw.info.user();
+    for (const auto& task : ex.tasks)
+      if (auto info = fw.infos.find(task);
+          info != fw.infos.end() && !info->second.command().user().empty())
+        user = info->second.command().user();
+    req.command.set_user(user);
+  }
   req.sandbox = ex.sandbox;
   req.limits = limits_of(fw, ex);
   req.environment = {

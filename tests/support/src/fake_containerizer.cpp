@@ -306,6 +306,7 @@ fake_containerizer_fn(fake_containerizer_pointer self, fake_containerizer_config
     [](isolation::limitation_atom, const v1::ContainerID&) {
       return std::vector<isolation::limitation>{}; // and hit no limits
     },
+    [](isolation::update_atom, const v1::ContainerID&, const isolation::container_limits&) {},
   };
 }
 

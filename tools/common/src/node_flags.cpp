@@ -1,6 +1,7 @@
 #include "troupe/tools/node_flags.hpp"
 
 #include <sys/statvfs.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -168,6 +169,16 @@ std::string detect_resources(const std::string& dir) {
   std::ostringstream os;
   os << "cpus:" << cpus << ";mem:" << mem_mb << ";disk:" << disk_mb << ";ports:[31000-32000]";
   return os.str();
+}
+
+std::string current_user() {
+  // getpwuid_r, not $USER: the environment may name someone else than whom we run as.
+  std::vector<char> buf(16384);
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  if (getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr)
+    return found->pw_name;
+  return std::to_string(geteuid());
 }
 
 std::string own_directory() {

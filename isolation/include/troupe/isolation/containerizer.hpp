@@ -63,6 +63,7 @@ using containers_atom = caf::atom_constant<caf::atom("contlist")>;
 using recover_atom = caf::atom_constant<caf::atom("contrecov")>;
 using usage_atom = caf::atom_constant<caf::atom("contusage")>;
 using limitation_atom = caf::atom_constant<caf::atom("contlimit")>;
+using update_atom = caf::atom_constant<caf::atom("contupdate")>;
 
 /// Who hears about exits: the agent (or a test's scoped actor).
 using container_watcher_actor = caf::typed_actor<
@@ -97,7 +98,10 @@ using containerizer_actor = caf::typed_actor<
   /// Agent -> containerizer: the limits the kernel enforced on a container so far (e.g. an
   /// OOM kill of one of its processes); empty when none or unknown. The agent asks before it
   /// forwards a TASK_FAILED, so the task fails with the limitation as its reason. Read-only.
-  caf::replies_to<limitation_atom, v1::ContainerID>::with<std::vector<limitation>>>;
+  caf::replies_to<limitation_atom, v1::ContainerID>::with<std::vector<limitation>>,
+  /// Agent -> containerizer: a live container's limits change (another task joined its
+  /// executor). Failures are logged; unknown ids are ignored. Idempotent.
+  caf::reacts_to<update_atom, v1::ContainerID, container_limits>>;
 
 /// Settings of a containerizer.
 struct containerizer_config {
@@ -132,3 +136,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::container_launched)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<troupe::isolation::container_launched>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::container_exited)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<troupe::isolation::limitation>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::isolation::container_limits)

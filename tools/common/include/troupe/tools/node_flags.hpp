@@ -78,6 +78,9 @@ caf::expected<std::vector<v1::Attribute>> parse_attributes(const std::string& te
 /// system holding `dir`: total - min(5 GiB, half)), ports [31000-32000], in flag syntax.
 std::string detect_resources(const std::string& dir);
 
+/// The name of the effective user (what frameworks started from the CLI run their tasks as).
+std::string current_user();
+
 /// The directory of the running binary (for troupe-executor beside troupe-agent).
 std::string own_directory();
 
