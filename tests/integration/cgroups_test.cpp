@@ -26,6 +26,7 @@
 
 #include "troupe/isolation/cgroups.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/test/child_process.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -34,6 +35,8 @@ namespace fs = std::filesystem;
 namespace utf = boost::unit_test;
 
 namespace {
+
+using troupe::test::child_pids;
 
 constexpr uint64_t mib = 1u << 20;
 
@@ -84,20 +87,6 @@ std::string why(const caf::expected<T>& x) {
 bool is_dead(pid_t pid) {
   auto st = stat_of(pid);
   return !st || st->first == 'Z';
-}
-
-/// The pids whose parent is this process (zombies included).
-std::vector<pid_t> child_pids() {
-  std::vector<pid_t> result;
-  std::error_code ec;
-  for (auto& entry : fs::directory_iterator("/proc", ec)) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    if (auto st = stat_of(std::stoi(name)); st && st->second == ::getpid())
-      result.push_back(std::stoi(name));
-  }
-  return result;
 }
 
 /// Every directory named `root` directly under a hierarchy (v1: /sys/fs/cgroup/*/root) or

@@ -75,25 +75,16 @@ BOOST_AUTO_TEST_CASE(a_daemon_escaping_its_task_dies_with_the_container_and_is_r
   // The task ended: its container's cgroup was destroyed with the escaped daemon in it, and the
   // agent (a child subreaper that adopted it) reaped it.
   // A zombie has no cmdline any more: count the agents' zombie children instead.
-  std::set<std::string> agent_pids;
+  std::set<pid_t> agent_pids;
   for (auto& a : agents)
-    agent_pids.insert(std::to_string(a->pid()));
+    agent_pids.insert(a->pid());
   auto escaped = [&] {
     int alive = 0, zombies = 0;
-    for (const auto& e : fs::directory_iterator{"/proc"}) {
-      auto name = e.path().filename().string();
-      if (name.find_first_not_of("0123456789") != std::string::npos)
-        continue;
-      auto stat = slurp(e.path().string() + "/stat");
-      auto close = stat.rfind(')');
-      if (close == std::string::npos)
-        continue;
-      std::istringstream fields{stat.substr(close + 2)};
-      std::string state, ppid;
-      fields >> state >> ppid;
-      if (state == "Z" && agent_pids.count(ppid) > 0)
+    for (const auto& p : test::list_processes()) {
+      if (p.state == 'Z' && agent_pids.count(p.ppid) > 0)
         ++zombies;
-      else if (slurp(e.path().string() + "/cmdline").find(marker) != std::string::npos)
+      else if (slurp("/proc/" + std::to_string(p.pid) + "/cmdline").find(marker)
+               != std::string::npos)
         ++alive;
     }
     return std::make_pair(alive, zombies);

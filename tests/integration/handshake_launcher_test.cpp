@@ -27,6 +27,7 @@
 
 #include "troupe/isolation/handshake_launcher.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/test/child_process.hpp"
 #include "troupe/runtime/errors.hpp"
 
 using namespace std::chrono_literals;
@@ -37,31 +38,7 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-/// The pids whose parent is this process (zombies included), from /proc.
-std::vector<pid_t> child_pids() {
-  std::vector<pid_t> result;
-  auto me = ::getpid();
-  std::error_code ec;
-  for (auto& entry : fs::directory_iterator("/proc", ec)) {
-    auto name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    std::ifstream in{entry.path() / "stat"};
-    std::string stat;
-    if (!std::getline(in, stat))
-      continue; // gone meanwhile
-    auto close = stat.rfind(')'); // comm may contain anything: parse after the last ')'
-    if (close == std::string::npos)
-      continue;
-    std::istringstream rest{stat.substr(close + 1)};
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == me)
-      result.push_back(std::stoi(name));
-  }
-  return result;
-}
+using troupe::test::child_pids;
 
 std::string slurp(const std::string& path) {
   std::ifstream in{path};

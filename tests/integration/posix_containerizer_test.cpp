@@ -34,6 +34,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using troupe::test::child_pids;
+
 struct test_config : caf::actor_system_config {
   test_config() {
     troupe::add_message_types(*this);
@@ -41,33 +43,6 @@ struct test_config : caf::actor_system_config {
     set("scheduler.max-threads", size_t{2});
   }
 };
-
-/// The pids whose parent is this process (zombies included), from /proc.
-std::vector<pid_t> child_pids() {
-  std::vector<pid_t> result;
-  auto me = ::getpid();
-  std::error_code ec;
-  for (auto& entry : fs::directory_iterator("/proc", ec)) {
-    auto name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    std::ifstream in{entry.path() / "stat"};
-    std::string stat;
-    if (!std::getline(in, stat))
-      continue; // gone meanwhile
-    // "pid (comm) state ppid ...": comm may contain anything, so parse after the last ')'.
-    auto close = stat.rfind(')');
-    if (close == std::string::npos)
-      continue;
-    std::istringstream rest{stat.substr(close + 1)};
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == me)
-      result.push_back(std::stoi(name));
-  }
-  return result;
-}
 
 /// True once `pid` no longer runs: gone, or a zombie waiting for its (new) parent. The init
 /// of these machines does not reap orphans, so a killed grandchild may stay a zombie.

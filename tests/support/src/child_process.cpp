@@ -1,5 +1,9 @@
 #include "troupe/test/child_process.hpp"
 
+#include <sstream>
+
+#include <filesystem>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -96,6 +100,40 @@ std::string temp_path(const std::string& stem) {
   const char* dir = std::getenv("TMPDIR");
   return std::string{dir ? dir : "/tmp"} + "/troupe-" + stem + "-" + std::to_string(::getpid()) + "-"
          + std::to_string(counter++);
+}
+
+std::vector<process_entry> list_processes() {
+  std::vector<process_entry> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    std::ifstream in{entry.path() / "stat"};
+    std::string stat;
+    if (!std::getline(in, stat))
+      continue; // gone meanwhile
+    // "pid (comm) state ppid ...": comm may contain anything, so parse after the last ')'.
+    auto close = stat.rfind(')');
+    if (close == std::string::npos)
+      continue;
+    std::istringstream rest{stat.substr(close + 1)};
+    process_entry e;
+    e.pid = static_cast<pid_t>(std::stol(name));
+    rest >> e.state >> e.ppid;
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<pid_t> child_pids(pid_t parent) {
+  if (parent == 0)
+    parent = ::getpid();
+  std::vector<pid_t> out;
+  for (const auto& e : list_processes())
+    if (e.ppid == parent)
+      out.push_back(e.pid);
+  return out;
 }
 
 } // namespace troupe::test

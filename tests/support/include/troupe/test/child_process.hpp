@@ -43,6 +43,19 @@ private:
 std::optional<unsigned long> read_number_file(const std::string& path,
                                               std::chrono::milliseconds timeout);
 
+/// A process as /proc shows it.
+struct process_entry {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  char state = 0; ///< 'R', 'S', 'Z', ...
+};
+
+/// Every process that could be read from /proc (processes vanish while it reads).
+std::vector<process_entry> list_processes();
+
+/// The pids whose parent is `parent` (this process when 0), zombies included.
+std::vector<pid_t> child_pids(pid_t parent = 0);
+
 /// A fresh temporary path under $TMPDIR (not created).
 std::string temp_path(const std::string& stem);
 
