@@ -21,6 +21,7 @@ const char* to_string(errc code) {
     case errc::stale_epoch: return "stale_epoch";
     case errc::io_error: return "io_error";
     case errc::config_error: return "config_error";
+    case errc::version_conflict: return "version_conflict";
   }
   return "unknown";
 }

@@ -4,7 +4,10 @@
 // offered + used <= total". Every process and sandbox is removed on every exit path.
 #pragma once
 
+#include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <iostream>
 
 #include <dirent.h>
 #include <sys/wait.h>
@@ -73,6 +76,7 @@ struct cluster_fixture {
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<runtime::transport> tp;
   caf::actor master_handle;
+  bool force_log_dump = false; ///< print the nodes' logs even when the case passed
 
   explicit cluster_fixture(const std::string& ping_interval = "0.3",
                            const std::string& max_missed = "3") {
@@ -116,8 +120,21 @@ struct cluster_fixture {
     BOOST_CHECK_MESSAGE(left.empty(), left.size() << " executor or task processes outlived "
                                                       "the cluster");
     remove_cgroups();
+    dump_logs_if_failed();
     std::error_code ec;
     fs::remove_all(dir, ec);
+  }
+
+  /// A failed case prints the tail of every node's log (the directory is removed after).
+  void dump_logs_if_failed() {
+    auto id = boost::unit_test::framework::current_test_case().p_id;
+    if (boost::unit_test::results_collector.results(id).passed() && !force_log_dump)
+      return;
+    for (const auto& name : {"master.log", "agent1.log", "agent2.log"}) {
+      auto text = slurp(dir + "/" + name);
+      auto cut = text.size() > 6000 ? text.size() - 6000 : 0;
+      std::cout << "---- last lines of " << name << " ----\n" << text.substr(cut) << std::endl;
+    }
   }
 
   /// Removes what SIGKILLed agents left in cgroups (their executors end by themselves).
@@ -147,7 +164,8 @@ struct cluster_fixture {
                                std::to_string(port), "--http-port", "0",
                                "--work-dir", dir + "/" + name, "--resources",
                                "cpus:2;mem:1024;disk:1024;ports:[31000-31100]",
-                               "--executor-recovery-timeout", "1", "--port-file",
+                               "--executor-recovery-timeout", "1",
+                               "--executor-register-timeout", "10", "--port-file",
                                dir + "/" + name + ".port"},
       dir + "/" + name + ".log"));
   }

@@ -26,6 +26,7 @@ enum class errc : uint8_t {
   stale_epoch,           ///< a message from an older leadership epoch
   io_error,              ///< a file or socket operation failed
   config_error,          ///< a flag or config file is invalid
+  version_conflict,      ///< a compare-and-set found another version (runtime/store)
 };
 
 /// The name of a code, e.g. "invalid_resources".
