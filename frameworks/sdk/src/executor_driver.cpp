@@ -1,5 +1,6 @@
 #include "troupe/sdk/executor_driver.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -100,7 +101,11 @@ void lost(driver_pointer self) {
   auto now = self->clock().now();
   if (st.lost_since == caf::actor_clock::time_point{})
     st.lost_since = now;
-  if (st.cfg.agent.local || now - st.lost_since > st.cfg.recovery_timeout) {
+  // Before the first subscription the agent is starting us and must be there: give it the
+  // registration timeout, not the (possibly short) recovery timeout of a restarting agent.
+  auto limit = st.ever_subscribed ? st.cfg.recovery_timeout
+                                  : std::max(st.cfg.recovery_timeout, st.cfg.first_subscribe_timeout);
+  if (st.cfg.agent.local || now - st.lost_since > limit) {
     self->quit(make_error(errc::unavailable, "lost the agent"));
     return;
   }

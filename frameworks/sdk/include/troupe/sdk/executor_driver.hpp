@@ -59,6 +59,8 @@ struct executor_driver_config {
   runtime::exponential_backoff reconnect{std::chrono::milliseconds{200},
                                          std::chrono::seconds{5}, 2.0};
   caf::timespan recovery_timeout = std::chrono::minutes{15}; ///< give up on the agent after
+  caf::timespan first_subscribe_timeout = std::chrono::minutes{1}; ///< keep trying this long
+                               ///< to reach the agent that started us (a busy agent is slow)
   uint64_t seed = 0;           ///< update uuids; 0 = from the executor ID
 };
 
