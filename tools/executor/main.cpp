@@ -52,6 +52,12 @@ int main() {
     return executors::spawn_command_executor(sys, d, ecfg);
   });
   caf::scoped_actor self{sys};
-  self->wait_for(driver);
+  self->monitor(driver);
+  caf::error reason;
+  self->receive([&](caf::down_msg& down) { reason = std::move(down.reason); });
+  if (reason && reason != caf::exit_reason::normal && reason != caf::exit_reason::user_shutdown) {
+    std::cerr << "troupe-executor: " << runtime::render(reason) << '\n';
+    return 1;
+  }
   return 0;
 }
