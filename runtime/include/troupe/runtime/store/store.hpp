@@ -1,7 +1,7 @@
 // The durable key-value seam (DESIGN.md §6): versioned key → bytes with compare-and-set. The
 // registrar (later) keeps the registry here, one small record per key. Backends: memory_store
 // (tests, simulation; can lose unsynced writes), leveldb_store (embedded default), ZooKeeper
-// (HA; later).
+// (zookeeper_store.hpp, HA).
 //
 // Semantics every backend shares (tests/unit/store_test.cpp checks both against a std::map):
 //   - a key's version is 1 after its first put and grows by 1 on every put; erase removes the key
