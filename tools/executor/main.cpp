@@ -12,6 +12,7 @@
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/options.hpp"
+#include "troupe/runtime/random.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/sdk/executor_driver.hpp"
 
@@ -48,6 +49,8 @@ int main() {
     cfg.recovery_timeout = runtime::from_seconds(settings->recovery_timeout);
   executors::command_executor_config ecfg;
   ecfg.sandbox = settings->sandbox;
+  ecfg.container_id = settings->container_id.value();
+  ecfg.seed = runtime::derive_seed(1, settings->executor_id.value());
   auto driver = sdk::spawn_executor_driver(sys, cfg, [&sys, ecfg](sdk::executor_driver_actor d) {
     return executors::spawn_command_executor(sys, d, ecfg);
   });

@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <map>
-#include <random>
 #include <set>
 
 #include <sys/wait.h>
@@ -15,6 +14,7 @@
 #include "troupe/isolation/posix_launcher.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/runtime/random.hpp"
 
 namespace troupe::executors {
 
@@ -40,7 +40,7 @@ struct executor_state {
   bool reaping = false;
   bool shutting_down = false;
   bool had_task = false;
-  std::random_device entropy;
+  std::optional<runtime::seeded_random> random; ///< terminal update uuids (seeded)
   static inline const char* name = "troupe.command_executor";
 
   ~executor_state() {
@@ -62,7 +62,7 @@ void report(executor_pointer self, const v1::TaskID& task, v1::TaskState state,
     // Our own uuid on terminal updates, so we know when the last one is acknowledged.
     std::string uuid(16, '\0');
     for (auto& c : uuid)
-      c = static_cast<char>(self->state.entropy() & 0xff);
+      c = static_cast<char>(self->state.random->next() & 0xff);
     status.set_uuid(uuid);
     self->state.awaiting_ack.insert(uuid);
   }
@@ -175,6 +175,7 @@ void on_event(executor_pointer self, const v1::executor::Event& event) {
 
 executor_impl::behavior_type executor_fn(executor_pointer self, sdk::executor_driver_actor driver,
                                          command_executor_config cfg) {
+  self->state.random.emplace(cfg.seed, "command-executor/" + cfg.container_id);
   self->state.cfg = std::move(cfg);
   self->state.driver = std::move(driver);
   return {

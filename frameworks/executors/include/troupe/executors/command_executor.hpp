@@ -20,6 +20,8 @@ struct command_executor_config {
   caf::timespan reap_interval = std::chrono::milliseconds{20}; ///< how often children are polled
   caf::timespan default_grace = std::chrono::seconds{3};       ///< kill grace without a policy
   std::string sandbox = ".";                                   ///< where tasks run
+  uint64_t seed = 1;              ///< cluster seed: terminal update uuids come from a seeded
+  std::string container_id;       ///< generator per container (replayable in simulation)
 };
 
 /// Spawns the command executor (detached: it makes blocking system calls) for `driver`.
