@@ -5,6 +5,8 @@
 // std::map model.
 #include <boost/test/unit_test.hpp>
 
+#include "troupe/test/store_model.hpp"
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -24,90 +26,11 @@ using troupe::runtime::zookeeper_store;
 
 namespace {
 
-std::string render(const caf::error& err) {
-  if (!err)
-    return "ok";
-  return std::string{"error "} + troupe::to_string(static_cast<errc>(err.code()));
-}
+using troupe::test::render;
+using troupe::test::require;
+using troupe::test::store_model;
 
-std::string render(const caf::expected<std::optional<entry>>& x) {
-  if (!x)
-    return render(x.error());
-  if (!*x)
-    return "none";
-  return "value '" + (*x)->value + "' v" + std::to_string((*x)->version);
-}
 
-std::string render(const caf::expected<uint64_t>& x) {
-  return x ? "v" + std::to_string(*x) : render(x.error());
-}
-
-std::string render(const caf::expected<std::vector<std::string>>& x) {
-  if (!x)
-    return render(x.error());
-  std::string out = "[";
-  for (auto& k : *x)
-    out += k + ",";
-  return out + "]";
-}
-
-template <class T>
-T require(caf::expected<T> x) {
-  BOOST_REQUIRE_MESSAGE(x, "unexpected error: " << (x ? "" : troupe::error_message(x.error())));
-  return std::move(*x);
-}
-
-/// The reference semantics of store.hpp on a plain map, with the ZooKeeper value limit.
-struct model {
-  std::map<std::string, entry> m;
-
-  caf::expected<std::optional<entry>> get(const std::string& k) {
-    if (auto err = troupe::runtime::validate_key(k))
-      return err;
-    auto i = m.find(k);
-    return i == m.end() ? std::optional<entry>{} : std::optional<entry>{i->second};
-  }
-
-  caf::error check(const std::string& k, std::optional<uint64_t> expected) {
-    auto i = m.find(k);
-    uint64_t found = i == m.end() ? 0 : i->second.version;
-    if (expected && *expected != found)
-      return troupe::make_error(errc::version_conflict, "conflict");
-    return caf::none;
-  }
-
-  caf::expected<uint64_t> put(const std::string& k, const std::string& v,
-                              std::optional<uint64_t> expected) {
-    if (auto err = troupe::runtime::validate_key(k))
-      return err;
-    if (v.size() > max_zookeeper_value_size)
-      return troupe::make_error(errc::invalid_argument, "too large");
-    if (auto err = check(k, expected))
-      return err;
-    auto& e = m[k];
-    e.value = v;
-    return ++e.version;
-  }
-
-  caf::error erase(const std::string& k, std::optional<uint64_t> expected) {
-    if (auto err = troupe::runtime::validate_key(k))
-      return err;
-    if (auto err = check(k, expected))
-      return err;
-    m.erase(k);
-    return caf::none;
-  }
-
-  caf::expected<std::vector<std::string>> list(const std::string& prefix) {
-    if (auto err = troupe::runtime::validate_prefix(prefix))
-      return err;
-    std::vector<std::string> out;
-    for (auto& [k, e] : m)
-      if (k.compare(0, prefix.size(), prefix) == 0)
-        out.push_back(k);
-    return out;
-  }
-};
 
 struct fixture {
   troupe::test::zookeeper_server zk;
@@ -337,7 +260,8 @@ BOOST_FIXTURE_TEST_CASE(random_operations_match_a_map_model, fixture) {
   auto seed = troupe::test::test_seed();
   troupe::runtime::seeded_random rng{seed, "zookeeper_store_property"};
   auto db = open();
-  model ref;
+  store_model ref;
+  ref.max_value = max_zookeeper_value_size;
   auto random_key = [&](bool allow_empty) {
     if (rng.chance(0.03))
       return std::string(rng.chance(0.5) ? "" : "bad\nkey");

@@ -4,6 +4,8 @@
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "troupe/test/store_model.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -24,6 +26,10 @@ using troupe::runtime::memory_store;
 using troupe::runtime::store;
 
 namespace {
+
+using troupe::test::render;
+using troupe::test::require;
+using troupe::test::store_model;
 
 /// A fresh directory under the system temp dir, removed (recursively) on destruction — so on
 /// every exit path of a test, including a failed BOOST_REQUIRE (an exception).
@@ -46,39 +52,6 @@ struct temp_dir {
   temp_dir& operator=(const temp_dir&) = delete;
 };
 
-std::string render(const caf::error& err) {
-  if (!err)
-    return "ok";
-  return std::string{"error "} + troupe::to_string(static_cast<errc>(err.code()));
-}
-
-std::string render(const caf::expected<std::optional<entry>>& x) {
-  if (!x)
-    return render(x.error());
-  if (!*x)
-    return "none";
-  return "value '" + (*x)->value + "' v" + std::to_string((*x)->version);
-}
-
-std::string render(const caf::expected<uint64_t>& x) {
-  return x ? "v" + std::to_string(*x) : render(x.error());
-}
-
-std::string render(const caf::expected<std::vector<std::string>>& x) {
-  if (!x)
-    return render(x.error());
-  std::string out = "[";
-  for (auto& k : *x)
-    out += k + ",";
-  return out + "]";
-}
-
-template <class T>
-T require(caf::expected<T> x) {
-  // error() of a valued expected is undefined: build the message only on failure.
-  BOOST_REQUIRE_MESSAGE(x, "unexpected error: " << (x ? "" : troupe::error_message(x.error())));
-  return std::move(*x);
-}
 
 struct memory_backend {
   std::unique_ptr<memory_store> impl = std::make_unique<memory_store>();
@@ -114,57 +87,6 @@ struct leveldb_backend {
 
 using backends = boost::mpl::list<memory_backend, leveldb_backend>;
 
-/// The reference semantics of store.hpp on a plain map (validation reused from the library).
-struct model {
-  std::map<std::string, entry> m;
-
-  caf::expected<std::optional<entry>> get(const std::string& k) {
-    if (auto err = troupe::runtime::validate_key(k))
-      return err;
-    auto i = m.find(k);
-    return i == m.end() ? std::optional<entry>{} : std::optional<entry>{i->second};
-  }
-
-  caf::error check(const std::string& k, std::optional<uint64_t> expected) {
-    auto i = m.find(k);
-    uint64_t found = i == m.end() ? 0 : i->second.version;
-    if (expected && *expected != found)
-      return troupe::make_error(errc::version_conflict, "conflict");
-    return caf::none;
-  }
-
-  caf::expected<uint64_t> put(const std::string& k, const std::string& v,
-                              std::optional<uint64_t> expected) {
-    if (auto err = troupe::runtime::validate_key(k))
-      return err;
-    if (auto err = troupe::runtime::validate_value(v))
-      return err;
-    if (auto err = check(k, expected))
-      return err;
-    auto& e = m[k];
-    e.value = v;
-    return ++e.version;
-  }
-
-  caf::error erase(const std::string& k, std::optional<uint64_t> expected) {
-    if (auto err = troupe::runtime::validate_key(k))
-      return err;
-    if (auto err = check(k, expected))
-      return err;
-    m.erase(k);
-    return caf::none;
-  }
-
-  caf::expected<std::vector<std::string>> list(const std::string& prefix) {
-    if (auto err = troupe::runtime::validate_prefix(prefix))
-      return err;
-    std::vector<std::string> out;
-    for (auto& [k, e] : m)
-      if (k.compare(0, prefix.size(), prefix) == 0)
-        out.push_back(k);
-    return out;
-  }
-};
 
 } // namespace
 
@@ -365,7 +287,7 @@ BOOST_AUTO_TEST_CASE(random_operations_match_a_map_model) {
   troupe::runtime::seeded_random rng{seed, "store_property"};
   memory_backend mem;
   leveldb_backend ldb;
-  model ref;
+  store_model ref;
   auto random_key = [&](bool allow_empty) {
     if (rng.chance(0.03))
       return std::string(rng.chance(0.5) ? "" : "bad\nkey");
