@@ -58,9 +58,13 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
     return examples::spawn_batch_framework(sys, d, bcfg, observer);
   });
   bool done = false;
-  auto timeout = timeout_s > 0 ? runtime::from_seconds(timeout_s)
-                               : caf::timespan{std::chrono::hours{24 * 365}};
-  while (!done)
+  // A deadline, not an idle timeout: every status update would restart an idle timer.
+  auto deadline = std::chrono::steady_clock::now()
+                  + (timeout_s > 0 ? runtime::from_seconds(timeout_s)
+                                   : caf::timespan{std::chrono::hours{24 * 365}});
+  while (!done) {
+    auto timeout = std::max(caf::timespan{0}, std::chrono::duration_cast<caf::timespan>(
+                                                deadline - std::chrono::steady_clock::now()));
     self->receive(
       [&](const v1::TaskStatus& s) {
         std::cout << s.task_id().value() << ": " << v1::TaskState_Name(s.state());
@@ -83,6 +87,7 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
         done = true;
         out.timed_out = true;
       });
+  }
   caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
   self->wait_for(driver);
   return out;

@@ -55,6 +55,7 @@ struct framework_entry {
   std::map<std::string, v1::Task> tasks;            ///< by task ID, latest state
   std::map<std::string, v1::TaskInfo> infos;        ///< by task ID, as launched
   std::set<std::string> acked_terminal;             ///< terminal update acknowledged
+  std::set<std::string> failing;                    ///< executor TASK_FAILED being completed
   std::set<std::string> kill_requested;             ///< task IDs
 };
 

@@ -266,6 +266,8 @@ void agent_node::fail_executor_tasks(framework_entry& fw, executor_record& ex,
     auto it = fw.tasks.find(tid);
     if (it == fw.tasks.end() || common::is_terminal(it->second.state()))
       continue;
+    if (fw.failing.count(tid) > 0)
+      continue; // the executor's own TASK_FAILED is on its way
     bool killed = fw.kill_requested.count(tid) > 0;
     agent_update(fw.info.id(), it->second.task_id(), ex.info.executor_id(),
                  killed ? v1::TASK_KILLED : v1::TASK_FAILED, reason, message);
@@ -491,36 +493,46 @@ void agent_node::on_executor_call(const v1::executor::Call& call) {
     auto uuid = status.uuid();
     auto update = make_status_update(fw.info.id(), cfg_.info.id(), ex.info.executor_id(),
                                      std::move(status), uuid);
-    if (update.status().state() == v1::TASK_FAILED) {
-      // A task the kernel killed for a limit fails with that limit as its reason (the
-      // executor only saw a SIGKILL).
-      self_->request(containerizer_, std::chrono::seconds{5}, isolation::limitation_atom::value,
-                     ex.container)
-        .then(
-          [this, update](const std::vector<isolation::limitation>& limits) mutable {
-            if (!limits.empty()) {
-              update.mutable_status()->set_reason(limits.front().reason);
-              update.mutable_status()->set_message(update.status().message() + "; "
-                                                   + limits.front().message);
-            }
-            record_update(update);
-            self_->send(updates_, update);
-          },
-          [this, update](caf::error&) {
-            record_update(update);
-            self_->send(updates_, update);
-          });
-    } else {
-      record_update(update);
-      self_->send(updates_, update);
+    // The executor hears "acknowledged" only once the update is with the status update
+    // manager (which checkpoints it before anything else it handles).
+    auto accept = [this, handle = ex.handle](const v1::StatusUpdate& u) {
+      record_update(u);
+      self_->send(updates_, u);
+      v1::executor::Acknowledged ack;
+      *ack.mutable_task_id() = u.status().task_id();
+      ack.set_uuid(u.status().uuid());
+      v1::executor::Event event;
+      *event.mutable_acknowledged() = std::move(ack);
+      if (handle)
+        self_->send(handle, std::move(event));
+    };
+    if (update.status().state() != v1::TASK_FAILED) {
+      accept(update);
+      return;
     }
-    v1::executor::Acknowledged ack;
-    *ack.mutable_task_id() = update.status().task_id();
-    ack.set_uuid(uuid);
-    v1::executor::Event event;
-    *event.mutable_acknowledged() = std::move(ack);
-    if (ex.handle)
-      self_->send(ex.handle, std::move(event));
+    // A task the kernel killed for a limit fails with that limit as its reason (the executor
+    // only saw a SIGKILL). Until the answer is here the task counts as ending, so a container
+    // exit meanwhile does not report a second, agent-made terminal update before this one.
+    auto task = update.status().task_id().value();
+    fw.failing.insert(task);
+    auto fid = fw.info.id().value();
+    self_->request(containerizer_, caf::infinite, isolation::limitation_atom::value, ex.container)
+      .then(
+        [this, update, accept, fid, task](const std::vector<isolation::limitation>& limits) mutable {
+          if (!limits.empty()) {
+            update.mutable_status()->set_reason(limits.front().reason);
+            update.mutable_status()->set_message(update.status().message() + "; "
+                                                 + limits.front().message);
+          }
+          if (auto f = frameworks_.find(fid); f != frameworks_.end())
+            f->second.failing.erase(task);
+          accept(update);
+        },
+        [this, update, accept, fid, task](caf::error&) {
+          if (auto f = frameworks_.find(fid); f != frameworks_.end())
+            f->second.failing.erase(task);
+          accept(update);
+        });
     return;
   }
   if (call.has_message()) {

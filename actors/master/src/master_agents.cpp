@@ -201,7 +201,8 @@ void master_node::mark_unreachable(const v1::AgentID& id) {
   auto link = links_.find(id.value());
   if (link == links_.end())
     return;
-  for (const auto& [fid, tid] : link->second.tasks) {
+  auto tasks = link->second.tasks; // never edit the set while walking it
+  for (const auto& [fid, tid] : tasks) {
     auto* rec = find_task(fid, tid);
     if (rec != nullptr && !common::is_terminal(rec->task.state()))
       master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_UNREACHABLE,
@@ -216,7 +217,8 @@ void master_node::remove_agent(const v1::AgentID& id, v1::TaskState state,
                 "agent " + id.value() + " was removed");
   auto link = links_.find(id.value());
   if (link != links_.end()) {
-    for (const auto& [fid, tid] : link->second.tasks) {
+    auto tasks = link->second.tasks; // master_update → release edits the set
+    for (const auto& [fid, tid] : tasks) {
       auto* rec = find_task(fid, tid);
       if (rec == nullptr || common::is_terminal(rec->task.state()))
         continue;

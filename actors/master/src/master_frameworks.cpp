@@ -203,13 +203,14 @@ void master_node::teardown(const v1::FrameworkID& id, const std::string& why) {
 // once (the agents' own updates for them find no framework and are acknowledged for it).
 void master_node::kill_framework_tasks(framework_record& fw) {
   std::set<std::string> agents;
-  for (auto& [tid, task] : fw.tasks) {
-    if (common::is_terminal(task.task.state()))
-      continue;
-    agents.insert(task.task.agent_id().value());
-    master_update(fw.info.id(), task.task.task_id(), v1::TASK_KILLED,
-                  v1::TaskStatus::REASON_FRAMEWORK_REMOVED, "framework removed",
-                  task.task.agent_id());
+  std::vector<std::pair<v1::TaskID, v1::AgentID>> live; // master_update may prune fw.tasks
+  for (auto& [tid, task] : fw.tasks)
+    if (!common::is_terminal(task.task.state()))
+      live.emplace_back(task.task.task_id(), task.task.agent_id());
+  for (const auto& [task, agent] : live) {
+    agents.insert(agent.value());
+    master_update(fw.info.id(), task, v1::TASK_KILLED, v1::TaskStatus::REASON_FRAMEWORK_REMOVED,
+                  "framework removed", agent);
   }
   for (const auto& agent : agents) {
     auto link = links_.find(agent);

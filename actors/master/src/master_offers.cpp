@@ -138,7 +138,9 @@ void master_node::accept(framework_record& fw, const v1::scheduler::Accept& msg)
       on_offers_accepted(fid, msg, std::move(collector->offers), collector->all_present);
   };
   for (auto& actor : actors)
-    self_->request(actor, std::chrono::seconds{10}, accept_atom::value)
+    // No timeout: a local offer actor answers at once or is dead (the request then fails at
+    // once and its exit functor has returned the resources); a timeout could only leak them.
+    self_->request(actor, caf::infinite, accept_atom::value)
       .then(
         [collector, done](v1::Offer& offer) {
           collector->offers.push_back(std::move(offer));

@@ -198,6 +198,8 @@ driver_fn(driver_pointer self, executor_driver_config cfg,
     },
     [self](v1::executor::Event& event) {
       auto& st = self->state;
+      if (!st.agent || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.agent))
+        return; // from an agent we already left (or before we found one)
       if (event.has_subscribed()) {
         st.attempt = 0;
         st.lost_since = {};
