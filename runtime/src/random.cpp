@@ -73,4 +73,15 @@ caf::timespan seeded_random::between(caf::timespan lo, caf::timespan hi) {
   return lo + caf::timespan{static_cast<caf::timespan::rep>(offset)};
 }
 
+std::string seeded_random::uuid() {
+  std::string out(16, '\0');
+  auto a = next();
+  auto b = next();
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((a >> (8 * i)) & 0xff);
+    out[8 + i] = static_cast<char>((b >> (8 * i)) & 0xff);
+  }
+  return out;
+}
+
 } // namespace troupe::runtime

@@ -43,14 +43,7 @@ v1::Task task_from(const v1::TaskInfo& info, const v1::FrameworkInfo& fw,
 } // namespace
 
 std::string agent_node::new_uuid() {
-  std::string out(16, '\0');
-  auto a = random_.next();
-  auto b = random_.next();
-  for (int i = 0; i < 8; ++i) {
-    out[i] = static_cast<char>((a >> (8 * i)) & 0xff);
-    out[8 + i] = static_cast<char>((b >> (8 * i)) & 0xff);
-  }
-  return out;
+  return random_.uuid();
 }
 
 framework_entry& agent_node::framework(const v1::FrameworkInfo& info) {

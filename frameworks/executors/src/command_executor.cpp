@@ -60,9 +60,7 @@ void report(executor_pointer self, const v1::TaskID& task, v1::TaskState state,
     status.set_exit_status(*exit_status);
   if (state == v1::TASK_FINISHED || state == v1::TASK_FAILED || state == v1::TASK_KILLED) {
     // Our own uuid on terminal updates, so we know when the last one is acknowledged.
-    std::string uuid(16, '\0');
-    for (auto& c : uuid)
-      c = static_cast<char>(self->state.random->next() & 0xff);
+    auto uuid = self->state.random->uuid();
     status.set_uuid(uuid);
     self->state.awaiting_ack.insert(uuid);
   }

@@ -143,16 +143,8 @@ void connect(driver_pointer self) {
 
 void on_status(driver_pointer self, v1::TaskStatus& status) {
   auto& st = self->state;
-  if (status.uuid().empty()) {
-    std::string fresh(16, '\0');
-    auto a = st.random->next();
-    auto b = st.random->next();
-    for (int i = 0; i < 8; ++i) {
-      fresh[i] = static_cast<char>((a >> (8 * i)) & 0xff);
-      fresh[8 + i] = static_cast<char>((b >> (8 * i)) & 0xff);
-    }
-    status.set_uuid(fresh);
-  }
+  if (status.uuid().empty())
+    status.set_uuid(st.random->uuid());
   auto uuid = status.uuid();
   status.set_timestamp(runtime::unix_seconds(self->clock()));
   status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);

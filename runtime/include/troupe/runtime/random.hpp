@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <string_view>
 
 #include <caf/timespan.hpp>
@@ -34,6 +35,9 @@ public:
 
   /// A uniform integer in [0, n); n must be > 0.
   uint64_t below(uint64_t n);
+
+  /// 16 random bytes: the uuid of a status update.
+  std::string uuid();
 
   /// A uniform double in [0, 1).
   double uniform();
