@@ -48,6 +48,9 @@ agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
     [node](executor_endpoint_atom, const std::string& endpoint) {
       node->set_executor_endpoint(endpoint);
     },
+    [node](runtime::election::leader_atom, caf::actor& master, const v1::MasterInfo& info) {
+      node->on_leader(caf::actor_cast<protocols::master_actor>(std::move(master)), info);
+    },
     [node](register_tick_atom, uint64_t attempt) { node->on_register_tick(attempt); },
     [node](silence_tick_atom) { node->on_silence_tick(); },
     [node](executor_timeout_atom, const std::string& container, uint64_t generation) {
@@ -119,6 +122,8 @@ double agent_node::now() const {
 }
 
 void agent_node::send_registration() {
+  if (!master_)
+    return; // no leader known yet: the leader connector names one
   if (cfg_.info.id().value().empty()) {
     v1::RegisterAgent msg;
     *msg.mutable_agent() = cfg_.info;
@@ -145,6 +150,24 @@ void agent_node::on_register_tick(uint64_t attempt) {
   send_registration();
   self_->delayed_send(self_, cfg_.registration.delay(attempt), register_tick_atom::value,
                       attempt + 1);
+}
+
+// A new leader (after a failover): reregister with it (register, when this agent never got an
+// ID). A running registration loop just sends to the new master from now on.
+void agent_node::on_leader(protocols::master_actor master, const v1::MasterInfo& info) {
+  if (phase_ == agent_phase::terminating || info.epoch() < epoch_ || master == master_)
+    return;
+  log_->info("master {} at {}:{} leads (epoch {})", info.id(), info.hostname(),
+             info.actor_port(), info.epoch());
+  master_ = std::move(master);
+  if (recovering_ || cfg_.executor_endpoint.empty())
+    return; // registration starts when recovery ends / the endpoint is known
+  if (phase_ == agent_phase::running) {
+    phase_ = agent_phase::reregistering;
+    begin_registration();
+  } else {
+    send_registration();
+  }
 }
 
 bool agent_node::fresh_epoch(uint64_t epoch) {

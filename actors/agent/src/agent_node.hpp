@@ -95,6 +95,8 @@ public:
   void on_executor_timeout(const std::string& container, uint64_t generation);
   void on_kill_escalate(const std::string& container, uint64_t generation);
 
+  void on_leader(protocols::master_actor master, const v1::MasterInfo& info);
+
 private:
   void recover();
   void on_containers_recovered(const std::vector<v1::ContainerID>& adopted);

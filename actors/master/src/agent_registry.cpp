@@ -37,6 +37,8 @@ caf::expected<readmission> agent_registry::readmit(v1::AgentInfo info, resources
   if (i == agents_.end()) {
     result.was_unknown = true;
     i = agents_.emplace(key, agent_record{}).first;
+  } else if (i->second.status == agent_status::recovered) {
+    result.was_unknown = true;
   }
   result.was_unreachable = i->second.status == agent_status::unreachable;
   i->second = agent_record{std::move(info), std::move(total), agent_status::registered, 0, 0, 0};
@@ -74,6 +76,20 @@ bool agent_registry::on_pong(const v1::AgentID& agent, uint64_t seq) {
     rec.outstanding_ping = 0;
   rec.missed = 0;
   return true;
+}
+
+void agent_registry::recover(v1::AgentInfo info, resources total, agent_status status) {
+  auto key = info.id().value();
+  agents_[key] = agent_record{std::move(info), std::move(total), status, 0, 0, 0};
+}
+
+void agent_registry::mark_unreachable(const v1::AgentID& agent) {
+  if (auto i = agents_.find(agent.value()); i != agents_.end()
+                                            && (i->second.status == agent_status::registered
+                                                || i->second.status == agent_status::recovered)) {
+    i->second.status = agent_status::unreachable;
+    i->second.outstanding_ping = 0;
+  }
 }
 
 void agent_registry::mark_gone(const v1::AgentID& agent) {

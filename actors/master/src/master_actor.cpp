@@ -32,6 +32,7 @@ master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
     [node](state_atom) { return node->snapshot(); },
     [node](ping_tick_atom) { node->on_ping_tick(); },
     [node](heartbeat_tick_atom) { node->on_heartbeat_tick(); },
+    [node](reregister_timeout_atom) { node->on_reregister_timeout(); },
     [node](failover_expired_atom, const v1::FrameworkID& id, uint64_t generation) {
       node->on_failover_expired(id, generation);
     },
@@ -72,6 +73,7 @@ void master_node::start() {
   self_->link_to(allocator_);
   self_->delayed_send(self_, cfg_.ping_interval, ping_tick_atom::value);
   self_->delayed_send(self_, cfg_.heartbeat_interval, heartbeat_tick_atom::value);
+  recover_registry();
   log_->info("master {} serving, epoch {}", cfg_.info.id(), cfg_.info.epoch());
 }
 
@@ -80,6 +82,7 @@ double master_node::now() const {
 }
 
 void master_node::send_event(framework_record& fw, v1::scheduler::Event event) {
+  event.set_epoch(cfg_.info.epoch());
   if (fw.connected && fw.scheduler)
     self_->send(fw.scheduler, std::move(event));
 }
@@ -89,7 +92,9 @@ void master_node::send_error(const protocols::scheduler_actor& to, const std::st
     return;
   v1::scheduler::Error err;
   err.set_message(message);
-  self_->send(to, make_event(std::move(err)));
+  auto event = make_event(std::move(err));
+  event.set_epoch(cfg_.info.epoch());
+  self_->send(to, std::move(event));
 }
 
 v1::MasterState master_node::snapshot() const {
@@ -118,12 +123,14 @@ v1::MasterState master_node::snapshot() const {
     *out.add_offers() = offer.offer;
     usage[offer.offer.agent_id().value()].second += offer.res;
   }
-  for (auto status : {agent_status::registered, agent_status::unreachable, agent_status::gone})
+  for (auto status : {agent_status::registered, agent_status::recovered,
+                      agent_status::unreachable, agent_status::gone})
     for (const auto& id : agents_.with_status(status)) {
       const auto* rec = agents_.find(id);
       auto* st = out.add_agents();
       *st->mutable_info() = rec->info;
       st->set_status(status == agent_status::registered    ? "registered"
+                     : status == agent_status::recovered   ? "recovering"
                      : status == agent_status::unreachable ? "unreachable"
                                                            : "gone");
       auto& [used, offered] = usage[id.value()];

@@ -45,7 +45,15 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
                msg.agent().hostname(), admitted.replaced->value());
     remove_agent(*admitted.replaced, v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_RESTARTED);
     agents_.mark_gone(*admitted.replaced);
+    internal::RegistryOperation gone;
+    *gone.mutable_mark_gone()->mutable_agent_id() = *admitted.replaced;
+    gone.mutable_mark_gone()->set_since(now());
+    record(std::move(gone));
   }
+  internal::RegistryOperation admit;
+  *admit.mutable_admit_agent()->mutable_info() = agents_.find(admitted.id)->info;
+  admit.mutable_admit_agent()->set_admitted_at(now());
+  record(std::move(admit));
   link_agent(admitted.id.value(), sender);
   self_->send(allocator_, allocator::agent_added{admitted.id, *total, {}});
   log_->info("agent {} registered from {}:{} with {}", admitted.id.value(),
@@ -67,6 +75,8 @@ void master_node::on_reregister(const v1::ReregisterAgent& msg) {
   }
   const auto& id = msg.agent().id();
   auto total = resources::from_proto(msg.agent().resources());
+  const auto* before = agents_.find(id);
+  bool durable = before != nullptr; // the registry has it (recovered, unreachable, or this term)
   auto readmitted = agents_.readmit(msg.agent(), *total);
   if (!readmitted) {
     log_->info("agent {} was removed; telling it to shut down", id.value());
@@ -78,6 +88,16 @@ void master_node::on_reregister(const v1::ReregisterAgent& msg) {
     return;
   }
   link_agent(id.value(), sender);
+  if (!durable) {
+    internal::RegistryOperation admit;
+    *admit.mutable_admit_agent()->mutable_info() = msg.agent();
+    admit.mutable_admit_agent()->set_admitted_at(now());
+    record(std::move(admit));
+  } else if (readmitted->was_unreachable) {
+    internal::RegistryOperation back;
+    *back.mutable_mark_reachable() = id;
+    record(std::move(back));
+  }
   if (readmitted->was_unknown) {
     std::vector<allocator::used_allocation> used;
     for (const auto& task : msg.tasks())
@@ -196,6 +216,10 @@ void master_node::on_ping_tick() {
 void master_node::mark_unreachable(const v1::AgentID& id) {
   log_->warn("agent {} missed {} pings: unreachable", id.value(), cfg_.max_missed_pings);
   self_->send(allocator_, allocator::agent_active_atom::value, id, false);
+  internal::RegistryOperation op;
+  *op.mutable_mark_unreachable()->mutable_agent_id() = id;
+  op.mutable_mark_unreachable()->set_since(now());
+  record(std::move(op));
   rescind_where([&](const offer_record& o) { return o.offer.agent_id() == id; },
                 "agent " + id.value() + " is unreachable");
   auto link = links_.find(id.value());

@@ -137,6 +137,7 @@ void master_node::subscribe(const v1::scheduler::Call& call) {
   fw->scheduler = sender;
   fw->connected = true;
   ++fw->generation;
+  record_lease(*fw, 0);
   if (sender)
     self_->monitor(sender);
   v1::scheduler::Subscribed subscribed;
@@ -165,6 +166,7 @@ void master_node::disconnect(framework_record& fw) {
                 "framework " + id.value() + " disconnected");
   self_->send(allocator_, allocator::framework_active_atom::value, id, false);
   auto timeout = runtime::from_seconds(fw.info.failover_timeout());
+  record_lease(fw, now() + fw.info.failover_timeout());
   self_->delayed_send(self_, timeout, failover_expired_atom::value, id, fw.generation);
 }
 
@@ -189,6 +191,9 @@ void master_node::teardown(const v1::FrameworkID& id, const std::string& why) {
     self_->demonitor(fw.scheduler.address());
   self_->send(allocator_, allocator::remove_framework_atom::value, id);
   removed_frameworks_.insert(id.value());
+  internal::RegistryOperation forget;
+  *forget.mutable_remove_lease() = id;
+  record(std::move(forget));
   fw.connected = false;
   fw.scheduler = nullptr;
   while (fw.tasks.size() > cfg_.completed_tasks_kept)

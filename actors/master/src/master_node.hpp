@@ -32,10 +32,12 @@ namespace troupe::master {
 using ping_tick_atom = caf::atom_constant<caf::atom("pingtick")>;
 using heartbeat_tick_atom = caf::atom_constant<caf::atom("hbtick")>;
 using failover_expired_atom = caf::atom_constant<caf::atom("fwexpire")>;
+using reregister_timeout_atom = caf::atom_constant<caf::atom("reregto")>;
 
 using master_impl = master_node_actor::extend<
   caf::reacts_to<ping_tick_atom>, caf::reacts_to<heartbeat_tick_atom>,
-  caf::reacts_to<failover_expired_atom, v1::FrameworkID, uint64_t>>;
+  caf::reacts_to<failover_expired_atom, v1::FrameworkID, uint64_t>,
+  caf::reacts_to<reregister_timeout_atom>>;
 
 /// One task as the master knows it: observed state (task.state, the latest statuses) and the
 /// desired one (kill_requested), and whether its resources went back to the allocator.
@@ -84,6 +86,7 @@ public:
   void on_reregister(const v1::ReregisterAgent& msg);
   void on_pong(const v1::Pong& msg);
   void on_ping_tick();
+  void on_reregister_timeout();
 
   // status updates and tasks (master_tasks.cpp)
   void on_status_update(const v1::StatusUpdate& msg);
@@ -102,6 +105,10 @@ public:
   v1::MasterState snapshot() const;
 
 private:
+  // registry (master_recovery.cpp)
+  void recover_registry();
+  void record(internal::RegistryOperation op);
+  void record_lease(const framework_record& fw, double deadline);
   // agents
   void mark_unreachable(const v1::AgentID& id);
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);

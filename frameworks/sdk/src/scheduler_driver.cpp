@@ -33,6 +33,8 @@ struct driver_state {
   size_t attempt = 0;
   caf::timespan heartbeat = std::chrono::seconds{15};
   caf::actor_clock::time_point last_event;
+  uint64_t epoch = 0;              ///< newest master epoch seen; older events are dropped
+  protocols::master_actor leader;  ///< follow_leader: the last master a connector named
   static inline const char* name = "troupe.scheduler_driver";
 };
 
@@ -67,8 +69,12 @@ void lost(driver_pointer self, const std::string& why) {
 void connect(driver_pointer self) {
   auto& st = self->state;
   ++st.generation;
-  if (st.cfg.master.local) {
-    st.master = caf::actor_cast<protocols::master_actor>(st.cfg.master.local);
+  if (st.cfg.master.local || st.cfg.master.follow_leader) {
+    st.master = st.cfg.master.local
+                  ? caf::actor_cast<protocols::master_actor>(st.cfg.master.local)
+                  : st.leader;
+    if (!st.master)
+      return; // no leader named yet: the connector's message starts the subscription
     self->monitor(st.master);
     send_subscribe(self);
     return;
@@ -96,6 +102,9 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
   auto& st = self->state;
   if (!st.master || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.master))
     return; // from a master we already left
+  if (event.epoch() < st.epoch)
+    return; // a deposed master (fencing)
+  st.epoch = event.epoch();
   st.last_event = self->clock().now();
   using E = v1::scheduler::Event;
   switch (event.event_case()) {
@@ -141,6 +150,23 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
   }
 }
 
+// A leader connector names the leading master: leave the old one, subscribe there.
+void on_leader(driver_pointer self, caf::actor& master, const v1::MasterInfo& info) {
+  auto& st = self->state;
+  auto handle = caf::actor_cast<protocols::master_actor>(std::move(master));
+  if (info.epoch() < st.epoch || !handle || handle == st.master)
+    return;
+  st.leader = handle;
+  if (st.master)
+    self->demonitor(st.master.address());
+  st.master = nullptr;
+  if (st.subscribed)
+    self->send(st.framework, disconnected_atom::value);
+  st.subscribed = false;
+  st.attempt = 0;
+  connect(self);
+}
+
 void on_call(driver_pointer self, v1::scheduler::Call& call) {
   auto& st = self->state;
   if (call.has_subscribe() || !st.subscribed) {
@@ -170,6 +196,9 @@ driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_confi
   return {
     [self](v1::scheduler::Call& call) { on_call(self, call); },
     [self](v1::scheduler::Event& event) { on_event(self, event); },
+    [self](runtime::election::leader_atom, caf::actor& master, const v1::MasterInfo& info) {
+      on_leader(self, master, info);
+    },
     [self](reconnect_atom, uint64_t generation) {
       if (generation == self->state.generation)
         connect(self);

@@ -22,6 +22,7 @@
 #include "troupe/protocols/agent.hpp"
 #include "troupe/protocols/master.hpp"
 #include "troupe/runtime/backoff.hpp"
+#include "troupe/runtime/election/election.hpp"
 
 namespace troupe::agent {
 
@@ -40,7 +41,10 @@ using agent_node_actor = protocols::agent_actor::extend<
   caf::replies_to<agent_state_atom>::with<v1::AgentID, std::vector<v1::Task>>,
   /// Node main -> agent: executors connect to this host:port (known once the agent actor is
   /// published, when it was published on port 0).
-  caf::reacts_to<executor_endpoint_atom, std::string>>;
+  caf::reacts_to<executor_endpoint_atom, std::string>,
+  /// Leader connector -> agent: `master` (described by the MasterInfo) leads now; the agent
+  /// (re)registers with it. Ignored when its epoch is older than one the agent has seen.
+  caf::reacts_to<runtime::election::leader_atom, caf::actor, v1::MasterInfo>>;
 
 /// Makes the agent's containerizer; the agent passes itself as the watcher.
 using containerizer_factory = std::function<isolation::containerizer_actor(
@@ -69,7 +73,8 @@ struct agent_config {
   std::string node = "agent";        ///< logger name
 };
 
-/// Spawns the agent; it registers with `master` at once. Its status update manager and
+/// Spawns the agent; it registers with `master` at once (an invalid `master`: once a leader
+/// connector names one). Its status update manager and
 /// containerizer are linked to it.
 agent_node_actor spawn_agent(caf::actor_system& sys, agent_config cfg,
                              protocols::master_actor master, containerizer_factory containerizer);

@@ -22,6 +22,7 @@ enum class agent_status {
   registered,  ///< answering pings, receives offers
   unreachable, ///< missed too many pings; may come back by reregistering
   gone,        ///< removed for good; must not come back
+  recovered,   ///< admitted in an earlier leadership term, not yet reregistered in this one
 };
 
 /// What the master knows about one agent.
@@ -44,7 +45,8 @@ struct admission {
 /// Result of a reregistration.
 struct readmission {
   bool was_unreachable = false;           ///< it came back from unreachable
-  bool was_unknown = false;               ///< this master had never seen it (after failover)
+  bool was_unknown = false;               ///< not yet known to the allocator (new to this
+                                          ///< master, or recovered from the registry)
 };
 
 /// One liveness round: pings to send and agents that just became unreachable.
@@ -75,6 +77,14 @@ public:
   /// never sent and pongs from agents that are not registered are ignored. Returns whether it
   /// counted.
   bool on_pong(const v1::AgentID& agent, uint64_t seq);
+
+  /// A record from the registry at the start of a term: `status` is recovered, unreachable or
+  /// gone. Recovered agents get no pings until they reregister.
+  void recover(v1::AgentInfo info, resources total, agent_status status);
+
+  /// Marks a registered or recovered agent unreachable (a recovered agent that did not
+  /// reregister in time).
+  void mark_unreachable(const v1::AgentID& agent);
 
   /// Marks an agent gone (operator, or a replaced incarnation).
   void mark_gone(const v1::AgentID& agent);

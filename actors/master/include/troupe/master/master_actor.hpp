@@ -18,6 +18,7 @@
 
 #include "troupe/allocator/allocator_actor.hpp"
 #include "troupe/master/offer_actor.hpp"
+#include "troupe/master/registrar.hpp"
 #include "troupe/messages/proto.hpp"
 #include "troupe/protocols/master.hpp"
 
@@ -44,6 +45,14 @@ struct master_config {
   allocator::allocator_config allocator;                    ///< interval, minimum, seed
   uint64_t completed_tasks_kept = 1000;                     ///< finished tasks kept for /state
   std::string node = "master";                              ///< logger name
+  // Leadership term (HA). Without a registrar nothing is persisted (tests, one-off masters).
+  registrar_actor registrar;               ///< durable registry writes of this term
+  internal::Registry registry;             ///< what the term recovered: admitted agents await
+                                           ///< reregistration, framework leases run on
+  caf::timespan agent_reregister_timeout = std::chrono::seconds{60}; ///< then: unreachable
+  double recovery_removal_limit = 1.0;     ///< largest fraction of recovered agents marked
+                                           ///< unreachable at once; above it the master waits
+                                           ///< another timeout and says why (safety limit)
 };
 
 /// Spawns the master and its (linked) allocator.

@@ -24,6 +24,7 @@
 
 #include "troupe/messages/proto.hpp"
 #include "troupe/runtime/backoff.hpp"
+#include "troupe/runtime/election/election.hpp"
 #include "troupe/sdk/peer_locator.hpp"
 
 namespace troupe::sdk {
@@ -56,7 +57,10 @@ using scheduler_driver_actor = caf::typed_actor<
   /// Subscribe calls are the driver's own business and are refused.
   caf::reacts_to<v1::scheduler::Call>,
   /// Master -> driver: events (the wire side; protocols::scheduler_actor).
-  caf::reacts_to<v1::scheduler::Event>>;
+  caf::reacts_to<v1::scheduler::Event>,
+  /// Leader connector -> driver: this master leads now (HA); the driver subscribes there.
+  /// Ignored when its epoch is older than the newest the driver has seen.
+  caf::reacts_to<runtime::election::leader_atom, caf::actor, v1::MasterInfo>>;
 
 struct scheduler_driver_config {
   v1::FrameworkInfo framework;   ///< name, user, roles, failover_timeout; id for a failover

@@ -1,0 +1,93 @@
+#include "troupe/master/registrar.hpp"
+
+#include <deque>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "troupe/master/registry_store.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/runtime/logging.hpp"
+
+namespace troupe::master {
+
+namespace {
+
+using retry_atom = caf::atom_constant<caf::atom("regretry")>;
+
+using registrar_impl = registrar_actor::extend<caf::reacts_to<retry_atom>>;
+
+struct registrar_state {
+  registrar_config cfg;
+  std::shared_ptr<spdlog::logger> log;
+  std::deque<internal::RegistryOperation> pending;
+  bool waiting = false; ///< a retry is scheduled; new operations queue behind the failed one
+  static inline const char* name = "troupe.registrar";
+};
+
+using registrar_pointer = registrar_impl::stateful_pointer<registrar_state>;
+
+void drain(registrar_pointer self) {
+  auto& st = self->state;
+  bool wrote = false;
+  while (!st.pending.empty()) {
+    if (auto err = apply_operation(*st.cfg.store, st.pending.front())) {
+      st.log->error("registry write failed ({} queued), retrying: {}", st.pending.size(),
+                    error_message(err));
+      st.waiting = true;
+      self->delayed_send(self, st.cfg.retry, retry_atom::value);
+      break;
+    }
+    st.pending.pop_front();
+    wrote = true;
+  }
+  if (wrote)
+    if (auto err = st.cfg.store->sync())
+      st.log->error("registry sync failed: {}", error_message(err));
+}
+
+caf::result<internal::Registry> recover(registrar_pointer self, uint64_t epoch) {
+  auto& store = *self->state.cfg.store;
+  auto term = begin_term(store, epoch);
+  if (!term)
+    return term.error();
+  auto registry = load_registry(store);
+  if (!registry)
+    return registry.error();
+  registry->set_epoch(*term);
+  self->state.log->info("registry recovered for epoch {}: {} agents ({} unreachable, {} gone), "
+                        "{} frameworks",
+                        *term, registry->admitted_size(), registry->unreachable_size(),
+                        registry->gone_size(), registry->frameworks_size());
+  return std::move(*registry);
+}
+
+registrar_impl::behavior_type registrar_fn(registrar_pointer self, registrar_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->state.log = runtime::node_logger(self->state.cfg.node);
+  return {
+    [self](recover_atom, uint64_t epoch) { return recover(self, epoch); },
+    [self](internal::RegistryOperation& op) {
+      self->state.pending.push_back(std::move(op));
+      if (!self->state.waiting)
+        drain(self);
+    },
+    [self](retry_atom) {
+      self->state.waiting = false;
+      drain(self);
+    },
+  };
+}
+
+} // namespace
+
+registrar_actor spawn_registrar(caf::actor_system& sys, registrar_config cfg) {
+  if (cfg.detached)
+    return sys.spawn<caf::detached>(registrar_fn, std::move(cfg));
+  return sys.spawn(registrar_fn, std::move(cfg));
+}
+
+} // namespace troupe::master

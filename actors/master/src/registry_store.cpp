@@ -1,0 +1,136 @@
+#include "troupe/master/registry_store.hpp"
+
+#include <charconv>
+#include <string>
+
+#include "troupe/messages/errc.hpp"
+
+namespace troupe::master {
+
+namespace {
+
+constexpr std::string_view epoch_key = "epoch";
+
+caf::expected<uint64_t> parse_epoch(const std::string& text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    return make_error(errc::invalid_message, "registry record epoch is not a number: " + text);
+  return value;
+}
+
+template <class T>
+caf::error read_into(runtime::store& st, const std::string& key, T& out) {
+  auto got = st.get(key);
+  if (!got)
+    return got.error();
+  if (!*got)
+    return caf::none; // erased between list and get: nothing to read
+  if (!out.ParseFromString((*got)->value))
+    return make_error(errc::invalid_message, "registry record " + key + " does not parse");
+  return caf::none;
+}
+
+caf::error put(runtime::store& st, const std::string& key, const google::protobuf::Message& msg) {
+  auto written = st.put(key, msg.SerializeAsString(), std::nullopt);
+  return written ? caf::error{} : written.error();
+}
+
+template <class Add>
+caf::error load_prefix(runtime::store& st, const std::string& prefix, Add add) {
+  auto keys = st.list(prefix);
+  if (!keys)
+    return keys.error();
+  for (const auto& key : *keys)
+    if (auto err = add(key))
+      return err;
+  return caf::none;
+}
+
+} // namespace
+
+caf::expected<internal::Registry> load_registry(runtime::store& st) {
+  internal::Registry out;
+  if (auto got = st.get(epoch_key); !got)
+    return got.error();
+  else if (*got) {
+    auto epoch = parse_epoch((*got)->value);
+    if (!epoch)
+      return epoch.error();
+    out.set_epoch(*epoch);
+  }
+  auto each = [&](const std::string& prefix, auto add_one) {
+    return load_prefix(st, prefix, [&](const std::string& key) {
+      return read_into(st, key, *add_one());
+    });
+  };
+  if (auto err = each("agents/", [&] { return out.add_admitted(); }))
+    return err;
+  if (auto err = each("unreachable/", [&] { return out.add_unreachable(); }))
+    return err;
+  if (auto err = each("gone/", [&] { return out.add_gone(); }))
+    return err;
+  if (auto err = each("weights/", [&] { return out.add_weights(); }))
+    return err;
+  if (auto err = each("quotas/", [&] { return out.add_quotas(); }))
+    return err;
+  if (auto err = each("frameworks/", [&] { return out.add_frameworks(); }))
+    return err;
+  return out;
+}
+
+caf::expected<uint64_t> begin_term(runtime::store& st, uint64_t at_least) {
+  auto got = st.get(epoch_key);
+  if (!got)
+    return got.error();
+  uint64_t stored = 0;
+  if (*got) {
+    auto epoch = parse_epoch((*got)->value);
+    if (!epoch)
+      return epoch.error();
+    stored = *epoch;
+  }
+  uint64_t epoch = std::max(at_least, stored + 1);
+  auto written = st.put(epoch_key, std::to_string(epoch),
+                        *got ? (*got)->version : uint64_t{0});
+  if (!written)
+    return written.error();
+  if (auto err = st.sync())
+    return err;
+  return epoch;
+}
+
+caf::error apply_operation(runtime::store& st, const internal::RegistryOperation& op) {
+  using O = internal::RegistryOperation;
+  switch (op.operation_case()) {
+    case O::kAdmitAgent:
+      return put(st, "agents/" + op.admit_agent().info().id().value(), op.admit_agent());
+    case O::kMarkUnreachable:
+      return put(st, "unreachable/" + op.mark_unreachable().agent_id().value(),
+                 op.mark_unreachable());
+    case O::kMarkReachable:
+      return st.erase("unreachable/" + op.mark_reachable().value(), std::nullopt);
+    case O::kMarkGone: {
+      const auto& id = op.mark_gone().agent_id().value();
+      if (auto err = put(st, "gone/" + id, op.mark_gone()))
+        return err;
+      if (auto err = st.erase("unreachable/" + id, std::nullopt))
+        return err;
+      return st.erase("agents/" + id, std::nullopt);
+    }
+    case O::kSetWeight:
+      return put(st, "weights/" + op.set_weight().role(), op.set_weight());
+    case O::kSetQuota:
+      if (op.set_quota().limits_size() == 0)
+        return st.erase("quotas/" + op.set_quota().role(), std::nullopt);
+      return put(st, "quotas/" + op.set_quota().role(), op.set_quota());
+    case O::kRecordLease:
+      return put(st, "frameworks/" + op.record_lease().info().id().value(), op.record_lease());
+    case O::kRemoveLease:
+      return st.erase("frameworks/" + op.remove_lease().value(), std::nullopt);
+    default:
+      return make_error(errc::invalid_argument, "registry operation without a case");
+  }
+}
+
+} // namespace troupe::master
