@@ -16,6 +16,7 @@ caf::expected<http_reply> http_get(const endpoint& at, const std::string& path,
   client.set_read_timeout(sec, usec);
   client.set_write_timeout(sec, usec);
   client.set_keep_alive(false);
+  client.set_follow_location(true); // a standby master redirects (307) to the leader
   auto res = client.Get(path);
   if (!res)
     return make_error(errc::unavailable, "GET http://" + at.host + ":" + std::to_string(at.port)

@@ -57,6 +57,8 @@ struct http_edge_fixture {
     BOOST_REQUIRE_MESSAGE(port && http, "the master did not start; see " << dir << "/master.log");
     actor_port = static_cast<uint16_t>(*port);
     http_port = static_cast<uint16_t>(*http);
+    // The leadership term starts once the registry is recovered; its first snapshot follows.
+    wait_until([&] { return get("/api/v1/state").status == 200; }, 5s, "a serving master");
   }
 
   ~http_edge_fixture() {

@@ -1,6 +1,6 @@
 // troupe-agent: the agent daemon.
 //
-//   troupe-agent --master HOST:PORT --work-dir DIR [--port 5065] [--http-port 5060]
+//   troupe-agent --master HOST:PORT|zk://HOST:PORT[,HOST:PORT]/PATH --work-dir DIR [--port 5065] [--http-port 5060]
 //                [--resources 'cpus:2;mem:1024']
 //
 // Publishes the agent's actors on --hostname:--port (executors connect there), registers with
@@ -27,6 +27,7 @@
 #include "troupe/runtime/transport.hpp"
 #include "troupe/tools/agent_state_view.hpp"
 #include "troupe/tools/http_routes.hpp"
+#include "troupe/tools/leadership.hpp"
 #include "troupe/tools/master_process.hpp"
 #include "troupe/tools/node_flags.hpp"
 
@@ -42,10 +43,23 @@ int main(int argc, char** argv) {
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;
   auto log = runtime::node_logger(node.node_name);
-  auto master_at = runtime::parse_endpoint(flags.master);
-  if (!master_at) {
-    std::cerr << "--master: " << runtime::render(master_at.error()) << '\n';
-    return 2;
+  // --master is host:port (standalone master) or zk://…/path (follow the elected leader).
+  std::optional<runtime::endpoint> master_at;
+  std::optional<runtime::election::zk_config> master_zk;
+  if (runtime::election::is_zk_url(flags.master)) {
+    auto zk = runtime::election::parse_zk_url(flags.master);
+    if (!zk) {
+      std::cerr << "--master: " << runtime::render(zk.error()) << '\n';
+      return 2;
+    }
+    master_zk = *zk;
+  } else {
+    auto at = runtime::parse_endpoint(flags.master);
+    if (!at) {
+      std::cerr << "--master: " << runtime::render(at.error()) << '\n';
+      return 2;
+    }
+    master_at = *at;
   }
   auto seed = runtime::choose_cluster_seed(node.cluster_seed);
   auto cfg = tools::to_agent_config(flags, seed);
@@ -75,14 +89,17 @@ int main(int argc, char** argv) {
     log->error("cannot serve HTTP: {}", runtime::render(http_port.error()));
     return 1;
   }
-  auto master = tp->connect(*master_at);
-  if (!master) {
-    log->error("cannot reach the master at {}: {}", flags.master,
-                  runtime::render(master.error()));
-    return 1;
+  protocols::master_actor master;
+  if (master_at) {
+    auto found = tp->connect(*master_at);
+    if (!found) {
+      log->error("cannot reach the master at {}: {}", flags.master,
+                 runtime::render(found.error()));
+      return 1;
+    }
+    master = caf::actor_cast<protocols::master_actor>(*found);
   }
-  auto agent = agent::spawn_agent(sys, *cfg, caf::actor_cast<protocols::master_actor>(*master),
-                                  *containerizer);
+  auto agent = agent::spawn_agent(sys, *cfg, master, *containerizer);
   auto port = tp->publish(caf::actor_cast<caf::actor>(agent), {flags.hostname, flags.port});
   if (!port) {
     log->error("cannot publish the agent: {}", runtime::render(port.error()));
@@ -91,6 +108,9 @@ int main(int argc, char** argv) {
   }
   caf::anon_send(agent, agent::executor_endpoint_atom::value,
                  flags.hostname + ":" + std::to_string(*port));
+  runtime::election::detector_actor detector;
+  if (master_zk)
+    detector = tools::follow_master(sys, *tp, *master_zk, caf::actor_cast<caf::actor>(agent));
   view.start(sys, agent);
   tools::write_port_file(flags.port_file, *port);
   tools::write_port_file(flags.http_port_file, *http_port);
@@ -99,6 +119,8 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   log->info("signal {}: shutting down", sig);
+  if (detector)
+    caf::anon_send_exit(detector, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
   return 0;
 }

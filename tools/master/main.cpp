@@ -1,6 +1,11 @@
-// troupe-master: the master daemon (standalone election: this process leads while it runs).
+// troupe-master: the master daemon.
 //
 //   troupe-master [--hostname 127.0.0.1] [--port 5055] [--http-port 5050] [--ping-interval 5] ...
+//   troupe-master --zk zk://h1:2181,h2:2181,h3:2181/troupe --quorum 2 ...   (HA)
+//
+// Standalone (no --zk), this process leads while it runs (registry in LevelDB with --work-dir,
+// else in memory). With --zk, every master contends in ZooKeeper; the leader serves, the
+// others redirect HTTP (307) and take over within about a session timeout when it dies.
 //
 // Agents and schedulers connect to --hostname:--port; operators and the CLI use the HTTP API on
 // --hostname:--http-port (/health, /api/v1/master, /api/v1/state, /metrics), served from the
@@ -17,6 +22,7 @@
 #include "troupe/runtime/options.hpp"
 #include "troupe/runtime/random.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/runtime/election/election.hpp"
 #include "troupe/tools/master_process.hpp"
 
 using namespace troupe;
@@ -38,6 +44,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   cfg->node = node.node_name;
+  if (!flags.zk.empty()) {
+    if (auto zk = runtime::election::parse_zk_url(flags.zk); !zk) {
+      std::cerr << "--zk: " << runtime::render(zk.error()) << '\n';
+      return 2;
+    }
+  }
   auto signals = tools::block_shutdown_signals();
   runtime::node_config sys_cfg{node};
   caf::actor_system sys{sys_cfg};
@@ -47,9 +59,12 @@ int main(int argc, char** argv) {
     log->error("{}", runtime::render(err));
     return 1;
   }
-  log->info("master {} listening on {}:{}, HTTP on {}:{} (cluster seed {})", cfg->info.id(),
+  log->info("master {} listening on {}:{}, HTTP on {}:{} (cluster seed {}), {}", cfg->info.id(),
             flags.hostname, master.info().actor_port(), flags.hostname,
-            master.info().http_port(), seed);
+            master.info().http_port(), seed,
+            flags.zk.empty() ? std::string{"standalone"}
+                             : "contending at " + flags.zk + " (quorum "
+                                 + std::to_string(flags.quorum) + ")");
   int sig = 0;
   sigwait(&signals, &sig);
   log->info("signal {}: shutting down", sig);

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   tools::master_flags master;
   cli::local_options local;
   auto* local_cmd = app.add_subcommand("local", "master + agents in one process until Ctrl-C");
-  tools::add_master_flags(*local_cmd, master);
+  tools::add_master_flags(*local_cmd, master, false);
   local_cmd->add_option("--agents", local.agents, "number of agents")
     ->check(CLI::Range(1u, 1000u))->capture_default_str();
   local_cmd->add_option("--work-dir", local.work_dir, "agents' work dirs go below")

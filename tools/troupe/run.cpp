@@ -15,7 +15,9 @@
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/node_config.hpp"
+#include "troupe/runtime/election/election.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/tools/leadership.hpp"
 #include "troupe/sdk/scheduler_driver.hpp"
 #include "troupe/tools/master_address.hpp"
 
@@ -53,10 +55,16 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   dcfg.framework.set_user(tools::current_user());
   dcfg.master.remote = at->actors;
   dcfg.master.connector = tp->connector();
+  // With zk://, follow the leader across failovers instead of sticking to the first one.
+  auto zk = runtime::election::parse_zk_url(master);
+  dcfg.master.follow_leader = static_cast<bool>(zk);
   auto observer = caf::actor_cast<examples::batch_observer_actor>(self);
   auto driver = sdk::spawn_scheduler_driver(sys, dcfg, [&sys, bcfg, observer](auto d) {
     return examples::spawn_batch_framework(sys, d, bcfg, observer);
   });
+  runtime::election::detector_actor detector;
+  if (zk)
+    detector = tools::follow_master(sys, *tp, *zk, caf::actor_cast<caf::actor>(driver));
   bool done = false;
   // A deadline, not an idle timeout: every status update would restart an idle timer.
   auto deadline = std::chrono::steady_clock::now()
@@ -88,6 +96,8 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
         out.timed_out = true;
       });
   }
+  if (detector)
+    caf::anon_send_exit(detector, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
   self->wait_for(driver);
   return out;

@@ -136,9 +136,11 @@ struct state_view::shared {
       gauges->refreshes_ok->Increment();
     }
     auto json = to_json(st);
+    auto mjson = to_json(st.master()); // the serving term's info, epoch included
     auto ptr = std::make_shared<const v1::MasterState>(std::move(st));
     std::lock_guard<std::mutex> guard{mtx};
     state_json = std::move(json);
+    master_json = std::move(mjson);
     snapshot = std::move(ptr);
     taken = now;
   }
@@ -162,8 +164,7 @@ void state_view::start(caf::actor_system& sys, master_node_actor master, v1::Mas
                        state_view_config cfg) {
   {
     std::lock_guard<std::mutex> guard{shared_->mtx};
-    shared_->master_json = to_json(info);
-    shared_->info = std::move(info);
+    shared_->info = std::move(info); // master_json comes with the first snapshot (the term's)
     shared_->sys = &sys;
   }
   auto data = shared_;

@@ -100,8 +100,11 @@ void connect(driver_pointer self) {
 
 void on_event(driver_pointer self, v1::scheduler::Event& event) {
   auto& st = self->state;
-  if (!st.master || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.master))
-    return; // from a master we already left
+  // The master's address is its node's front actor; events come from the actor serving the
+  // current leadership term on that node. Anything from another node is from a master we left.
+  auto sender = self->current_sender();
+  if (!st.master || !sender || sender->node() != st.master.node())
+    return;
   if (event.epoch() < st.epoch)
     return; // a deposed master (fencing)
   st.epoch = event.epoch();

@@ -23,10 +23,18 @@ runtime::http_response json_or_unavailable(std::string body) {
 } // namespace
 
 void add_master_routes(runtime::http_server& http, const master::state_view& view,
-                       const runtime::node_metrics& metrics) {
+                       const runtime::node_metrics& metrics, const leadership_view* leadership) {
   http.add_get("/health", health);
-  http.add_get("/api/v1/master", [&view] { return json_or_unavailable(view.master_json()); });
-  http.add_get("/api/v1/state", [&view] {
+  http.add_get("/api/v1/master", [&view, leadership] {
+    if (leadership)
+      if (auto other = leadership->redirect("/api/v1/master"))
+        return std::move(*other);
+    return json_or_unavailable(view.master_json());
+  });
+  http.add_get("/api/v1/state", [&view, leadership] {
+    if (leadership)
+      if (auto other = leadership->redirect("/api/v1/state"))
+        return std::move(*other);
     auto age = view.age();
     auto out = json_or_unavailable(view.state_json());
     if (age && out.status == 200)

@@ -2,7 +2,9 @@
 
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/json.hpp"
+#include "troupe/runtime/election/election.hpp"
 #include "troupe/runtime/http_client.hpp"
+#include "troupe/tools/leadership.hpp"
 
 namespace troupe::tools {
 
@@ -21,6 +23,18 @@ std::string excerpt(const std::string& body) {
 } // namespace
 
 caf::expected<master_address> resolve_master(const std::string& text, caf::timespan timeout) {
+  if (runtime::election::is_zk_url(text)) {
+    auto zk = runtime::election::parse_zk_url(text);
+    if (!zk)
+      return zk.error();
+    auto info = find_leader(*zk, timeout);
+    if (!info)
+      return info.error();
+    auto host = info->hostname();
+    return master_address{{host, static_cast<uint16_t>(info->actor_port())},
+                          runtime::endpoint{host, static_cast<uint16_t>(info->http_port())},
+                          *info};
+  }
   auto at = runtime::parse_endpoint(text);
   if (!at)
     return at.error();

@@ -4,22 +4,62 @@
 
 #include <CLI/CLI.hpp>
 #include <caf/send.hpp>
+#include <spdlog/spdlog.h>
 
 #include "troupe/messages/errc.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/options.hpp"
+#include "troupe/master/master_candidate.hpp"
+#include "troupe/runtime/election/election.hpp"
+#include "troupe/runtime/store/leveldb_store.hpp"
+#include "troupe/runtime/store/memory_store.hpp"
+#include "troupe/runtime/store/zookeeper_store.hpp"
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/tools/http_routes.hpp"
 
 namespace troupe::tools {
 
+namespace election = runtime::election;
+
+namespace {
+
+// The registry's store as the flags ask: ZooKeeper (--zk), LevelDB (--work-dir) or memory.
+caf::expected<std::shared_ptr<runtime::store>> open_registry(const master_flags& flags) {
+  if (!flags.zk.empty()) {
+    auto zk = election::parse_zk_url(flags.zk);
+    if (!zk)
+      return zk.error();
+    auto st = runtime::zookeeper_store::open(
+      zk->hosts, election::registry_root(*zk),
+      std::chrono::milliseconds{static_cast<int64_t>(flags.zk_session_timeout * 1000)});
+    if (!st)
+      return st.error();
+    return std::shared_ptr<runtime::store>{std::move(*st)};
+  }
+  if (!flags.work_dir.empty()) {
+    auto st = runtime::leveldb_store::open(flags.work_dir + "/registry");
+    if (!st)
+      return st.error();
+    return std::shared_ptr<runtime::store>{std::move(*st)};
+  }
+  runtime::node_logger("master")->warn(
+    "registry in memory (no --zk, no --work-dir): a restart forgets agents and frameworks");
+  return std::shared_ptr<runtime::store>{std::make_shared<runtime::memory_store>()};
+}
+
+} // namespace
+
 master_process::master_process() : view_(&metrics_) {
-  add_master_routes(http_, view_, metrics_);
+  add_master_routes(http_, view_, metrics_, &leadership_);
 }
 
 master_process::~master_process() {
   http_.stop();
   view_.stop();
+  for (auto* a : {&detector_, &listener_})
+    if (*a)
+      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   if (master_)
     caf::anon_send_exit(master_, caf::exit_reason::user_shutdown);
 }
@@ -32,18 +72,49 @@ caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
                                            + std::to_string(flags.http_port) + ": "
                                            + runtime::render(http_port.error()));
   cfg.info.set_http_port(*http_port);
-  master_ = master::spawn_master(sys, cfg);
-  auto port = tp.publish(caf::actor_cast<caf::actor>(master_), {flags.hostname, flags.port});
+  auto store = open_registry(flags);
+  if (!store) {
+    http_.stop();
+    return make_error(errc::unavailable, "cannot open the registry: "
+                                           + runtime::render(store.error()));
+  }
+  store_ = *store;
+  std::optional<election::zk_config> zk;
+  if (!flags.zk.empty()) {
+    zk = *election::parse_zk_url(flags.zk); // open_registry checked it
+    zk->session_timeout = std::chrono::milliseconds{
+      static_cast<int64_t>(flags.zk_session_timeout * 1000)};
+  }
+  master::candidate_config ccfg;
+  ccfg.master = cfg;
+  ccfg.store = store_;
+  ccfg.make_contender = [zk](caf::actor_system& s, election::leadership_listener l) {
+    return zk ? election::spawn_zookeeper_contender(s, *zk, std::move(l))
+              : caf::actor_cast<election::contender_actor>(
+                  election::spawn_standalone_contender(s, std::move(l)));
+  };
+  auto* view = &leadership_;
+  ccfg.on_term = [view](const v1::MasterInfo* serving) { view->set_term(serving); };
+  leadership_.set_self(cfg.info.id());
+  auto candidate = master::spawn_master_candidate(sys, std::move(ccfg));
+  master_ = caf::actor_cast<master::master_node_actor>(candidate);
+  auto port = tp.publish(candidate, {flags.hostname, flags.port});
   if (!port) {
-    caf::anon_send_exit(master_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(candidate, caf::exit_reason::user_shutdown);
     master_ = nullptr;
     http_.stop();
     return make_error(errc::unavailable, "cannot publish the master on " + flags.hostname + ":"
                                            + std::to_string(flags.port) + ": "
                                            + runtime::render(port.error()));
   }
+  cfg.info.set_actor_port(*port); // advertise the bound port, not 0
+  if (zk) {
+    listener_ = caf::actor_cast<caf::actor>(spawn_leadership_listener(sys, leadership_));
+    detector_ = caf::actor_cast<caf::actor>(election::spawn_zookeeper_detector(
+      sys, *zk, caf::actor_cast<election::leader_listener>(listener_)));
+  }
+  caf::anon_send(candidate, election::contend_atom::value, cfg.info);
   info_ = cfg.info;
-  info_.set_actor_port(*port); // advertise the bound port, not 0
   view_.start(sys, master_, info_);
   write_port_file(flags.port_file, *port);
   write_port_file(flags.http_port_file, *http_port);

@@ -26,7 +26,7 @@
 
 namespace troupe::tools {
 
-void add_master_flags(CLI::App& app, master_flags& f) {
+void add_master_flags(CLI::App& app, master_flags& f, bool with_ha) {
   app.add_option("--hostname", f.hostname, "address to bind and advertise")->capture_default_str();
   app.add_option("--port", f.port, "actor port (0 = any)")->capture_default_str();
   app.add_option("--http-port", f.http_port, "HTTP API port (0 = any; the bound one is advertised)")
@@ -43,11 +43,31 @@ void add_master_flags(CLI::App& app, master_flags& f) {
     ->check(CLI::Range(0.001, 3600.0))->capture_default_str();
   app.add_option("--port-file", f.port_file, "write the bound actor port to this file");
   app.add_option("--http-port-file", f.http_port_file, "write the bound HTTP port to this file");
+  if (!with_ha)
+    return;
+  app.add_option("--zk", f.zk,
+                 "zk://host:port[,host:port]/path: elect the leader and keep the registry in "
+                 "ZooKeeper (default: standalone)");
+  app.add_option("--quorum", f.quorum, "number of masters contending (with --zk)")
+    ->check(CLI::Range(1u, 99u))->capture_default_str();
+  app.add_option("--zk-session-timeout", f.zk_session_timeout,
+                 "seconds of ZooKeeper silence before a leader is replaced")
+    ->check(CLI::Range(0.5, 600.0))->capture_default_str();
+  app.add_option("--work-dir", f.work_dir,
+                 "keep the registry in LevelDB here when there is no --zk (default: in memory)");
+  app.add_option("--agent-reregister-timeout", f.agent_reregister_timeout,
+                 "seconds after a failover for known agents to reregister")
+    ->check(CLI::Range(0.1, 86400.0))->capture_default_str();
+  app.add_option("--recovery-removal-limit", f.recovery_removal_limit,
+                 "largest fraction of recovered agents marked unreachable at once")
+    ->check(CLI::Range(0.0, 1.0))->capture_default_str();
 }
 
 void add_agent_flags(CLI::App& app, agent_flags& f, bool with_master) {
   if (with_master)
-    app.add_option("--master", f.master, "host:port of the master's actors")->required();
+    app.add_option("--master", f.master,
+                   "host:port of the master's actors, or zk://host:port[,host:port]/path")
+      ->required();
   app.add_option("--hostname", f.hostname, "address to bind and advertise")->capture_default_str();
   app.add_option("--port", f.port, "actor port (0 = any)")->capture_default_str();
   app.add_option("--http-port", f.http_port, "HTTP API port (0 = any)")->capture_default_str();
@@ -83,13 +103,15 @@ caf::expected<master::master_config> to_master_config(const master_flags& f,
   cfg.info.set_actor_port(f.port);
   cfg.info.set_http_port(f.http_port);
   cfg.info.set_version(TROUPE_VERSION);
-  cfg.info.set_epoch(1); // standalone election: one term per process (HA issue adds ZooKeeper)
+  // The epoch is the leadership term's (master_candidate sets it when a term starts).
   cfg.ping_interval = runtime::from_seconds(f.ping_interval);
   cfg.max_missed_pings = f.max_missed_pings;
   cfg.heartbeat_interval = runtime::from_seconds(f.heartbeat_interval);
   cfg.offers.timeout = runtime::from_seconds(f.offer_timeout);
   cfg.allocator.allocation_interval = runtime::from_seconds(f.allocation_interval);
   cfg.allocator.seed = runtime::derive_seed(cluster_seed, "allocator");
+  cfg.agent_reregister_timeout = runtime::from_seconds(f.agent_reregister_timeout);
+  cfg.recovery_removal_limit = f.recovery_removal_limit;
   return cfg;
 }
 

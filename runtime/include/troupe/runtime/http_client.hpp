@@ -20,7 +20,8 @@ struct http_reply {
 };
 
 /// GETs http://at.host:at.port`path` on a fresh connection. `timeout` bounds connecting,
-/// sending and each read. Any HTTP status is a reply; errc::unavailable when there is no HTTP
+/// sending and each read. Redirects are followed (a standby master answers 307 with the
+/// leader's address). Any HTTP status is a reply; errc::unavailable when there is no HTTP
 /// answer (refused, timed out, not an HTTP peer), naming the reason. Never call it from inside
 /// an actor: it blocks.
 caf::expected<http_reply> http_get(const endpoint& at, const std::string& path,

@@ -48,7 +48,8 @@ public:
   state_view(const state_view&) = delete;
   state_view& operator=(const state_view&) = delete;
 
-  /// Serves `info` (with the bound ports) from master_json() right away; snapshots whose
+  /// master_json() serves the MasterInfo of the latest snapshot (the serving term's, epoch
+  /// included; "" before the first one); snapshots whose
   /// master reports port 0 (it was spawned before its port was bound) get the ports from
   /// `info`. Spawns the refresher (a detached actor, so rendering never occupies a scheduler
   /// thread the master needs), which requests the first snapshot at once. Call once; the view
@@ -63,7 +64,7 @@ public:
   /// Thread-safe.
   std::string state_json() const;
 
-  /// The serving master's v1::MasterInfo as JSON, "" before start(). Thread-safe.
+  /// The serving master's v1::MasterInfo as JSON, "" before the first snapshot. Thread-safe.
   std::string master_json() const;
 
   /// The latest snapshot itself (nullptr before the first one). Thread-safe.

@@ -35,6 +35,7 @@
 #include <string>
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/expected.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
@@ -106,6 +107,17 @@ struct zk_config {
   /// Requested session timeout (the server clamps it to [2, 20] × its tickTime by default).
   std::chrono::milliseconds session_timeout{2000};
 };
+
+/// True when `text` is a ZooKeeper URL (starts with "zk://").
+bool is_zk_url(const std::string& text);
+
+/// Parses "zk://host:port[,host:port...]/path" (the troupe/Mesos form). The election lives in
+/// `<path>/leader`; `registry_root` tells where the registry goes (`<path>/registry`). Errors:
+/// errc::invalid_argument naming the problem (missing hosts, bad port, path not absolute).
+caf::expected<zk_config> parse_zk_url(const std::string& text);
+
+/// The registry's root znode for a parsed URL's election path ("/a/leader" -> "/a/registry").
+std::string registry_root(const zk_config& election);
 
 /// Spawns a standalone contender: leads as soon as it is told to contend (epoch 1).
 standalone_contender_actor spawn_standalone_contender(caf::actor_system& sys,

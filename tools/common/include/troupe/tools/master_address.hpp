@@ -22,7 +22,7 @@ struct master_address {
   std::optional<v1::MasterInfo> info;    ///< what /api/v1/master said, when asked over HTTP
 };
 
-/// Resolves "host:port": GETs http://host:port/api/v1/master (bounded by `timeout`) and, when
+/// Resolves "zk://hosts/path" by asking ZooKeeper who leads (up to `timeout`), or "host:port": GETs http://host:port/api/v1/master (bounded by `timeout`) and, when
 /// it answers, connects to the actor port it names (on its advertised hostname; on `host` when
 /// it advertises none or a wildcard). When no HTTP answer comes (refused, timed out, not HTTP —
 /// e.g. a CAF actor port), host:port itself is taken as the actor endpoint. Errors:

@@ -1,6 +1,9 @@
 // A master as troupe-master and `troupe local` run it: its HTTP edge (state_view snapshots,
-// metrics, routes) bound first, so the MasterInfo it advertises names the bound HTTP port, then
-// the master actor, published on the actor port.
+// metrics, routes, leadership redirects) bound first, so the MasterInfo it advertises names the
+// bound HTTP port; then the master candidate (master_candidate.hpp), published on the actor
+// port, which contends — standalone, or through ZooKeeper with --zk — and runs a leadership
+// term (registrar + master) while this node leads. The registry lives in ZooKeeper (--zk), in
+// LevelDB (--work-dir) or in memory.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +18,9 @@
 #include "troupe/runtime/http_server.hpp"
 #include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/options.hpp"
+#include "troupe/runtime/store/store.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/tools/leadership.hpp"
 #include "troupe/tools/node_flags.hpp"
 
 namespace troupe::tools {
@@ -27,14 +32,20 @@ public:
   /// system, so it ends first.
   ~master_process();
 
-  /// Binds HTTP on flags.hostname:flags.http_port, spawns the master with `cfg` (its
-  /// MasterInfo then carries both bound ports), publishes it on flags.port. Errors say which
-  /// step failed; nothing keeps running after one.
+  /// Binds HTTP on flags.hostname:flags.http_port, opens the registry store, spawns the
+  /// candidate with `cfg` as the terms' template (its MasterInfo then carries both bound
+  /// ports), publishes it on flags.port and contends. Errors say which step failed; nothing
+  /// keeps running after one.
   caf::error start(caf::actor_system& sys, runtime::transport& tp, const master_flags& flags,
                    master::master_config cfg);
 
+  /// The candidate, as agents and schedulers address the master (it forwards to the term).
   const master::master_node_actor& actor() const {
     return master_;
+  }
+  /// Whether this master serves a leadership term right now.
+  bool serving() const {
+    return leadership_.serving();
   }
   /// The advertised MasterInfo, with the bound ports.
   const v1::MasterInfo& info() const {
@@ -44,9 +55,13 @@ public:
 private:
   // Order matters: the server is destroyed first, then the view, then the metrics.
   runtime::node_metrics metrics_;
+  leadership_view leadership_;
   master::state_view view_;
   runtime::http_server http_;
+  std::shared_ptr<runtime::store> store_;
   master::master_node_actor master_;
+  caf::actor detector_;
+  caf::actor listener_;
   v1::MasterInfo info_;
 };
 

@@ -27,10 +27,17 @@ struct master_flags {
   double allocation_interval = 1;     ///< seconds between allocation passes
   std::string port_file;              ///< write the bound actor port here
   std::string http_port_file;         ///< write the bound HTTP port here
+  // High availability
+  std::string zk;                     ///< zk://host:port[,host:port]/path; empty = standalone
+  uint32_t quorum = 1;                ///< masters expected to contend (checked, logged)
+  double zk_session_timeout = 10;     ///< seconds; a dead leader is noticed after about this
+  std::string work_dir;               ///< registry in LevelDB here (without --zk); empty = memory
+  double agent_reregister_timeout = 60; ///< seconds for recovered agents to come back
+  double recovery_removal_limit = 1.0;  ///< fraction of them that may be marked unreachable
 };
 
 struct agent_flags {
-  std::string master;                 ///< host:port of the master's actors
+  std::string master;                 ///< host:port of the master's actors, or zk://…/path
   std::string hostname = "127.0.0.1"; ///< advertised; executors connect here
   uint16_t port = 5065;               ///< actor port (0 = any)
   uint16_t http_port = 5060;          ///< HTTP API port (0 = any)
@@ -47,8 +54,9 @@ struct agent_flags {
   std::string http_port_file;         ///< write the bound HTTP port here
 };
 
-/// Adds the master_flags options to `app` (troupe-master, `troupe local`).
-void add_master_flags(CLI::App& app, master_flags& flags);
+/// Adds the master_flags options to `app` (troupe-master, `troupe local`); `with_ha` adds the
+/// high-availability ones (--zk, --quorum, --work-dir, ...), which `troupe local` leaves out.
+void add_master_flags(CLI::App& app, master_flags& flags, bool with_ha = true);
 /// Adds the agent_flags options to `app`; `with_master` adds the required --master.
 void add_agent_flags(CLI::App& app, agent_flags& flags, bool with_master = true);
 
