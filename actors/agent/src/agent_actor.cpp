@@ -197,6 +197,7 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
     log_->error("cannot checkpoint the agent: {}", error_message(err));
   if (ping_seconds > 0)
     ping_interval_ = runtime::from_seconds(ping_seconds);
+  self_->send(updates_, flush_atom::value); // updates in flight may have gone to a dead master
   last_ping_ = self_->clock().now();
   log_->info("agent {} {} with master {}", id.value(),
              reregistered ? "reregistered" : "registered", master.id());

@@ -24,12 +24,13 @@ using retry_atom = caf::atom_constant<caf::atom("suretry")>;
 using manager_impl = status_update_manager_actor::extend<
   /// Manager -> itself after a backoff: resend the head of (framework, task) if it is still
   /// the update with this uuid.
-  caf::reacts_to<retry_atom, std::string, std::string, std::string>>;
+  caf::reacts_to<retry_atom, std::string, std::string, std::string, uint64_t>>;
 
 struct task_stream {
   status_update_stream stream;
   std::optional<status_update_log> log;
-  size_t attempts = 0; // sends of the current head
+  size_t attempts = 0; // sends of the current head (drives the backoff)
+  uint64_t sends = 0;  // every send; a retry timer from an earlier send is stale
 };
 
 using stream_key = std::pair<std::string, std::string>; // framework, task
@@ -57,7 +58,7 @@ void send_head(manager_pointer self, const stream_key& key, task_stream& ts) {
   self->send(self->state.sink, *head);
   auto delay = self->state.cfg.retry.delay(ts.attempts++);
   self->delayed_send(self, delay, retry_atom::value, key.first, key.second,
-                     head->status().uuid());
+                     head->status().uuid(), ++ts.sends);
 }
 
 void checkpoint(manager_pointer self, task_stream& ts, const internal::StatusUpdateRecord& rec) {
@@ -131,10 +132,10 @@ void on_ack(manager_pointer self, const v1::StatusUpdateAcknowledgement& ack) {
 }
 
 void on_retry(manager_pointer self, const std::string& framework, const std::string& task,
-              const std::string& uuid) {
+              const std::string& uuid, uint64_t sends) {
   auto i = self->state.streams.find({framework, task});
-  if (i == self->state.streams.end())
-    return;
+  if (i == self->state.streams.end() || i->second.sends != sends)
+    return; // flushed since: a newer timer runs
   const auto* head = i->second.stream.head();
   if (head == nullptr || head->status().uuid() != uuid)
     return; // acknowledged meanwhile
@@ -200,8 +201,13 @@ manager_impl::behavior_type manager_fn(manager_pointer self, status_update_manag
     [self](const v1::StatusUpdate& update) { on_update(self, update); },
     [self](const v1::StatusUpdateAcknowledgement& ack) { on_ack(self, ack); },
     [self](pending_atom) { return pending_total(self); },
-    [self](retry_atom, const std::string& fw, const std::string& task, const std::string& uuid) {
-      on_retry(self, fw, task, uuid);
+    [self](retry_atom, const std::string& fw, const std::string& task, const std::string& uuid,
+           uint64_t sends) { on_retry(self, fw, task, uuid, sends); },
+    [self](flush_atom) {
+      for (auto& [key, ts] : self->state.streams) {
+        ts.attempts = 0;
+        send_head(self, key, ts);
+      }
     },
   };
 }

@@ -17,6 +17,7 @@ namespace {
 namespace election = runtime::election;
 
 using term_retry_atom = caf::atom_constant<caf::atom("termretry")>;
+using suspend_end_atom = caf::atom_constant<caf::atom("suspend")>;
 
 struct candidate_state {
   candidate_config cfg;
@@ -26,7 +27,9 @@ struct candidate_state {
   uint64_t elected_epoch = 0;
   uint64_t term = 0;        ///< bumps on every term start and end; stale replies ignored
   registrar_actor registrar;
-  master_node_actor master; ///< set while a term serves
+  master_node_actor master; ///< set while a term runs
+  bool suspended = false;   ///< the term lost the election and waits for the same epoch
+  v1::MasterInfo term_info; ///< the running term's MasterInfo
   static inline const char* name = "troupe.master_candidate";
 };
 
@@ -35,7 +38,8 @@ using candidate_pointer = caf::stateful_actor<candidate_state>*;
 void end_term(candidate_pointer self, const char* why) {
   auto& st = self->state;
   ++st.term;
-  bool served = static_cast<bool>(st.master);
+  bool served = st.master && !st.suspended;
+  st.suspended = false;
   if (st.master) {
     self->demonitor(st.master.address());
     caf::anon_send_exit(st.master, caf::exit_reason::user_shutdown);
@@ -75,8 +79,9 @@ void start_term(candidate_pointer self) {
         self->monitor(st.master);
         st.log->info("leading: term epoch {} (election epoch {})", cfg.info.epoch(),
                      st.elected_epoch);
+        st.term_info = cfg.info;
         if (st.cfg.on_term)
-          st.cfg.on_term(&cfg.info);
+          st.cfg.on_term(&st.term_info);
       },
       [self, term](caf::error& err) {
         auto& st = self->state;
@@ -93,7 +98,7 @@ void start_term(candidate_pointer self) {
 caf::result<caf::message> forward(candidate_pointer self, caf::message_view& x) {
   auto& st = self->state;
   auto* element = self->current_mailbox_element();
-  if (st.master) {
+  if (st.master && !st.suspended) {
     caf::actor_cast<caf::actor>(st.master)
       ->enqueue(std::move(element->sender), element->mid, x.move_content_to_message(),
                 self->context());
@@ -134,13 +139,38 @@ caf::behavior candidate_fn(candidate_pointer self, candidate_config cfg) {
       self->send(self->state.contender, election::contend_atom::value, to_json(info));
     },
     [self](election::elected_atom, uint64_t epoch) {
-      self->state.elected = true;
-      self->state.elected_epoch = epoch;
+      auto& st = self->state;
+      st.elected = true;
+      if (st.suspended && st.master && epoch == st.elected_epoch) {
+        st.suspended = false;
+        st.log->info("elected again with the same epoch {}: the term resumes", epoch);
+        if (st.cfg.on_term)
+          st.cfg.on_term(&st.term_info);
+        return;
+      }
+      st.elected_epoch = epoch;
       start_term(self);
     },
     [self](election::lost_atom) {
-      self->state.elected = false;
+      auto& st = self->state;
+      st.elected = false;
+      if (st.master && !st.suspended && st.cfg.suspend_grace > caf::timespan{0}) {
+        st.suspended = true;
+        st.log->warn("lost the election: not serving; the term waits {} ms for a re-election",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(st.cfg.suspend_grace)
+                       .count());
+        if (st.cfg.on_term)
+          st.cfg.on_term(nullptr);
+        self->delayed_send(self, st.cfg.suspend_grace, suspend_end_atom::value, st.term);
+        return;
+      }
       end_term(self, "lost the election");
+    },
+    [self](suspend_end_atom, uint64_t term) {
+      auto& st = self->state;
+      if (term == st.term && st.suspended) {
+        end_term(self, "not re-elected within the grace");
+      }
     },
     [self](term_retry_atom, uint64_t term) {
       if (term == self->state.term && self->state.elected)

@@ -93,6 +93,11 @@ caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
               : caf::actor_cast<election::contender_actor>(
                   election::spawn_standalone_contender(s, std::move(l)));
   };
+  // A ZooKeeper reconnect within the session re-elects us with the same epoch: keep the term
+  // that long. A third of the session: the server expires it a whole session after the last
+  // contact, and the client notices a silent server after two thirds of one.
+  if (zk)
+    ccfg.suspend_grace = zk->session_timeout / 3;
   auto* view = &leadership_;
   ccfg.on_term = [view](const v1::MasterInfo* serving) { view->set_term(serving); };
   leadership_.set_self(cfg.info.id());

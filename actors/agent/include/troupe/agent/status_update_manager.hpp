@@ -26,6 +26,9 @@ namespace troupe::agent {
 /// Names the `pending` request.
 using pending_atom = caf::atom_constant<caf::atom("pending")>;
 
+/// Names the resend-now message.
+using flush_atom = caf::atom_constant<caf::atom("suflush")>;
+
 /// Where updates go (the agent, which relays them to the master).
 using update_sink_actor = caf::typed_actor<
   /// Manager -> agent: forward this update to the master (again, on a retry).
@@ -39,7 +42,10 @@ using status_update_manager_actor = caf::typed_actor<
   /// anything but the update in flight are ignored. Idempotent.
   caf::reacts_to<v1::StatusUpdateAcknowledgement>,
   /// Anyone -> manager: updates not yet acknowledged, over all tasks. Idempotent.
-  caf::replies_to<pending_atom>::with<uint64_t>>;
+  caf::replies_to<pending_atom>::with<uint64_t>,
+  /// Agent -> manager: the agent (re)registered with a master (after a failover, the updates
+  /// in flight went to a dead one): resend every stream's head now and restart its backoff.
+  caf::reacts_to<flush_atom>>;
 
 struct status_update_manager_config {
   std::string checkpoint_dir;  ///< where streams are checkpointed (required)

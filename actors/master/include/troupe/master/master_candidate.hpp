@@ -8,8 +8,11 @@
 //   (contend_atom, MasterInfo) -> contender contends with the MasterInfo as JSON
 //   elected(epoch) -> registrar (recover_atom, epoch) -> Registry (term epoch, durable)
 //                  -> spawn_master(template + epoch + registry + registrar) -> serving
-//   lost           -> the term's actors are killed (never the process); messages are dropped
-//                     (requests get errc::unavailable) until the next term
+//   lost           -> the term stops serving at once: messages are dropped (requests get
+//                     errc::unavailable). With a suspend_grace, its actors wait that long for
+//                     an election with the *same* epoch (a ZooKeeper reconnect within the
+//                     session: the election guarantees nobody else led meanwhile) and resume;
+//                     otherwise — or without a grace — they are killed (never the process).
 //   term master dies on its own -> a new term starts (recovering again, with a new epoch)
 // `on_term` is called (on the candidate's thread) with the term's MasterInfo when a term
 // starts serving and with nullptr when it ends: the HTTP edge redirects or answers 503 from it.
@@ -39,6 +42,8 @@ struct candidate_config {
   std::shared_ptr<runtime::store> store;
   bool detached_registrar = true;               ///< false under the deterministic scheduler
   caf::timespan retry = std::chrono::seconds{1}; ///< between failed term starts
+  caf::timespan suspend_grace{0};               ///< see the file comment (ZooKeeper: about a
+                                                ///< third of the session timeout)
   std::function<void(const v1::MasterInfo*)> on_term; ///< optional, see the file comment
 };
 
