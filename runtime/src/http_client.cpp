@@ -7,7 +7,7 @@
 namespace troupe::runtime {
 
 caf::expected<http_reply> http_get(const endpoint& at, const std::string& path,
-                                   caf::timespan timeout) {
+                                   caf::timespan timeout, bool follow_redirects) {
   httplib::Client client{at.host, at.port};
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
   auto sec = static_cast<time_t>(us / 1000000);
@@ -16,7 +16,7 @@ caf::expected<http_reply> http_get(const endpoint& at, const std::string& path,
   client.set_read_timeout(sec, usec);
   client.set_write_timeout(sec, usec);
   client.set_keep_alive(false);
-  client.set_follow_location(true); // a standby master redirects (307) to the leader
+  client.set_follow_location(follow_redirects); // a standby master redirects (307)
   auto res = client.Get(path);
   if (!res)
     return make_error(errc::unavailable, "GET http://" + at.host + ":" + std::to_string(at.port)

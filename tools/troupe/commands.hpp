@@ -25,6 +25,7 @@ struct run_options {
   double mem = 32;
   std::string name = "troupe-run";
   double timeout = 0;               ///< seconds; 0 = wait forever
+  double failover_timeout = 60;     ///< seconds the master keeps the task without us
   std::vector<std::string> command; ///< argv after --
 };
 
@@ -37,6 +38,7 @@ struct example_options {
   uint32_t attempts = 3;
   std::string name = "batch";
   double timeout = 0;
+  double failover_timeout = 60;     ///< seconds the master keeps the tasks without us
 };
 
 struct table_options {

@@ -6,7 +6,9 @@
 //   troupe agents|frameworks|tasks --master HOST:PORT
 //
 // --master is the master's HTTP address (default 127.0.0.1:5050); the CLI asks it where the
-// master's actors are. The actor endpoint itself is accepted too (tools::resolve_master).
+// master's actors are. The actor endpoint itself is accepted too (tools::resolve_master), and so
+// is zk://host:port[,host:port]/path: ZooKeeper names the leader, and `run`/`example` follow
+// it across master failovers.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -52,12 +54,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--mem", run.mem, "memory of the task (MB)")->capture_default_str();
   run_cmd->add_option("--name", run.name, "task name")->capture_default_str();
   run_cmd->add_option("--timeout", run.timeout, "give up after this many seconds (0 = never)");
+  run_cmd->add_option("--failover-timeout", run.failover_timeout,
+                      "seconds the master keeps the task while we are away")
+    ->check(CLI::Range(0.0, 31536000.0))->capture_default_str();
   run_cmd->add_option("command", run.command, "the command and its arguments (after --)")
     ->required();
 
   cli::example_options example;
   auto* ex_cmd = app.add_subcommand("example", "run the example batch framework: N tasks to completion");
-  ex_cmd->add_option("--master", example.master, master_help)->capture_default_str();
+  ex_cmd->add_option("--master", example.master, master_help + "; or zk://hosts/path")->capture_default_str();
   ex_cmd->add_option("--tasks", example.tasks, "number of tasks")->check(CLI::Range(1u, 1000000u))
     ->capture_default_str();
   ex_cmd->add_option("--command", example.command, "each task's shell command")->capture_default_str();
@@ -67,6 +72,10 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(1u, 100u))->capture_default_str();
   ex_cmd->add_option("--name", example.name, "task ID prefix")->capture_default_str();
   ex_cmd->add_option("--timeout", example.timeout, "give up after this many seconds (0 = never)");
+  ex_cmd->add_option("--failover-timeout", example.failover_timeout,
+                     "seconds the master keeps our tasks while we are away (master failover, "
+                     "restart of this command)")
+    ->check(CLI::Range(0.0, 31536000.0))->capture_default_str();
 
   cli::table_options table;
   std::vector<CLI::App*> table_cmds;

@@ -37,7 +37,8 @@ struct batch_outcome {
 // endpoint, see tools::resolve_master) from this process, printing every status update as it
 // arrives.
 batch_outcome drive_batch(const runtime::node_options& node, const std::string& master,
-                          const std::string& name, examples::batch_config bcfg, double timeout_s) {
+                          const std::string& name, examples::batch_config bcfg, double timeout_s,
+                          double failover_timeout_s) {
   batch_outcome out;
   auto at = tools::resolve_master(master);
   if (!at) {
@@ -53,6 +54,7 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   sdk::scheduler_driver_config dcfg;
   dcfg.framework.set_name(name);
   dcfg.framework.set_user(tools::current_user());
+  dcfg.framework.set_failover_timeout(failover_timeout_s);
   dcfg.master.remote = at->actors;
   dcfg.master.connector = tp->connector();
   // With zk://, follow the leader across failovers instead of sticking to the first one.
@@ -121,7 +123,7 @@ int run_task(const runtime::node_options& node, const run_options& opts) {
   bcfg.max_attempts = 1;
   bcfg.command = make_exec_command(opts.command.front(), opts.command);
   bcfg.per_task = *res;
-  auto out = drive_batch(node, opts.master, opts.name, bcfg, opts.timeout);
+  auto out = drive_batch(node, opts.master, opts.name, bcfg, opts.timeout, opts.failover_timeout);
   if (out.bad_input)
     return 2;
   if (out.timed_out)
@@ -141,7 +143,8 @@ int run_example(const runtime::node_options& node, const example_options& opts) 
   bcfg.max_attempts = opts.attempts;
   bcfg.command = make_shell_command(opts.command);
   bcfg.per_task = *res;
-  auto out = drive_batch(node, opts.master, "example-" + opts.name, bcfg, opts.timeout);
+  auto out = drive_batch(node, opts.master, "example-" + opts.name, bcfg, opts.timeout,
+                         opts.failover_timeout);
   if (out.bad_input)
     return 2;
   std::cout << "example: " << out.finished << " finished, " << out.gave_up << " gave up"

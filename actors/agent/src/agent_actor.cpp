@@ -155,10 +155,11 @@ void agent_node::on_register_tick(uint64_t attempt) {
 // A new leader (after a failover): reregister with it (register, when this agent never got an
 // ID). A running registration loop just sends to the new master from now on.
 void agent_node::on_leader(protocols::master_actor master, const v1::MasterInfo& info) {
-  if (phase_ == agent_phase::terminating || info.epoch() < epoch_ || master == master_)
+  // Election announcements carry no epoch (0): the master's own messages are fenced instead.
+  if (phase_ == agent_phase::terminating || (info.epoch() != 0 && info.epoch() < epoch_)
+      || master == master_)
     return;
-  log_->info("master {} at {}:{} leads (epoch {})", info.id(), info.hostname(),
-             info.actor_port(), info.epoch());
+  log_->info("master {} at {}:{} leads", info.id(), info.hostname(), info.actor_port());
   master_ = std::move(master);
   if (recovering_ || cfg_.executor_endpoint.empty())
     return; // registration starts when recovery ends / the endpoint is known

@@ -157,7 +157,8 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
 void on_leader(driver_pointer self, caf::actor& master, const v1::MasterInfo& info) {
   auto& st = self->state;
   auto handle = caf::actor_cast<protocols::master_actor>(std::move(master));
-  if (info.epoch() < st.epoch || !handle || handle == st.master)
+  // Election announcements carry no epoch (0): the master's events are fenced instead.
+  if ((info.epoch() != 0 && info.epoch() < st.epoch) || !handle || handle == st.master)
     return;
   st.leader = handle;
   if (st.master)

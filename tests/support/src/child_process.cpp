@@ -20,7 +20,7 @@ extern char** environ;
 
 namespace troupe::test {
 
-child_process::child_process(std::vector<std::string> argv, std::string log_file) {
+child_process::child_process(std::vector<std::string> argv, std::string log_file, bool append) {
   std::vector<char*> args;
   for (auto& a : argv)
     args.push_back(a.data());
@@ -28,7 +28,7 @@ child_process::child_process(std::vector<std::string> argv, std::string log_file
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!log_file.empty()) {
-    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
   }
   // The child must not inherit our blocked signal mask (it would ignore SIGTERM).

@@ -94,26 +94,40 @@ std::string four_letter_word(uint16_t port, const char* word) {
 } // namespace
 
 zookeeper_server::zookeeper_server(std::chrono::milliseconds ready_timeout) {
+  port_ = pick_free_port();
+  if (!prepare(0, {}))
+    return;
+  available_ = start(ready_timeout);
+  if (!available_ && why_.empty())
+    why_ = "ZooKeeper did not become ready (see " + log_file_ + ")";
+}
+
+zookeeper_server::zookeeper_server(int myid, uint16_t client_port,
+                                   const std::vector<std::string>& servers) {
+  port_ = client_port;
+  available_ = prepare(myid, servers);
+}
+
+bool zookeeper_server::prepare(int myid, const std::vector<std::string>& servers) {
   if (find_java().empty()) {
     why_ = "no java in PATH (install zookeeperd)";
-    return;
+    return false;
   }
   for (auto* jar : zk_jars)
     if (!fs::exists(jar)) {
       why_ = std::string{jar} + " is missing (install zookeeperd)";
-      return;
+      return false;
     }
-  port_ = pick_free_port();
   if (port_ == 0) {
     why_ = "no free loopback port";
-    return;
+    return false;
   }
   dir_ = temp_path("zookeeper");
   std::error_code ec;
   fs::create_directories(fs::path{dir_} / "data", ec);
   if (ec) {
     why_ = "cannot create " + dir_ + ": " + ec.message();
-    return;
+    return false;
   }
   log_file_ = dir_ + "/zookeeper.log";
   std::ofstream cfg{dir_ + "/zoo.cfg"};
@@ -126,10 +140,12 @@ zookeeper_server::zookeeper_server(std::chrono::milliseconds ready_timeout) {
       << "clientPortAddress=127.0.0.1\n"
       << "admin.enableServer=false\n"
       << "4lw.commands.whitelist=srvr,ruok,mntr\n";
+  for (const auto& line : servers)
+    cfg << line << "\n";
   cfg.close();
-  available_ = start(ready_timeout);
-  if (!available_ && why_.empty())
-    why_ = "ZooKeeper did not become ready (see " + log_file_ + ")";
+  if (myid > 0)
+    std::ofstream{dir_ + "/data/myid"} << myid << "\n";
+  return true;
 }
 
 zookeeper_server::~zookeeper_server() {
@@ -155,6 +171,23 @@ bool zookeeper_server::ready() const {
 bool zookeeper_server::start(std::chrono::milliseconds ready_timeout) {
   if (running())
     return ready();
+  if (!launch())
+    return false;
+  auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!proc_->running()) {
+      why_ = "ZooKeeper exited during start (see " + log_file_ + ")";
+      return false;
+    }
+    if (ready())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  stop();
+  return false;
+}
+
+bool zookeeper_server::launch() {
   auto java = find_java();
   if (java.empty() || dir_.empty())
     return false;
@@ -175,18 +208,16 @@ bool zookeeper_server::start(std::chrono::milliseconds ready_timeout) {
     why_ = e.what();
     return false;
   }
-  auto deadline = std::chrono::steady_clock::now() + ready_timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!proc_->running()) {
-      why_ = "ZooKeeper exited during start (see " + log_file_ + ")";
-      return false;
-    }
-    if (ready())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{100});
-  }
-  stop();
-  return false;
+  return true;
+}
+
+std::string zookeeper_server::mode() const {
+  auto out = four_letter_word(port_, "srvr");
+  auto at = out.find("Mode: ");
+  if (at == std::string::npos)
+    return {};
+  auto end = out.find('\n', at);
+  return out.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
 }
 
 void zookeeper_server::kill() {
@@ -205,6 +236,56 @@ void zookeeper_server::stop(std::chrono::milliseconds grace) {
     }
   }
   proc_.reset(); // SIGKILLs whatever still runs
+}
+
+zookeeper_ensemble::zookeeper_ensemble(size_t size, std::chrono::milliseconds ready_timeout) {
+  std::vector<std::string> lines;
+  std::vector<uint16_t> client_ports;
+  for (size_t i = 0; i < size; ++i) {
+    auto quorum = pick_free_port();
+    auto election = pick_free_port();
+    client_ports.push_back(pick_free_port());
+    lines.push_back("server." + std::to_string(i + 1) + "=127.0.0.1:" + std::to_string(quorum)
+                    + ":" + std::to_string(election));
+  }
+  for (size_t i = 0; i < size; ++i) {
+    servers_.emplace_back(new zookeeper_server(static_cast<int>(i + 1), client_ports[i], lines));
+    if (!servers_.back()->available()) {
+      why_ = servers_.back()->why();
+      return;
+    }
+  }
+  for (auto& server : servers_)
+    if (!server->launch()) {
+      why_ = "cannot start a ZooKeeper server: " + server->why();
+      return;
+    }
+  auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all = true;
+    for (auto& server : servers_)
+      all = all && server->ready();
+    if (all) {
+      available_ = true;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  why_ = "the ensemble did not become ready (see " + servers_.front()->log_file() + ")";
+}
+
+std::string zookeeper_ensemble::hosts() const {
+  std::string out;
+  for (const auto& server : servers_)
+    out += (out.empty() ? "" : ",") + server->hosts();
+  return out;
+}
+
+size_t zookeeper_ensemble::leader() const {
+  for (size_t i = 0; i < servers_.size(); ++i)
+    if (servers_[i]->mode() == "leader")
+      return i;
+  return servers_.size();
 }
 
 } // namespace troupe::test

@@ -20,11 +20,12 @@ struct http_reply {
 };
 
 /// GETs http://at.host:at.port`path` on a fresh connection. `timeout` bounds connecting,
-/// sending and each read. Redirects are followed (a standby master answers 307 with the
-/// leader's address). Any HTTP status is a reply; errc::unavailable when there is no HTTP
+/// sending and each read. Redirects are followed unless `follow_redirects` is false (a standby
+/// master answers 307 with the leader's address). Any HTTP status is a reply; errc::unavailable when there is no HTTP
 /// answer (refused, timed out, not an HTTP peer), naming the reason. Never call it from inside
 /// an actor: it blocks.
 caf::expected<http_reply> http_get(const endpoint& at, const std::string& path,
-                                   caf::timespan timeout = std::chrono::seconds{3});
+                                   caf::timespan timeout = std::chrono::seconds{3},
+                                   bool follow_redirects = true);
 
 } // namespace troupe::runtime

@@ -13,8 +13,10 @@ namespace troupe::test {
 
 class child_process {
 public:
-  /// Starts `argv[0]` with `argv`; stdout/stderr go to `log_file` when given.
-  explicit child_process(std::vector<std::string> argv, std::string log_file = {});
+  /// Starts `argv[0]` with `argv`; stdout/stderr go to `log_file` when given (appended to
+  /// with `append`, e.g. for a restarted node, else truncated).
+  explicit child_process(std::vector<std::string> argv, std::string log_file = {},
+                         bool append = false);
   ~child_process();
 
   child_process(const child_process&) = delete;

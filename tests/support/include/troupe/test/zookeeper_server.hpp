@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe::test {
 
 class child_process;
+class zookeeper_ensemble;
 
 class zookeeper_server {
 public:
@@ -61,18 +63,68 @@ public:
   /// True when `srvr` on the client port answers with "Mode:".
   bool ready() const;
 
+  /// "leader", "follower", "standalone" (from `srvr`), or "" when it does not answer.
+  std::string mode() const;
+
   /// The server's stdout/stderr (for diagnostics).
   const std::string& log_file() const {
     return log_file_;
   }
 
 private:
+  friend class zookeeper_ensemble;
+
+  /// An ensemble member: config written, not started (available() says whether it could be).
+  zookeeper_server(int myid, uint16_t client_port, const std::vector<std::string>& servers);
+
+  /// Checks java and the jars, creates the dataDir and writes zoo.cfg (+ myid for members).
+  bool prepare(int myid, const std::vector<std::string>& servers);
+
+  /// Starts the process without waiting.
+  bool launch();
+
   std::string dir_;
   std::string log_file_;
   uint16_t port_ = 0;
   bool available_ = false;
   std::string why_;
   std::unique_ptr<child_process> proc_;
+};
+
+/// A ZooKeeper ensemble of `size` servers on loopback (server.N=127.0.0.1:quorum:election,
+/// a myid per dataDir), as notes/infra.md verified: serving ≈3 s after launch. Every server is
+/// stopped on destruction.
+class zookeeper_ensemble {
+public:
+  explicit zookeeper_ensemble(size_t size = 3,
+                              std::chrono::milliseconds ready_timeout = std::chrono::seconds{60});
+
+  bool available() const {
+    return available_;
+  }
+  const std::string& why() const {
+    return why_;
+  }
+
+  /// "127.0.0.1:p1,127.0.0.1:p2,...", the connect string.
+  std::string hosts() const;
+
+  /// Member `i` (0-based).
+  zookeeper_server& server(size_t i) {
+    return *servers_.at(i);
+  }
+
+  size_t size() const {
+    return servers_.size();
+  }
+
+  /// Index of the member whose `srvr` says "leader" (size() when none does).
+  size_t leader() const;
+
+private:
+  std::vector<std::unique_ptr<zookeeper_server>> servers_;
+  bool available_ = false;
+  std::string why_;
 };
 
 } // namespace troupe::test
