@@ -1,0 +1,307 @@
+// Leadership terms in virtual time: master candidates (standalone contenders, one shared
+// memory_store as the registry) with probes standing in for agents and a scheduler. A term
+// records what it admits; the next term — another candidate — recovers it: agents await
+// reregistration (then unreachable, within the removal limit), framework leases keep their
+// deadlines, epochs grow, and a candidate that does not lead answers nothing.
+#include <boost/test/unit_test.hpp>
+
+#include <caf/send.hpp>
+
+#include "troupe/master/master_candidate.hpp"
+#include "troupe/master/registry_store.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/runtime/store/memory_store.hpp"
+#include "troupe/test/deterministic_fixture.hpp"
+#include "troupe/test/peer_probe.hpp"
+
+using namespace std::chrono_literals;
+using namespace troupe;
+using namespace troupe::master;
+using Event = v1::scheduler::Event;
+namespace election = troupe::runtime::election;
+
+namespace {
+
+struct failover_fixture : test::deterministic_fixture {
+  std::shared_ptr<runtime::memory_store> store = std::make_shared<runtime::memory_store>();
+  std::vector<caf::actor> candidates;
+  std::vector<election::standalone_contender_actor> contenders;
+  test::peer_probe agent1 = test::spawn_peer_probe(sys);
+  test::peer_probe agent2 = test::spawn_peer_probe(sys);
+  test::peer_probe sched = test::spawn_peer_probe(sys);
+  caf::timespan reregister_timeout = 30s;
+  double removal_limit = 1.0;
+  caf::timespan suspend_grace{0};
+
+  ~failover_fixture() override {
+    for (auto& c : candidates)
+      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    for (auto& p : {agent1, agent2, sched})
+      caf::anon_send_exit(p.handle, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  /// A new master node contending (standalone: it leads at once).
+  caf::actor start_candidate(const std::string& id) {
+    candidate_config cfg;
+    cfg.master.info.set_id(id);
+    cfg.master.info.set_hostname("127.0.0.1");
+    cfg.master.ping_interval = 1h;
+    cfg.master.heartbeat_interval = 1h;
+    cfg.master.allocator.allocation_interval = 1h;
+    cfg.master.agent_reregister_timeout = reregister_timeout;
+    cfg.master.recovery_removal_limit = removal_limit;
+    cfg.master.node = "master-" + id;
+    cfg.store = store;
+    cfg.detached_registrar = false;
+    cfg.suspend_grace = suspend_grace;
+    auto* out = &contenders;
+    cfg.make_contender = [out](caf::actor_system& s, election::leadership_listener l) {
+      out->push_back(election::spawn_standalone_contender(s, std::move(l)));
+      return caf::actor_cast<election::contender_actor>(out->back());
+    };
+    auto c = spawn_master_candidate(sys, std::move(cfg));
+    candidates.push_back(c);
+    caf::anon_send(c, election::contend_atom::value, v1::MasterInfo{});
+    run();
+    return c;
+  }
+
+  v1::AgentID register_agent(test::peer_probe& probe, const caf::actor& master, uint16_t port) {
+    v1::RegisterAgent msg;
+    *msg.mutable_agent() = make_agent_info("host", port, resources::parse("cpus:2;mem:1024").value());
+    probe.send_to(master, msg);
+    run();
+    auto regs = probe.received<v1::AgentRegistered>();
+    BOOST_REQUIRE_EQUAL(regs.size(), 1u);
+    return regs.front().agent_id();
+  }
+
+  void reregister_agent(test::peer_probe& probe, const caf::actor& master, const v1::AgentID& id,
+                        uint16_t port, std::vector<v1::Task> tasks = {}) {
+    v1::ReregisterAgent msg;
+    *msg.mutable_agent() = make_agent_info("host", port, resources::parse("cpus:2;mem:1024").value());
+    *msg.mutable_agent()->mutable_id() = id;
+    for (auto& t : tasks)
+      *msg.add_tasks() = t;
+    probe.send_to(master, msg);
+    run();
+  }
+
+  v1::FrameworkID subscribe(const caf::actor& master, v1::FrameworkID id = {},
+                            double failover_timeout = 100) {
+    v1::scheduler::Subscribe sub;
+    *sub.mutable_framework_info() = make_framework_info("fw", "alice", {"*"});
+    sub.mutable_framework_info()->set_failover_timeout(failover_timeout);
+    sched.clear();
+    sched.send_to(master, make_call(id, sub));
+    run();
+    auto evs = sched.received<Event>();
+    for (auto& e : evs)
+      if (e.has_subscribed())
+        return e.subscribed().framework_id();
+    BOOST_FAIL("no Subscribed event");
+    return {};
+  }
+
+  caf::expected<v1::MasterState> state(const caf::actor& master) {
+    caf::scoped_actor self{sys};
+    caf::expected<v1::MasterState> out = make_error(errc::unavailable, "no answer");
+    self->send(master, state_atom::value);
+    run();
+    self->receive([&](v1::MasterState& st) { out = std::move(st); },
+                  [&](caf::error& err) { out = std::move(err); },
+                  caf::after(0s) >> [] {});
+    return out;
+  }
+
+  /// The state of a serving master (fails the test otherwise).
+  v1::MasterState serving_state(const caf::actor& master) {
+    auto st = state(master);
+    // Boost renders the message even when the check passes: touch error() only on errors.
+    BOOST_REQUIRE_MESSAGE(st, "no state: " << (st ? std::string{} : caf::to_string(st.error())));
+    return std::move(*st);
+  }
+
+  std::string status_of(const v1::MasterState& st, const v1::AgentID& id) {
+    for (const auto& a : st.agents())
+      if (a.info().id() == id)
+        return a.status();
+    return "absent";
+  }
+
+  /// Ends the leadership of candidate `i` (its contender is deposed).
+  void depose(size_t i) {
+    caf::anon_send(contenders.at(i), election::depose_atom::value);
+    run();
+  }
+};
+
+v1::Task running_task(const v1::FrameworkID& fw, const v1::AgentID& agent) {
+  v1::Task t;
+  t.set_name("t1");
+  t.mutable_task_id()->set_value("t1");
+  *t.mutable_framework_id() = fw;
+  *t.mutable_agent_id() = agent;
+  t.set_state(v1::TASK_RUNNING);
+  resources::parse("cpus:1;mem:128").value().to_proto(t.mutable_resources());
+  return t;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(master_failover_test, failover_fixture)
+
+BOOST_AUTO_TEST_CASE(the_registry_keeps_records_and_epochs_grow) {
+  runtime::memory_store st;
+  BOOST_CHECK_EQUAL(begin_term(st, 1).value(), 1u);
+  BOOST_CHECK_EQUAL(begin_term(st, 1).value(), 2u);  // stored + 1 beats the election's
+  BOOST_CHECK_EQUAL(begin_term(st, 10).value(), 10u); // the election's beats stored + 1
+  internal::RegistryOperation admit;
+  *admit.mutable_admit_agent()->mutable_info() = make_agent_info("h", 1, {});
+  admit.mutable_admit_agent()->mutable_info()->mutable_id()->set_value("a1");
+  BOOST_CHECK(!apply_operation(st, admit));
+  internal::RegistryOperation unreachable;
+  unreachable.mutable_mark_unreachable()->mutable_agent_id()->set_value("a1");
+  BOOST_CHECK(!apply_operation(st, unreachable));
+  internal::RegistryOperation lease;
+  lease.mutable_record_lease()->mutable_info()->mutable_id()->set_value("f1");
+  BOOST_CHECK(!apply_operation(st, lease));
+  auto reg = load_registry(st).value();
+  BOOST_CHECK_EQUAL(reg.epoch(), 10u);
+  BOOST_CHECK_EQUAL(reg.admitted_size(), 1);
+  BOOST_CHECK_EQUAL(reg.unreachable_size(), 1);
+  BOOST_CHECK_EQUAL(reg.frameworks_size(), 1);
+  internal::RegistryOperation back;
+  back.mutable_mark_reachable()->set_value("a1");
+  internal::RegistryOperation gone;
+  gone.mutable_mark_gone()->mutable_agent_id()->set_value("a1");
+  internal::RegistryOperation forget;
+  forget.mutable_remove_lease()->set_value("f1");
+  for (auto* op : {&back, &gone, &forget})
+    BOOST_CHECK(!apply_operation(st, *op));
+  reg = load_registry(st).value();
+  BOOST_CHECK_EQUAL(reg.admitted_size(), 0);
+  BOOST_CHECK_EQUAL(reg.unreachable_size(), 0);
+  BOOST_CHECK_EQUAL(reg.gone_size(), 1);
+  BOOST_CHECK_EQUAL(reg.frameworks_size(), 0);
+  BOOST_CHECK(apply_operation(st, internal::RegistryOperation{})); // no case: an error
+  BOOST_REQUIRE(st.put("epoch", "x", std::nullopt));
+  BOOST_CHECK(!load_registry(st)); // a corrupt record is an error, never skipped
+}
+
+BOOST_AUTO_TEST_CASE(the_next_term_recovers_agents_and_framework_leases) {
+  auto a = start_candidate("A");
+  auto a1 = register_agent(agent1, a, 1);
+  auto fw = subscribe(a);
+  auto st_a = serving_state(a);
+  BOOST_CHECK_EQUAL(st_a.master().epoch(), 1u);
+
+  depose(0); // A stops leading: its term ends
+  BOOST_CHECK(!state(a)); // a candidate that does not lead answers requests with an error
+
+  auto b = start_candidate("B");
+  auto st_b = serving_state(b);
+  BOOST_CHECK_EQUAL(st_b.master().epoch(), 2u); // stored epoch 1 + 1
+  BOOST_CHECK_EQUAL(status_of(st_b, a1), "recovering");
+  BOOST_REQUIRE_EQUAL(st_b.frameworks_size(), 1);
+  BOOST_CHECK_EQUAL(st_b.frameworks(0).info().id(), fw);
+  BOOST_CHECK(!st_b.frameworks(0).connected());
+
+  // The agent comes back with its task; the framework resubscribes with its ID and keeps it.
+  reregister_agent(agent1, b, a1, 1, {running_task(fw, a1)});
+  auto rereg = agent1.received<v1::AgentReregistered>();
+  BOOST_REQUIRE_EQUAL(rereg.size(), 1u);
+  BOOST_CHECK_EQUAL(rereg.front().epoch(), 2u);
+  BOOST_CHECK_EQUAL(subscribe(b, fw), fw);
+  for (const auto& e : sched.received<Event>())
+    BOOST_CHECK_EQUAL(e.epoch(), 2u); // fencing: every event names the term
+  st_b = serving_state(b);
+  BOOST_CHECK_EQUAL(status_of(st_b, a1), "registered");
+  BOOST_CHECK_EQUAL(st_b.frameworks_size(), 1);
+  BOOST_REQUIRE_EQUAL(st_b.tasks_size(), 1);
+  BOOST_CHECK_EQUAL(st_b.tasks(0).state(), v1::TASK_RUNNING);
+  // Past the failover timeout nothing is torn down: the framework came back in time.
+  advance(200s);
+  BOOST_CHECK_EQUAL(serving_state(b).tasks(0).state(), v1::TASK_RUNNING);
+}
+
+BOOST_AUTO_TEST_CASE(agents_that_do_not_come_back_become_unreachable) {
+  auto a = start_candidate("A");
+  auto a1 = register_agent(agent1, a, 1);
+  auto a2 = register_agent(agent2, a, 2);
+  depose(0);
+  auto b = start_candidate("B");
+  reregister_agent(agent1, b, a1, 1);
+  advance(29s);
+  BOOST_CHECK_EQUAL(status_of(serving_state(b), a2), "recovering");
+  advance(2s);
+  BOOST_CHECK_EQUAL(status_of(serving_state(b), a2), "unreachable");
+  BOOST_CHECK_EQUAL(status_of(serving_state(b), a1), "registered");
+  // ... and the registry says so for the term after.
+  depose(1);
+  auto c = start_candidate("C");
+  auto st_c = serving_state(c);
+  BOOST_CHECK_EQUAL(st_c.master().epoch(), 3u);
+  BOOST_CHECK_EQUAL(status_of(st_c, a2), "unreachable");
+  BOOST_CHECK_EQUAL(status_of(st_c, a1), "recovering");
+}
+
+BOOST_AUTO_TEST_CASE(the_removal_limit_keeps_a_partitioned_leader_from_writing_agents_off) {
+  removal_limit = 0.4;
+  auto a = start_candidate("A");
+  auto a1 = register_agent(agent1, a, 1);
+  auto a2 = register_agent(agent2, a, 2);
+  depose(0);
+  auto b = start_candidate("B");
+  reregister_agent(agent1, b, a1, 1);
+  advance(31s); // 1 of 2 missing: 50 % > 40 %
+  BOOST_CHECK_EQUAL(status_of(serving_state(b), a2), "recovering");
+  reregister_agent(agent2, b, a2, 2); // it was only late
+  advance(31s);
+  BOOST_CHECK_EQUAL(status_of(serving_state(b), a2), "registered");
+}
+
+BOOST_AUTO_TEST_CASE(a_disconnected_framework_keeps_its_deadline_across_a_failover) {
+  auto a = start_candidate("A");
+  register_agent(agent1, a, 1);
+  auto fw = subscribe(a, {}, 100);
+  caf::anon_send_exit(sched.handle, caf::exit_reason::user_shutdown); // scheduler gone
+  run();
+  advance(60s); // 40 s of its 100 s left
+  depose(0);
+  auto b = start_candidate("B");
+  BOOST_CHECK_EQUAL(serving_state(b).frameworks_size(), 1);
+  advance(39s);
+  BOOST_CHECK_EQUAL(serving_state(b).frameworks_size(), 1);
+  advance(2s);
+  BOOST_CHECK_EQUAL(serving_state(b).frameworks_size(), 0); // torn down at the old deadline
+  (void) fw;
+}
+
+BOOST_AUTO_TEST_CASE(a_same_epoch_reelection_within_the_grace_resumes_the_term) {
+  suspend_grace = 5s;
+  auto a = start_candidate("A");
+  auto a1 = register_agent(agent1, a, 1);
+  auto listener = caf::actor_cast<election::leadership_listener>(a);
+  caf::anon_send(listener, election::lost_atom::value);
+  run();
+  BOOST_CHECK(!state(a)); // not serving while suspended
+  caf::anon_send(listener, election::elected_atom::value, uint64_t{1}); // same epoch
+  run();
+  auto st = serving_state(a);
+  BOOST_CHECK_EQUAL(st.master().epoch(), 1u);         // the same term ...
+  BOOST_CHECK_EQUAL(status_of(st, a1), "registered"); // ... with its agents
+  // Lost again and not re-elected within the grace: the term ends; the next one is newer.
+  caf::anon_send(listener, election::lost_atom::value);
+  run();
+  advance(6s);
+  caf::anon_send(listener, election::elected_atom::value, uint64_t{1});
+  run();
+  st = serving_state(a);
+  BOOST_CHECK_EQUAL(st.master().epoch(), 2u);
+  BOOST_CHECK_EQUAL(status_of(st, a1), "recovering");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
