@@ -28,7 +28,10 @@ caf::error allocator_state::add_agent(const v1::AgentID& agent, const resources&
   auto& entry = agents_[agent.value()];
   entry.id = agent;
   entry.total = total;
-  update_total();
+  // Incremental: recomputing over every agent here made adding N agents O(N²) (a failover
+  // readmits tens of thousands at once).
+  cluster_total_ += entry.total;
+  set_sorter_totals();
   for (const auto& u : used)
     charge(entry, u.framework, u.role, u.res);
   return caf::none;
@@ -257,10 +260,16 @@ drf_sorter& allocator_state::framework_sorter(const std::string& role) {
   return i->second;
 }
 
+// Recomputed (on removal): range resources of several agents overlap, so the union cannot be
+// taken apart by subtraction.
 void allocator_state::update_total() {
   cluster_total_ = resources{};
   for (const auto& [id, agent] : agents_)
     cluster_total_ += agent.total;
+  set_sorter_totals();
+}
+
+void allocator_state::set_sorter_totals() {
   role_sorter_.set_total(cluster_total_);
   for (auto& [role, sorter] : framework_sorters_)
     sorter.set_total(cluster_total_);

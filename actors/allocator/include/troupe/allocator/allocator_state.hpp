@@ -177,6 +177,7 @@ private:
   void forget_allocation(const allocation_key& key, const resources& res);
   drf_sorter& framework_sorter(const std::string& role);
   void update_total();
+  void set_sorter_totals();
 
   allocator_config cfg_;
   runtime::seeded_random rng_;
