@@ -22,7 +22,7 @@ master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
   self->set_down_handler([node](caf::down_msg& msg) { node->on_scheduler_down(msg.source); });
   return {
     [node](const v1::RegisterAgent& msg) { node->on_register(msg); },
-    [node](const v1::ReregisterAgent& msg) { node->on_reregister(msg); },
+    [node](v1::ReregisterAgent& msg) { node->on_reregister(msg); }, // tasks moved out
     [node](const v1::Pong& msg) { node->on_pong(msg); },
     [node](const v1::StatusUpdate& msg) { node->on_status_update(msg); },
     [node](const v1::ExecutorToFrameworkMessage& msg) { node->on_executor_message(msg); },

@@ -67,7 +67,7 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
     self_->send(sender, std::move(reply));
 }
 
-void master_node::on_reregister(const v1::ReregisterAgent& msg) {
+void master_node::on_reregister(v1::ReregisterAgent& msg) {
   auto sender = caf::actor_cast<protocols::agent_actor>(self_->current_sender());
   if (auto err = validate(msg)) {
     log_->warn("refusing an agent reregistration: {}", error_message(err));
@@ -122,11 +122,12 @@ void master_node::on_reregister(const v1::ReregisterAgent& msg) {
 
 // The agent's report is the truth about its tasks: states it reports flow to the frameworks;
 // tasks the master placed there that the agent does not report are gone; kills requested while
-// the agent was away are sent again.
-void master_node::adopt_reported_tasks(const v1::ReregisterAgent& msg) {
+// the agent was away are sent again. Tasks new to this master are moved out of `msg` (a failover
+// readmits hundreds of thousands at once).
+void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
   const auto& agent = msg.agent().id();
   std::set<std::pair<std::string, std::string>> reported;
-  for (const auto& task : msg.tasks()) {
+  for (auto& task : *msg.mutable_tasks()) {
     auto key = std::make_pair(task.framework_id().value(), task.task_id().value());
     reported.insert(key);
     auto fit = frameworks_.find(key.first);
@@ -146,11 +147,11 @@ void master_node::adopt_reported_tasks(const v1::ReregisterAgent& msg) {
     auto& rec = fw.tasks[key.second];
     bool fresh = rec.task.task_id().value().empty();
     if (fresh) {
-      rec.task = task;
-      rec.role = fw.info.roles_size() > 0 ? fw.info.roles(0) : "*";
       if (auto res = resources::from_proto(task.resources()))
         rec.res = *res;
-      rec.released = !holds_resources(task.state());
+      rec.task = std::move(task);
+      rec.role = fw.info.roles_size() > 0 ? fw.info.roles(0) : "*";
+      rec.released = !holds_resources(rec.task.state());
       if (rec.released)
         completed_.push_back(key);
     }
@@ -167,8 +168,8 @@ void master_node::adopt_reported_tasks(const v1::ReregisterAgent& msg) {
     }
     if (rec.kill_requested && !common::is_terminal(rec.task.state())) {
       v1::KillTask kill;
-      *kill.mutable_framework_id() = task.framework_id();
-      *kill.mutable_task_id() = task.task_id();
+      *kill.mutable_framework_id() = rec.task.framework_id();
+      *kill.mutable_task_id() = rec.task.task_id();
       kill.set_epoch(cfg_.info.epoch());
       self_->send(links_[agent.value()].handle, std::move(kill));
     }

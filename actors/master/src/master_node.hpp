@@ -83,7 +83,7 @@ public:
 
   // agents (master_agents.cpp)
   void on_register(const v1::RegisterAgent& msg);
-  void on_reregister(const v1::ReregisterAgent& msg);
+  void on_reregister(v1::ReregisterAgent& msg);
   void on_pong(const v1::Pong& msg);
   void on_ping_tick();
   void on_reregister_timeout();
@@ -113,7 +113,7 @@ private:
   void mark_unreachable(const v1::AgentID& id);
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
   void link_agent(const std::string& id, const protocols::agent_actor& handle);
-  void adopt_reported_tasks(const v1::ReregisterAgent& msg);
+  void adopt_reported_tasks(v1::ReregisterAgent& msg);
   // frameworks
   void subscribe(const v1::scheduler::Call& call);
   void teardown(const v1::FrameworkID& id, const std::string& why);
