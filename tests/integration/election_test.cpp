@@ -338,4 +338,23 @@ BOOST_FIXTURE_TEST_CASE(zookeeper_crash_steps_down_and_recovers, zk_fixture) {
   check_zookeeper_loss(*this, true);
 }
 
+BOOST_FIXTURE_TEST_CASE(zookeeper_a_quorum_of_contenders_is_needed_to_lead, zk_fixture) {
+  SKIP_WITHOUT_ZOOKEEPER();
+  auto cfg = config("/troupe/quorum");
+  cfg.quorum = 2;
+  auto a = keep(spawn_zookeeper_contender(sys, cfg, leadership_recorder("a")));
+  caf::anon_send(a, contend_atom::value, master_info(0));
+  // Alone, the lowest member does not lead.
+  BOOST_CHECK(!log.wait_for(elected_by("a"), 1500ms));
+  auto b = spawn_zookeeper_contender(sys, cfg, leadership_recorder("b"));
+  caf::anon_send(b, contend_atom::value, master_info(1));
+  BOOST_REQUIRE_MESSAGE(log.wait_for(elected_by("a"), 5s), "a second contender made no quorum");
+  BOOST_CHECK(!log.wait_for(elected_by("b"), 500ms));
+  // The peer leaves: below the quorum, the leader steps down (and keeps contending).
+  auto mark = log.size();
+  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+  BOOST_CHECK(log.wait_for([](const event& e) { return e.what == kind::lost && e.who == "a"; },
+                           5s, mark));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,7 +5,9 @@
 //   spawn          open a session (events arrive as zk_event_atom)
 //   contend        remember data; when connected: check()
 //   check          ensure path, create our znode if we have none, list members:
-//                  we are lowest -> elected(epoch = our sequence + 1), watch our own znode
+//                  we are lowest (and at least `quorum` members contend)
+//                                -> elected(epoch = our sequence + 1), watch our own znode
+//                                   (and, with a quorum, the membership)
 //                  otherwise     -> stop leading if we did, watch the predecessor
 //                  a watch fires -> check again
 //   disconnect     stop leading at once (lost); the session may still come back
@@ -103,8 +105,9 @@ private:
     for (int round = 0; round < max_check_rounds; ++round) {
       std::vector<zk_member> members;
       int rc = my_node_.empty() ? claim_node() : ZOK;
+      // With a quorum, every membership change matters to the lowest member: watch them all.
       if (rc == ZOK)
-        rc = session_.list_members(members, false);
+        rc = session_.list_members(members, session_.config().quorum > 1);
       if (rc != ZOK)
         return on_failure(rc);
       auto mine = std::find_if(members.begin(), members.end(),
@@ -121,10 +124,10 @@ private:
         continue; // it vanished between listing and watching: look again
       if (rc != ZOK)
         return on_failure(rc);
-      if (lowest)
+      if (lowest && members.size() >= session_.config().quorum)
         become_leader(mine->sequence + 1); // sequences start at 0; epoch 0 means "none"
       else
-        step_down();
+        step_down(); // not lowest, or lowest without a quorum of contenders
       return;
     }
     schedule_retry();

@@ -84,6 +84,7 @@ caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
     zk = *election::parse_zk_url(flags.zk); // open_registry checked it
     zk->session_timeout = std::chrono::milliseconds{
       static_cast<int64_t>(flags.zk_session_timeout * 1000)};
+    zk->quorum = flags.quorum;
   }
   master::candidate_config ccfg;
   ccfg.master = cfg;

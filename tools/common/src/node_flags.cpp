@@ -48,7 +48,9 @@ void add_master_flags(CLI::App& app, master_flags& f, bool with_ha) {
   app.add_option("--zk", f.zk,
                  "zk://host:port[,host:port]/path: elect the leader and keep the registry in "
                  "ZooKeeper (default: standalone)");
-  app.add_option("--quorum", f.quorum, "number of masters contending (with --zk)")
+  app.add_option("--quorum", f.quorum,
+                 "with --zk: a master leads only while at least this many masters contend "
+                 "(e.g. 2 of 3)")
     ->check(CLI::Range(1u, 99u))->capture_default_str();
   app.add_option("--zk-session-timeout", f.zk_session_timeout,
                  "seconds of ZooKeeper silence before a leader is replaced")

@@ -106,6 +106,10 @@ struct zk_config {
   std::string path = "/troupe/election";
   /// Requested session timeout (the server clamps it to [2, 20] × its tickTime by default).
   std::chrono::milliseconds session_timeout{2000};
+  /// Contenders: the lowest member leads only while at least this many members contend (a
+  /// master that finds itself alone — e.g. a misconfigured or half-deployed cluster — waits;
+  /// a leader whose peers drop below the quorum steps down). 1 = no such condition.
+  size_t quorum = 1;
 };
 
 /// True when `text` is a ZooKeeper URL (starts with "zk://").

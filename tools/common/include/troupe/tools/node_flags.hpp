@@ -29,7 +29,7 @@ struct master_flags {
   std::string http_port_file;         ///< write the bound HTTP port here
   // High availability
   std::string zk;                     ///< zk://host:port[,host:port]/path; empty = standalone
-  uint32_t quorum = 1;                ///< masters expected to contend (checked, logged)
+  uint32_t quorum = 1;                ///< masters that must contend for one to lead (--zk)
   double zk_session_timeout = 10;     ///< seconds; a dead leader is noticed after about this
   std::string work_dir;               ///< registry in LevelDB here (without --zk); empty = memory
   double agent_reregister_timeout = 60; ///< seconds for recovered agents to come back
