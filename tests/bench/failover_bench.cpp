@@ -24,6 +24,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -234,6 +235,10 @@ run_result run_once(caf::actor_system& sys, const std::shared_ptr<const cluster>
                   caf::after(std::chrono::seconds{300}) >> [&] { timed_out = true; });
   auto t2 = steady::now();
   caf::anon_send_exit(candidate, caf::exit_reason::user_shutdown);
+  self->wait_for(candidate);
+  // The term's master and allocator free hundreds of thousands of records after the candidate
+  // ends them: let that finish before the next run measures anything.
+  std::this_thread::sleep_for(std::chrono::milliseconds{200} * (n / 4000 + 1));
   out.recovery_s = std::chrono::duration<double>(t1 - t0).count();
   out.reregistration_s = std::chrono::duration<double>(t2 - t1).count();
   out.complete = !timed_out;
