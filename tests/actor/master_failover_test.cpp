@@ -116,6 +116,16 @@ struct failover_fixture : test::deterministic_fixture {
     return out;
   }
 
+  /// A state *request* (the candidate answers those itself when it does not serve).
+  caf::error request_state_error(const caf::actor& master) {
+    caf::scoped_actor self{sys};
+    caf::error out;
+    auto pending = self->request(master, caf::infinite, state_atom::value);
+    run();
+    pending.receive([](v1::MasterState&) {}, [&](caf::error& err) { out = std::move(err); });
+    return out;
+  }
+
   /// The state of a serving master (fails the test otherwise).
   v1::MasterState serving_state(const caf::actor& master) {
     auto st = state(master);
@@ -199,7 +209,8 @@ BOOST_AUTO_TEST_CASE(the_next_term_recovers_agents_and_framework_leases) {
   BOOST_CHECK_EQUAL(st_a.master().epoch(), 1u);
 
   depose(0); // A stops leading: its term ends
-  BOOST_CHECK(!state(a)); // a candidate that does not lead answers requests with an error
+  BOOST_CHECK(!state(a)); // a candidate that does not lead drops messages ...
+  BOOST_CHECK(is(request_state_error(a), errc::unavailable)); // ... and refuses requests
 
   auto b = start_candidate("B");
   auto st_b = serving_state(b);
@@ -278,6 +289,26 @@ BOOST_AUTO_TEST_CASE(a_disconnected_framework_keeps_its_deadline_across_a_failov
   advance(2s);
   BOOST_CHECK_EQUAL(serving_state(b).frameworks_size(), 0); // torn down at the old deadline
   (void) fw;
+}
+
+BOOST_AUTO_TEST_CASE(a_term_whose_registry_moved_on_is_fenced) {
+  auto a = start_candidate("A");
+  auto b = start_candidate("B"); // both "lead" (standalone): B's term takes epoch 2
+  BOOST_CHECK_EQUAL(serving_state(b).master().epoch(), 2u);
+  BOOST_CHECK_EQUAL(serving_state(a).master().epoch(), 1u);
+  depose(0); // keep A from starting yet another term after the fencing
+  run();
+  register_agent(agent1, b, 1);
+  BOOST_CHECK_EQUAL(load_registry(*store).value().admitted_size(), 1);
+  // A (already ended by the depose) — now the other way round: B is deposed, C takes epoch 3
+  // while B still runs its term; B's next write is fenced and ends B's term.
+  auto c = start_candidate("C");
+  BOOST_CHECK_EQUAL(serving_state(c).master().epoch(), 3u);
+  register_agent(agent2, b, 2); // B admits it in memory, but its registrar is fenced
+  BOOST_CHECK(!state(b));       // B's term ended with its registrar
+  auto reg = load_registry(*store).value();
+  BOOST_CHECK_EQUAL(reg.epoch(), 3u);
+  BOOST_CHECK_EQUAL(reg.admitted_size(), 1); // nothing of B's after C began
 }
 
 BOOST_AUTO_TEST_CASE(a_same_epoch_reelection_within_the_grace_resumes_the_term) {

@@ -509,7 +509,8 @@ void agent_node::on_executor_call(const v1::executor::Call& call) {
     auto task = update.status().task_id().value();
     fw.failing.insert(task);
     auto fid = fw.info.id().value();
-    self_->request(containerizer_, caf::infinite, isolation::limitation_atom::value, ex.container)
+    self_->request(containerizer_, std::chrono::seconds{5}, isolation::limitation_atom::value,
+                   ex.container)
       .then(
         [this, update, accept, fid, task](const std::vector<isolation::limitation>& limits) mutable {
           if (!limits.empty()) {

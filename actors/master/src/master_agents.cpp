@@ -127,8 +127,19 @@ void master_node::on_reregister(v1::ReregisterAgent& msg) {
 void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
   const auto& agent = msg.agent().id();
   std::set<std::pair<std::string, std::string>> reported;
+  std::set<std::string> shut_down;
   for (auto& task : *msg.mutable_tasks()) {
     auto key = std::make_pair(task.framework_id().value(), task.task_id().value());
+    if (removed_frameworks_.count(key.first) > 0) {
+      // The agent missed its ShutdownFramework: tell it again rather than revive the framework.
+      if (shut_down.insert(key.first).second) {
+        v1::ShutdownFramework again;
+        *again.mutable_framework_id() = task.framework_id();
+        again.set_epoch(cfg_.info.epoch());
+        self_->send(links_[agent.value()].handle, std::move(again));
+      }
+      continue;
+    }
     reported.insert(key);
     auto fit = frameworks_.find(key.first);
     if (fit == frameworks_.end()) {

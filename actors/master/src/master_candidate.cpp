@@ -46,6 +46,7 @@ void end_term(candidate_pointer self, const char* why) {
     st.master = nullptr;
   }
   if (st.registrar) {
+    self->demonitor(st.registrar.address());
     caf::anon_send_exit(st.registrar, caf::exit_reason::user_shutdown);
     st.registrar = nullptr;
   }
@@ -65,6 +66,7 @@ void start_term(candidate_pointer self) {
   rcfg.detached = st.cfg.detached_registrar;
   rcfg.node = st.cfg.master.node;
   st.registrar = spawn_registrar(self->system(), std::move(rcfg));
+  self->monitor(st.registrar);
   self->request(st.registrar, caf::infinite, recover_atom::value, st.elected_epoch)
     .then(
       [self, term](internal::Registry& registry) {
@@ -118,15 +120,19 @@ caf::behavior candidate_fn(candidate_pointer self, candidate_config cfg) {
   self->link_to(st.contender);
   self->set_default_handler(
     [self](caf::scheduled_actor*, caf::message_view& x) { return forward(self, x); });
+  // The term is one unit: its master or its registrar ending (a crash, a fenced registry)
+  // ends it; a new one starts after `retry` while this node still leads.
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
-    if (st.master && msg.source == st.master.address()) {
-      st.log->error("the term's master ended ({}): starting a new term",
-                    self->system().render(msg.reason));
-      st.master = nullptr;
-      if (st.elected)
-        start_term(self);
-    }
+    bool ours = (st.master && msg.source == st.master.address())
+                || (st.registrar && msg.source == st.registrar.address());
+    if (!ours)
+      return;
+    st.log->error("a leadership term actor ended ({}): the term ends",
+                  self->system().render(msg.reason));
+    end_term(self, "one of its actors ended");
+    if (st.elected)
+      self->delayed_send(self, st.cfg.retry, term_retry_atom::value, st.term);
   });
   // Stopped (by its owner, or its contender died): the term ends with it.
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -143,6 +149,7 @@ caf::behavior candidate_fn(candidate_pointer self, candidate_config cfg) {
       st.elected = true;
       if (st.suspended && st.master && epoch == st.elected_epoch) {
         st.suspended = false;
+        ++st.term; // the grace timer of the suspension is stale now
         st.log->info("elected again with the same epoch {}: the term resumes", epoch);
         if (st.cfg.on_term)
           st.cfg.on_term(&st.term_info);

@@ -240,6 +240,14 @@ void master_node::on_heartbeat_tick() {
 void master_node::kill(framework_record& fw, const v1::scheduler::Kill& msg) {
   auto it = fw.tasks.find(msg.task_id().value());
   if (it == fw.tasks.end()) {
+    if (const auto* agent = agents_.find(msg.agent_id());
+        agent != nullptr && agent->status == agent_status::recovered) {
+      // Its agent has not reregistered since the failover: the task may well run. No answer
+      // (the framework retries the kill once the agent is back and the task known again).
+      log_->info("kill of {} on recovering agent {} deferred to the framework's retry",
+                 msg.task_id().value(), msg.agent_id().value());
+      return;
+    }
     master_update(fw.info.id(), msg.task_id(), v1::TASK_UNKNOWN,
                   v1::TaskStatus::REASON_TASK_UNKNOWN, "the master does not know this task",
                   msg.agent_id());
@@ -289,6 +297,8 @@ void master_node::reconcile(framework_record& fw, const v1::scheduler::Reconcile
       answer(item.task_id(), v1::TASK_UNREACHABLE, item.agent_id(), "its agent is unreachable");
     else if (agent != nullptr && agent->status == agent_status::gone)
       answer(item.task_id(), v1::TASK_GONE, item.agent_id(), "its agent was removed");
+    else if (agent != nullptr && agent->status == agent_status::recovered)
+      continue; // not back since the failover yet: no answer rather than a wrong UNKNOWN
     else
       answer(item.task_id(), v1::TASK_UNKNOWN, item.agent_id(),
              "the master does not know this task");

@@ -25,16 +25,30 @@ struct registrar_state {
   std::shared_ptr<spdlog::logger> log;
   std::deque<internal::RegistryOperation> pending;
   bool waiting = false; ///< a retry is scheduled; new operations queue behind the failed one
+  uint64_t epoch = 0;   ///< this term's (set by recover); writes are fenced with it
   static inline const char* name = "troupe.registrar";
 };
 
 using registrar_pointer = registrar_impl::stateful_pointer<registrar_state>;
 
+// Applies the queue in order. Each write is fenced (check_term): a newer term elsewhere ends
+// this registrar (its term ends with it). A write the store refuses as malformed is dropped
+// with an error (retrying it would block every later one); anything else is retried.
 void drain(registrar_pointer self) {
   auto& st = self->state;
   bool wrote = false;
   while (!st.pending.empty()) {
-    if (auto err = apply_operation(*st.cfg.store, st.pending.front())) {
+    auto err = check_term(*st.cfg.store, st.epoch);
+    if (!err)
+      err = apply_operation(*st.cfg.store, st.pending.front());
+    if (is(err, errc::stale_epoch)) {
+      st.log->error("registry fenced: {}; this term ends", error_message(err));
+      self->quit(err);
+      return;
+    }
+    if (is(err, errc::invalid_argument)) {
+      st.log->error("registry operation dropped: {}", error_message(err));
+    } else if (err) {
       st.log->error("registry write failed ({} queued), retrying: {}", st.pending.size(),
                     error_message(err));
       st.waiting = true;
@@ -58,6 +72,7 @@ caf::result<internal::Registry> recover(registrar_pointer self, uint64_t epoch) 
   if (!registry)
     return registry.error();
   registry->set_epoch(*term);
+  self->state.epoch = *term;
   self->state.log->info("registry recovered for epoch {}: {} agents ({} unreachable, {} gone), "
                         "{} frameworks",
                         *term, registry->admitted_size(), registry->unreachable_size(),

@@ -19,14 +19,17 @@ caf::expected<uint64_t> parse_epoch(const std::string& text) {
   return value;
 }
 
-template <class T>
-caf::error read_into(runtime::store& st, const std::string& key, T& out) {
+// Reads `key` into a new element made by `add` — only when the key still exists (it may have
+// been erased between list and get) and parses.
+template <class Add>
+caf::error read_into(runtime::store& st, const std::string& key, Add add) {
   auto got = st.get(key);
   if (!got)
     return got.error();
   if (!*got)
-    return caf::none; // erased between list and get: nothing to read
-  if (!out.ParseFromString((*got)->value))
+    return caf::none;
+  auto* out = add();
+  if (!out->ParseFromString((*got)->value))
     return make_error(errc::invalid_message, "registry record " + key + " does not parse");
   return caf::none;
 }
@@ -61,7 +64,7 @@ caf::expected<internal::Registry> load_registry(runtime::store& st) {
   }
   auto each = [&](const std::string& prefix, auto add_one) {
     return load_prefix(st, prefix, [&](const std::string& key) {
-      return read_into(st, key, *add_one());
+      return read_into(st, key, add_one);
     });
   };
   if (auto err = each("agents/", [&] { return out.add_admitted(); }))
@@ -98,6 +101,23 @@ caf::expected<uint64_t> begin_term(runtime::store& st, uint64_t at_least) {
   if (auto err = st.sync())
     return err;
   return epoch;
+}
+
+caf::error check_term(runtime::store& st, uint64_t epoch) {
+  auto got = st.get(epoch_key);
+  if (!got)
+    return got.error();
+  uint64_t stored = 0;
+  if (*got) {
+    auto parsed = parse_epoch((*got)->value);
+    if (!parsed)
+      return parsed.error();
+    stored = *parsed;
+  }
+  if (stored != epoch)
+    return make_error(errc::stale_epoch, "the registry belongs to epoch " + std::to_string(stored)
+                                           + ", not to this term's " + std::to_string(epoch));
+  return caf::none;
 }
 
 caf::error apply_operation(runtime::store& st, const internal::RegistryOperation& op) {

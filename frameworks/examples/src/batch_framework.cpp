@@ -103,9 +103,9 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
   if (std::all_of(st.copies.begin(), st.copies.end(), ended)) {
     auto ok = std::count_if(st.copies.begin(), st.copies.end(),
                             [](auto& c) { return c.phase == copy_phase::finished; });
+    call(self, v1::scheduler::Teardown{}); // queued at the driver before anyone hears "done"
     self->send(st.observer, batch_done_atom::value, static_cast<uint32_t>(ok),
                static_cast<uint32_t>(st.copies.size() - ok), st.last_exit);
-    call(self, v1::scheduler::Teardown{});
     self->quit();
   }
 }

@@ -19,10 +19,11 @@ namespace {
 using reconnect_atom = caf::atom_constant<caf::atom("reconn")>;
 using subscribe_check_atom = caf::atom_constant<caf::atom("subcheck")>;
 using heartbeat_check_atom = caf::atom_constant<caf::atom("hbcheck")>;
+using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
 using driver_impl = scheduler_driver_actor::extend<
   caf::reacts_to<reconnect_atom, uint64_t>, caf::reacts_to<subscribe_check_atom, uint64_t>,
-  caf::reacts_to<heartbeat_check_atom, uint64_t>>;
+  caf::reacts_to<heartbeat_check_atom, uint64_t>, caf::reacts_to<finish_atom, caf::error>>;
 
 struct driver_state {
   scheduler_driver_config cfg;
@@ -191,7 +192,10 @@ driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_confi
   self->state.framework = make(self);
   self->link_to(self->state.framework);
   // The framework (or executor) ended: end too, after whatever it sent last.
-  self->set_exit_handler([self](caf::exit_msg& msg) { self->quit(msg.reason); });
+  // Exit messages overtake normal ones: finish through the mailbox, so calls queued before the
+  // exit (a framework's last Teardown) still go out.
+  self->set_exit_handler(
+    [self](caf::exit_msg& msg) { self->send(self, finish_atom::value, std::move(msg.reason)); });
   self->set_down_handler([self](caf::down_msg& msg) {
     if (self->state.master && msg.source == self->state.master.address())
       lost(self, "master down");
@@ -203,6 +207,7 @@ driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_confi
     [self](runtime::election::leader_atom, caf::actor& master, const v1::MasterInfo& info) {
       on_leader(self, master, info);
     },
+    [self](finish_atom, caf::error& reason) { self->quit(std::move(reason)); },
     [self](reconnect_atom, uint64_t generation) {
       if (generation == self->state.generation)
         connect(self);

@@ -1,6 +1,9 @@
 #include "troupe/tools/master_process.hpp"
 
 #include <iostream>
+#include <vector>
+
+#include <caf/scoped_actor.hpp>
 
 #include <CLI/CLI.hpp>
 #include <caf/send.hpp>
@@ -54,18 +57,27 @@ master_process::master_process() : view_(&metrics_) {
   add_master_routes(http_, view_, metrics_, &leadership_);
 }
 
+// The candidate (its exit handler reports the term's end to leadership_) and the listener
+// (which writes leadership_) refer to members: wait until they are gone.
 master_process::~master_process() {
   http_.stop();
   view_.stop();
-  for (auto* a : {&detector_, &listener_})
-    if (*a)
-      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-  if (master_)
-    caf::anon_send_exit(master_, caf::exit_reason::user_shutdown);
+  std::vector<caf::actor> stopping;
+  for (auto a : {detector_, listener_, caf::actor_cast<caf::actor>(master_)})
+    if (a) {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      stopping.push_back(a);
+    }
+  if (sys_ != nullptr && !stopping.empty()) {
+    caf::scoped_actor self{*sys_};
+    for (const auto& a : stopping)
+      self->wait_for(a);
+  }
 }
 
 caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
                                  const master_flags& flags, master::master_config cfg) {
+  sys_ = &sys;
   auto http_port = http_.start(flags.hostname, flags.http_port);
   if (!http_port)
     return make_error(errc::unavailable, "cannot serve HTTP on " + flags.hostname + ":"

@@ -28,8 +28,9 @@ namespace troupe::tools {
 class master_process {
 public:
   master_process();
-  /// Stops HTTP, the snapshots and the master (in that order). Declare it after the actor
-  /// system, so it ends first.
+  /// Stops HTTP, the snapshots, then the candidate (its term with it), the detector and the
+  /// leadership listener, waiting until they are gone. Declare it after the actor system, so
+  /// it ends first.
   ~master_process();
 
   /// Binds HTTP on flags.hostname:flags.http_port, opens the registry store, spawns the
@@ -54,6 +55,7 @@ public:
 
 private:
   // Order matters: the server is destroyed first, then the view, then the metrics.
+  caf::actor_system* sys_ = nullptr;
   runtime::node_metrics metrics_;
   leadership_view leadership_;
   master::state_view view_;
