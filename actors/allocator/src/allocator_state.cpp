@@ -31,7 +31,7 @@ caf::error allocator_state::add_agent(const v1::AgentID& agent, const resources&
   // Incremental: recomputing over every agent here made adding N agents O(N²) (a failover
   // readmits tens of thousands at once).
   cluster_total_ += entry.total;
-  set_sorter_totals();
+  totals_dirty_ = true; // the sorters re-rank every client on a new total: once per pass
   for (const auto& u : used)
     charge(entry, u.framework, u.role, u.res);
   return caf::none;
@@ -182,6 +182,7 @@ resources allocator_state::recover(const v1::FrameworkID& framework, const v1::A
 }
 
 std::vector<offer_decision> allocator_state::allocate(time_point now) {
+  refresh_totals();
   std::vector<offer_decision> out;
   std::vector<agent_entry*> order;
   order.reserve(agents_.size());
@@ -269,7 +270,8 @@ void allocator_state::update_total() {
   set_sorter_totals();
 }
 
-void allocator_state::set_sorter_totals() {
+void allocator_state::set_sorter_totals() const {
+  totals_dirty_ = false;
   role_sorter_.set_total(cluster_total_);
   for (auto& [role, sorter] : framework_sorters_)
     sorter.set_total(cluster_total_);

@@ -135,6 +135,7 @@ public:
 
   /// The role sorter (shares, weights).
   const drf_sorter& roles() const {
+    refresh_totals();
     return role_sorter_;
   }
 
@@ -177,14 +178,21 @@ private:
   void forget_allocation(const allocation_key& key, const resources& res);
   drf_sorter& framework_sorter(const std::string& role);
   void update_total();
-  void set_sorter_totals();
+  void set_sorter_totals() const;
+  /// Added agents only grow cluster_total_; the sorters (which re-rank every client on a new
+  /// total) see it when shares are next needed — once per pass, not once per agent.
+  void refresh_totals() const {
+    if (totals_dirty_)
+      set_sorter_totals();
+  }
 
   allocator_config cfg_;
   runtime::seeded_random rng_;
   std::map<std::string, agent_entry> agents_;
   std::map<std::string, framework_entry> frameworks_;
-  drf_sorter role_sorter_;
-  std::map<std::string, drf_sorter> framework_sorters_; // by role
+  mutable bool totals_dirty_ = false; ///< cluster_total_ grew since the sorters saw it
+  mutable drf_sorter role_sorter_;
+  mutable std::map<std::string, drf_sorter> framework_sorters_; // by role
   resources cluster_total_;
 };
 
