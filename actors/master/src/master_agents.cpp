@@ -150,8 +150,7 @@ void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
       *fw.info.mutable_id() = task.framework_id();
       fit = frameworks_.emplace(key.first, std::move(fw)).first;
       self_->send(allocator_, allocator::add_framework_atom::value, task.framework_id(),
-                  std::vector<std::string>{fit->second.info.roles().begin(),
-                                           fit->second.info.roles().end()});
+                  roles_of(fit->second.info));
       disconnect(fit->second); // until its scheduler resubscribes within failover_timeout
     }
     auto& fw = fit->second;
@@ -228,10 +227,7 @@ void master_node::on_ping_tick() {
 void master_node::mark_unreachable(const v1::AgentID& id) {
   log_->warn("agent {} missed {} pings: unreachable", id.value(), cfg_.max_missed_pings);
   self_->send(allocator_, allocator::agent_active_atom::value, id, false);
-  internal::RegistryOperation op;
-  *op.mutable_mark_unreachable()->mutable_agent_id() = id;
-  op.mutable_mark_unreachable()->set_since(now());
-  record(std::move(op));
+  record_unreachable(id);
   rescind_where([&](const offer_record& o) { return o.offer.agent_id() == id; },
                 "agent " + id.value() + " is unreachable");
   auto link = links_.find(id.value());

@@ -17,18 +17,18 @@ namespace troupe::master {
 
 namespace {
 
+/// Removed frameworks whose tasks stay visible in the state snapshot.
+constexpr size_t completed_frameworks_kept = 100;
+
+
+} // namespace
+
 std::vector<std::string> roles_of(const v1::FrameworkInfo& info) {
   std::vector<std::string> roles{info.roles().begin(), info.roles().end()};
   if (roles.empty())
     roles.emplace_back("*");
   return roles;
 }
-
-/// Removed frameworks whose tasks stay visible in the state snapshot.
-constexpr size_t completed_frameworks_kept = 100;
-
-
-} // namespace
 
 void master_node::on_call(const v1::scheduler::Call& call) {
   auto sender = caf::actor_cast<protocols::scheduler_actor>(self_->current_sender());

@@ -109,6 +109,7 @@ private:
   void recover_registry();
   void record(internal::RegistryOperation op);
   void record_lease(const framework_record& fw, double deadline);
+  void record_unreachable(const v1::AgentID& id);
   // agents
   void mark_unreachable(const v1::AgentID& id);
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
@@ -166,6 +167,9 @@ struct master_state {
   std::unique_ptr<master_node> node;
   static inline const char* name = "troupe.master";
 };
+
+/// A framework's roles as the allocator takes them ("*" when it names none).
+std::vector<std::string> roles_of(const v1::FrameworkInfo& info);
 
 /// True when a task in this state still holds its resources on the agent.
 bool holds_resources(v1::TaskState state);

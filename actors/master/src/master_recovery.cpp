@@ -9,17 +9,6 @@
 
 namespace troupe::master {
 
-namespace {
-
-std::vector<std::string> lease_roles(const v1::FrameworkInfo& info) {
-  std::vector<std::string> roles{info.roles().begin(), info.roles().end()};
-  if (roles.empty())
-    roles.emplace_back("*");
-  return roles;
-}
-
-} // namespace
-
 void master_node::recover_registry() {
   const auto& reg = cfg_.registry;
   std::set<std::string> unreachable;
@@ -44,7 +33,7 @@ void master_node::recover_registry() {
     auto& fw = frameworks_[id.value()];
     fw.info = lease.info();
     fw.connected = false;
-    self_->send(allocator_, allocator::add_framework_atom::value, id, lease_roles(fw.info));
+    self_->send(allocator_, allocator::add_framework_atom::value, id, roles_of(fw.info));
     self_->send(allocator_, allocator::framework_active_atom::value, id, false);
     // A framework connected at the failover gets its whole failover_timeout from now; one that
     // was already disconnected keeps its deadline (persisted, unlike Mesos).
@@ -80,16 +69,20 @@ void master_node::on_reregister_timeout() {
   log_->warn("{} recovered agents did not reregister in time: unreachable", missing.size());
   for (const auto& id : missing) {
     agents_.mark_unreachable(id);
-    internal::RegistryOperation op;
-    *op.mutable_mark_unreachable()->mutable_agent_id() = id;
-    op.mutable_mark_unreachable()->set_since(now());
-    record(std::move(op));
+    record_unreachable(id);
   }
 }
 
 void master_node::record(internal::RegistryOperation op) {
   if (cfg_.registrar)
     self_->send(cfg_.registrar, std::move(op));
+}
+
+void master_node::record_unreachable(const v1::AgentID& id) {
+  internal::RegistryOperation op;
+  *op.mutable_mark_unreachable()->mutable_agent_id() = id;
+  op.mutable_mark_unreachable()->set_since(now());
+  record(std::move(op));
 }
 
 void master_node::record_lease(const framework_record& fw, double deadline) {

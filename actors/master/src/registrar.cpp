@@ -31,21 +31,27 @@ struct registrar_state {
 
 using registrar_pointer = registrar_impl::stateful_pointer<registrar_state>;
 
-// Applies the queue in order. Each write is fenced (check_term): a newer term elsewhere ends
-// this registrar (its term ends with it). A write the store refuses as malformed is dropped
-// with an error (retrying it would block every later one); anything else is retried.
+// Applies the queue in order. The batch is fenced first (check_term): a newer term elsewhere
+// ends this registrar (its term ends with it). A write the store refuses as malformed is
+// dropped with an error (retrying it would block every later one); anything else is retried.
 void drain(registrar_pointer self) {
   auto& st = self->state;
+  if (st.pending.empty())
+    return;
+  if (auto err = check_term(*st.cfg.store, st.epoch); is(err, errc::stale_epoch)) {
+    st.log->error("registry fenced: {}; this term ends", error_message(err));
+    self->quit(err);
+    return;
+  } else if (err) {
+    st.log->error("registry unreadable ({} queued), retrying: {}", st.pending.size(),
+                  error_message(err));
+    st.waiting = true;
+    self->delayed_send(self, st.cfg.retry, retry_atom::value);
+    return;
+  }
   bool wrote = false;
   while (!st.pending.empty()) {
-    auto err = check_term(*st.cfg.store, st.epoch);
-    if (!err)
-      err = apply_operation(*st.cfg.store, st.pending.front());
-    if (is(err, errc::stale_epoch)) {
-      st.log->error("registry fenced: {}; this term ends", error_message(err));
-      self->quit(err);
-      return;
-    }
+    auto err = apply_operation(*st.cfg.store, st.pending.front());
     if (is(err, errc::invalid_argument)) {
       st.log->error("registry operation dropped: {}", error_message(err));
     } else if (err) {

@@ -8,7 +8,8 @@
 //   serving      RegistryOperation ... (one-way, applied in arrival order; the master acts
 //                without waiting: a lost write only means the next term learns the fact again
 //                from the agent or framework itself)
-// Every write is fenced: when the stored epoch is no longer this term's (a newer term began
+// Writes are fenced (checked before each batch — one batch per message unless writes failed and
+// queued up): when the stored epoch is no longer this term's (a newer term began
 // elsewhere), the registrar ends with errc::stale_epoch and its term with it. A failing write is
 // retried every `retry` (later operations wait behind it, so the order holds), except one the
 // store refuses as malformed (dropped, logged); each success is synced. The store's calls may block: in production the registrar runs

@@ -35,7 +35,7 @@ caf::expected<uint64_t> begin_term(runtime::store& st, uint64_t at_least);
 
 /// Fencing for writes of the term with `epoch`: errc::stale_epoch when the stored epoch is not
 /// `epoch` any more (a newer term began elsewhere). The store's error when it cannot say.
-/// (A check before each write, not an atomic guard: a term starting between the check and the
+/// (A check before writing, not an atomic guard: a term starting between the check and the
 /// write can still see one write of the old term.)
 caf::error check_term(runtime::store& st, uint64_t epoch);
 
