@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   cfg->node = node.node_name;
+  if (flags.zk.empty() && flags.quorum > 1)
+    log->warn("--quorum {} has no effect without --zk: this master leads alone", flags.quorum);
   if (!flags.zk.empty()) {
     if (auto zk = runtime::election::parse_zk_url(flags.zk); !zk) {
       std::cerr << "--zk: " << runtime::render(zk.error()) << '\n';

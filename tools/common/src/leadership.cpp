@@ -4,10 +4,12 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
 
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/json.hpp"
 #include "troupe/runtime/election/leader_connector.hpp"
+#include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/options.hpp"
 
@@ -70,7 +72,15 @@ election::leader_listener spawn_leadership_listener(caf::actor_system& sys,
   return sys.spawn([target]() -> election::leader_listener::behavior_type {
     return {
       [target](election::leader_atom, const std::optional<std::string>& data) {
-        target->set_leader(parse_leader(data));
+        auto leader = parse_leader(data);
+        // Operators read a standby's log to learn who leads.
+        if (!leader)
+          runtime::node_logger("master")->warn("no master leads right now");
+        else
+          runtime::node_logger("master")->info("master {} at {}:{} (HTTP) leads",
+                                               leader->id(), leader->hostname(),
+                                               leader->http_port());
+        target->set_leader(std::move(leader));
       },
     };
   });
