@@ -46,6 +46,13 @@ void master_node::on_call(const v1::scheduler::Call& call) {
     return;
   }
   auto& fw = it->second;
+  // A scheduler's down message can overtake its last call (CAF delivers it first): the last
+  // scheduler may still tear its framework down after the master saw it go.
+  if (call.has_teardown() && !fw.connected && sender
+      && sender.address() == fw.last_scheduler) {
+    teardown(fw.info.id(), "the framework asked for it");
+    return;
+  }
   if (!fw.connected || fw.scheduler != sender) {
     send_error(sender, "framework " + call.framework_id().value()
                          + " is subscribed from another scheduler; subscribe again first");
@@ -135,6 +142,7 @@ void master_node::subscribe(const v1::scheduler::Call& call) {
     log_->info("framework {} ({}) resubscribed", id, info.name());
   }
   fw->scheduler = sender;
+  fw->last_scheduler = sender ? sender.address() : caf::actor_addr{};
   fw->connected = true;
   ++fw->generation;
   record_lease(*fw, 0);

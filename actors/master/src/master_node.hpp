@@ -53,6 +53,7 @@ struct task_record {
 struct framework_record {
   v1::FrameworkInfo info;
   protocols::scheduler_actor scheduler;   ///< invalid while disconnected
+  caf::actor_addr last_scheduler;         ///< the latest subscribed one, also once it is gone
   bool connected = false;
   uint64_t generation = 0;                ///< bumps on each (re)subscribe; stale timers ignore
   std::map<std::string, task_record> tasks; ///< by task ID
