@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(allocations_of_frameworks_that_subscribe_later_count_then) 
   BOOST_CHECK(a.available(make_agent_id("a2")).empty()); // refused: not added
   (void) a.add_framework(late, {});
   (void) a.add_framework(make_framework_id("early"), {});
-  BOOST_CHECK_CLOSE(a.roles().share("*"), 0.75, 1e-9); // late's 3 of 4 cpus count now
+  BOOST_CHECK_CLOSE(a.role_share("*"), 0.75, 1e-9); // late's 3 of 4 cpus count now
   auto offers = by_framework(a.allocate(t0));
   BOOST_CHECK_EQUAL(offers["early"].size(), 1u); // lower share goes first
 }

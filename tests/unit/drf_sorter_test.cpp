@@ -4,11 +4,15 @@
 
 using troupe::resources;
 using troupe::allocator::drf_sorter;
+using troupe::allocator::name_table;
+using troupe::allocator::quantities;
 
 namespace {
 
-resources r(const std::string& text) {
-  return resources::parse(text).value();
+name_table names; // one table for the whole suite, as one allocator has
+
+quantities r(const std::string& text) {
+  return names.of(resources::parse(text).value());
 }
 
 } // namespace
@@ -64,7 +68,32 @@ BOOST_AUTO_TEST_CASE(reservations_count_like_unreserved_resources) {
   s.add("web");
   s.allocate("web", r("cpus(web):2"));
   BOOST_CHECK_CLOSE(s.share("web"), 0.5, 1e-9);
-  BOOST_CHECK_EQUAL(s.allocation("web").scalar("cpus"), 2.0);
+  BOOST_CHECK_EQUAL(s.allocation("web").get(names.find("cpus")), 2000);
+}
+
+BOOST_AUTO_TEST_CASE(inactive_clients_keep_their_share_but_are_not_walked) {
+  drf_sorter s;
+  s.set_total(r("cpus:10"));
+  s.add("a", 1.0, 7);
+  s.add("b", 1.0, 8);
+  s.allocate("a", r("cpus:1"));
+  s.set_active("b", false);
+  BOOST_CHECK((s.sorted() == std::vector<std::string>{"a"}));
+  BOOST_CHECK_EQUAL(s.active(), 1u);
+  s.allocate("b", r("cpus:4"));
+  BOOST_CHECK_CLOSE(s.share("b"), 0.4, 1e-9);
+  s.set_active("b", true);
+  BOOST_CHECK((s.sorted() == std::vector<std::string>{"a", "b"}));
+  uintptr_t seen = 0;
+  s.find_first([&](const std::string&, uintptr_t tag) {
+    seen = tag;
+    return true;
+  });
+  BOOST_CHECK_EQUAL(seen, 7u);
+  auto h = s.find("b");
+  BOOST_REQUIRE(h != nullptr);
+  s.unallocate(h, r("cpus:4"));
+  BOOST_CHECK((s.sorted() == std::vector<std::string>{"b", "a"}));
 }
 
 BOOST_AUTO_TEST_CASE(a_new_total_rescales_every_share) {

@@ -1,27 +1,33 @@
-// The allocator's pure part: which agent's free resources go to which framework, for which role
-// (hierarchical DRF: roles first, then frameworks within a role). No actor system, no clock:
-// callers pass the time, and the agent order of each pass comes from a seeded generator, so the
-// same seed and the same calls give the same offers.
+// The allocator's pure part: which agent's free resources go to which framework, for which role.
+// No actor system, no clock: callers pass the time, and the agent order of each pass comes from
+// a seeded generator, so the same seed and the same calls give the same offers.
 //
 // Vocabulary
 //   allocated   resources currently offered to or used by a framework (Mesos' "allocation":
 //               offers and running tasks alike; the master recovers what is declined, rescinded,
 //               unused or freed by a terminal task)
-//   available   an agent's total minus everything allocated on it
+//   free        an agent's total minus everything allocated on it
 //   filter      after a decline with refuse_seconds: the framework is not offered resources on
 //               that agent that fit inside the declined ones until the filter expires
 //   suppressed  a framework (per role) that asked for no offers until it revives
+//   wanting     a subscribed, active framework, not suppressed in a role: it gets offers there
+//   weight      a role's weight among its sibling roles (default 1)
+//   quota limit an upper bound on what a role's subtree may hold (offers are trimmed to fit)
 //
-// Pass: agents in a seeded random order; for each agent, roles in DRF order; within a role,
-// active unsuppressed frameworks in DRF order; the first whose filters allow it is offered all
-// of the agent's available resources allocatable to that role (reservations of the role and its
-// ancestors plus unreserved ones), if they meet the minimum allocatable size.
-// Weights, quota and dynamic reservation bookkeeping slot in later (Allocator issue): role
-// weights already exist in the role sorter.
+// Pass (hierarchical DRF): agents with free resources, in a seeded random order; per agent, walk
+// the role tree (role_tree.hpp) in weighted-DRF order — at each level the sibling with the
+// lowest weighted dominant share first, a role's own frameworks competing with its children as
+// one more sibling — and within a role its wanting frameworks in DRF order. The first framework
+// whose filters allow it gets everything on the agent allocatable to its role (unreserved plus
+// reservations of the role and its ancestors), trimmed to the quota headroom of the role and
+// its ancestors, if that meets the minimum allocatable size. Then the walk goes on for what is
+// left (reservations of other roles). Agents with nothing free and roles with nobody wanting
+// are not visited.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -31,7 +37,6 @@
 #include <caf/error.hpp>
 #include <caf/timespan.hpp>
 
-#include "troupe/allocator/drf_sorter.hpp"
 #include "troupe/messages/ids.hpp"
 #include "troupe/messages/min_allocatable.hpp"
 #include "troupe/messages/resources.hpp"
@@ -66,13 +71,17 @@ struct allocator_config {
 class allocator_state {
 public:
   explicit allocator_state(allocator_config cfg);
+  ~allocator_state();
+  allocator_state(allocator_state&&) noexcept;
+  allocator_state& operator=(allocator_state&&) noexcept;
 
   // -- agents -----------------------------------------------------------------------------
 
   /// Adds an agent with its total resources and what its tasks already use (one step, so no
   /// pass can offer the used part in between). Frameworks need not be known yet: their
-  /// allocations count towards their shares once they subscribe. errc::already_exists if
-  /// known; errc::invalid_resources if `used` does not fit in `total` (nothing is added).
+  /// allocations count for their roles at once and for them once they subscribe.
+  /// errc::already_exists if known; errc::invalid_resources if `used` does not fit in `total`
+  /// (nothing is added).
   caf::error add_agent(const v1::AgentID& agent, const resources& total,
                        const std::vector<used_allocation>& used = {});
 
@@ -86,13 +95,21 @@ public:
 
   /// Adds resources now in use on a known agent (e.g. a task launched outside an offer).
   /// errc::not_found for an unknown agent; errc::invalid_resources when they exceed what the
-  /// agent has available.
+  /// agent has free.
   caf::error add_allocation(const v1::FrameworkID& framework, const v1::AgentID& agent,
                             const std::string& role, const resources& res);
 
+  /// Applies a dynamic reservation change (RESERVE or UNRESERVE) to resources `framework`
+  /// holds on `agent` for `role`: `from` becomes `to` in that allocation and in the agent's
+  /// total. The amounts must match (a reservation moves resources, it does not make any).
+  /// errc::not_found (unknown agent), errc::invalid_resources (not held, or amounts differ).
+  caf::error convert(const v1::FrameworkID& framework, const v1::AgentID& agent,
+                     const std::string& role, const resources& from, const resources& to);
+
   // -- frameworks -------------------------------------------------------------------------
 
-  /// Adds a framework subscribed to `roles` (empty = "*"). errc::already_exists if known.
+  /// Adds a framework subscribed to `roles` (empty = "*"). errc::already_exists if known;
+  /// errc::invalid_argument for a malformed role.
   caf::error add_framework(const v1::FrameworkID& framework, std::vector<std::string> roles);
 
   /// Removes a framework and forgets its allocations (the master recovers nothing afterwards).
@@ -107,6 +124,23 @@ public:
   /// Resumes offers for `roles` (empty = all) and drops the framework's decline filters for
   /// those roles.
   void revive(const v1::FrameworkID& framework, const std::vector<std::string>& roles);
+
+  // -- roles ------------------------------------------------------------------------------
+
+  /// Sets a role's weight among its siblings. errc::invalid_argument for a malformed role or
+  /// a weight that is not a finite number > 0.
+  caf::error set_weight(const std::string& role, double weight);
+
+  /// Sets a role's quota limit (scalar amounts; names not listed are unlimited); an empty bag
+  /// removes the limit. errc::invalid_argument for a malformed role, reserved or non-scalar
+  /// limits.
+  caf::error set_quota(const std::string& role, const resources& limits);
+
+  /// Roles with a weight other than the default, and their weights.
+  std::map<std::string, double> weights() const;
+
+  /// Roles with a quota limit, and their limits.
+  std::map<std::string, resources> quotas() const;
 
   // -- resources --------------------------------------------------------------------------
 
@@ -130,70 +164,18 @@ public:
   resources allocation(const v1::FrameworkID& framework, const v1::AgentID& agent,
                        const std::string& role) const;
 
+  /// The scalar amounts allocated in a role's subtree (empty for unknown roles).
+  resources role_allocation(const std::string& role) const;
+
+  /// A role's weighted dominant share among its siblings (0 for unknown roles).
+  double role_share(const std::string& role) const;
+
   /// The earliest filter expiry after `now`, if any (the actor re-runs a pass then).
   std::optional<time_point> next_filter_expiry(time_point now) const;
 
-  /// The role sorter (shares, weights).
-  const drf_sorter& roles() const {
-    refresh_totals();
-    return role_sorter_;
-  }
-
 private:
-  struct allocation_key {
-    std::string framework;
-    std::string role;
-    bool operator<(const allocation_key& other) const {
-      return std::tie(framework, role) < std::tie(other.framework, other.role);
-    }
-  };
-
-  struct agent_entry {
-    v1::AgentID id;
-    resources total;
-    resources allocated; // sum of `by`
-    std::map<allocation_key, resources> by;
-    bool active = true;
-  };
-
-  struct filter {
-    std::string role;
-    resources refused; // flattened
-    time_point expires;
-  };
-
-  struct framework_entry {
-    v1::FrameworkID id;
-    std::vector<std::string> roles;
-    std::set<std::string> suppressed;
-    std::map<std::string, std::vector<filter>> filters; // by agent ID
-    bool active = true;
-  };
-
-  bool filtered(framework_entry& fw, const std::string& agent, const std::string& role,
-                const resources& offer, time_point now);
-  void charge(agent_entry& agent, const v1::FrameworkID& framework, const std::string& role,
-              const resources& res);
-  void allocate_agent(agent_entry& agent, time_point now, std::vector<offer_decision>& out);
-  void forget_allocation(const allocation_key& key, const resources& res);
-  drf_sorter& framework_sorter(const std::string& role);
-  void update_total();
-  void set_sorter_totals() const;
-  /// Added agents only grow cluster_total_; the sorters (which re-rank every client on a new
-  /// total) see it when shares are next needed — once per pass, not once per agent.
-  void refresh_totals() const {
-    if (totals_dirty_)
-      set_sorter_totals();
-  }
-
-  allocator_config cfg_;
-  runtime::seeded_random rng_;
-  std::map<std::string, agent_entry> agents_;
-  std::map<std::string, framework_entry> frameworks_;
-  mutable bool totals_dirty_ = false; ///< cluster_total_ grew since the sorters saw it
-  mutable drf_sorter role_sorter_;
-  mutable std::map<std::string, drf_sorter> framework_sorters_; // by role
-  resources cluster_total_;
+  struct impl;
+  std::unique_ptr<impl> impl_;
 };
 
 } // namespace troupe::allocator
