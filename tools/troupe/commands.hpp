@@ -46,10 +46,18 @@ struct table_options {
   std::string what;                 ///< agents | frameworks | tasks
 };
 
+struct role_options {
+  std::string master = "127.0.0.1:5050"; ///< HTTP API (or actors) of the master
+  std::string what;                 ///< weights | quota
+  std::vector<std::string> set;     ///< ROLE=WEIGHT or ROLE=LIMITS
+  std::vector<std::string> remove;  ///< quota: roles whose limits go
+};
+
 int run_local(const runtime::node_options& node, const tools::master_flags& master,
               const local_options& opts);
 int run_task(const runtime::node_options& node, const run_options& opts);
 int run_example(const runtime::node_options& node, const example_options& opts);
 int print_table(const runtime::node_options& node, const table_options& opts);
+int run_roles(const runtime::node_options& node, const role_options& opts);
 
 } // namespace troupe::cli

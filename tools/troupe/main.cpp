@@ -84,6 +84,19 @@ int main(int argc, char** argv) {
     cmd->add_option("--master", table.master, master_help)->capture_default_str();
     table_cmds.push_back(cmd);
   }
+  cli::role_options weights_opts, quota_opts;
+  weights_opts.what = "weights";
+  quota_opts.what = "quota";
+  auto* weights_cmd = app.add_subcommand("weights", "show role weights, or set them with --set");
+  weights_cmd->add_option("--master", weights_opts.master, master_help)->capture_default_str();
+  weights_cmd->add_option("--set", weights_opts.set,
+                          "ROLE=WEIGHT (> 0; repeat for several roles; persisted)");
+  auto* quota_cmd = app.add_subcommand("quota", "show role quota limits, or set them with --set");
+  quota_cmd->add_option("--master", quota_opts.master, master_help)->capture_default_str();
+  quota_cmd->add_option("--set", quota_opts.set,
+                        "ROLE=LIMITS, e.g. 'eng/web=cpus:8;mem:16384' (upper bounds on what the "
+                        "role and its subroles hold; repeat for several roles; persisted)");
+  quota_cmd->add_option("--remove", quota_opts.remove, "ROLE whose quota goes (repeatable)");
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;
   if (local_cmd->parsed())
@@ -92,6 +105,10 @@ int main(int argc, char** argv) {
     return cli::run_task(node, run);
   if (ex_cmd->parsed())
     return cli::run_example(node, example);
+  if (weights_cmd->parsed())
+    return cli::run_roles(node, weights_opts);
+  if (quota_cmd->parsed())
+    return cli::run_roles(node, quota_opts);
   for (auto* cmd : table_cmds)
     if (cmd->parsed()) {
       table.what = cmd->get_name();

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent_node.hpp"
+#include "troupe/messages/resources.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/transport.hpp"
@@ -39,6 +40,7 @@ agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
     [node](const v1::KillTask& msg) { node->on_kill_task(msg); },
     [node](const v1::StatusUpdateAcknowledgement& msg) { node->on_acknowledgement(msg); },
     [node](const v1::ShutdownFramework& msg) { node->on_shutdown_framework(msg); },
+    [node](const v1::CheckpointResources& msg) { node->on_checkpoint_resources(msg); },
     [node](const v1::ShutdownAgent& msg) { node->on_shutdown_agent(msg); },
     [node](const v1::FrameworkToExecutorMessage& msg) { node->on_framework_message(msg); },
     [node](const v1::executor::Call& call) { node->on_executor_call(call); },
@@ -180,6 +182,26 @@ bool agent_node::fresh_epoch(uint64_t epoch) {
   return true;
 }
 
+// Dynamic reservations change the agent's total, never its amounts: anything else is refused.
+void agent_node::on_checkpoint_resources(const v1::CheckpointResources& msg) {
+  if (phase_ != agent_phase::running || !fresh_epoch(msg.epoch())
+      || msg.agent_id() != cfg_.info.id())
+    return;
+  auto total = resources::from_proto(msg.resources());
+  auto current = resources::from_proto(cfg_.info.resources());
+  if (!total || !current || total->flatten() != current->flatten()) {
+    log_->error("refusing a new total from the master ({}): the amounts differ from {}",
+                total ? total->to_string() : error_message(total.error()),
+                current ? current->to_string() : std::string{"ours"});
+    return;
+  }
+  *cfg_.info.mutable_resources() = msg.resources();
+  *checkpoint_.mutable_info() = cfg_.info;
+  if (auto err = checkpoints_.write_agent(checkpoint_))
+    log_->error("cannot checkpoint the agent's reservations: {}", error_message(err));
+  log_->info("resources now {}", total->to_string());
+}
+
 void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& master,
                                double ping_seconds, bool reregistered) {
   if (phase_ == agent_phase::terminating || !fresh_epoch(master.epoch()))
@@ -196,6 +218,7 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
   cp.set_boot_id(current_boot_id());
   if (auto err = checkpoints_.write_agent(cp))
     log_->error("cannot checkpoint the agent: {}", error_message(err));
+  checkpoint_ = std::move(cp);
   if (ping_seconds > 0)
     ping_interval_ = runtime::from_seconds(ping_seconds);
   self_->send(updates_, flush_atom::value); // updates in flight may have gone to a dead master

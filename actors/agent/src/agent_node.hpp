@@ -89,6 +89,8 @@ public:
   void on_kill_task(const v1::KillTask& msg);
   void on_acknowledgement(const v1::StatusUpdateAcknowledgement& msg);
   void on_shutdown_framework(const v1::ShutdownFramework& msg);
+  void on_checkpoint_resources(const v1::CheckpointResources& msg);
+  void keep_reservations(const v1::AgentInfo& checkpointed);
   void on_framework_message(const v1::FrameworkToExecutorMessage& msg);
   void on_executor_call(const v1::executor::Call& call);
   void on_container_exited(const isolation::container_exited& msg);
@@ -132,6 +134,7 @@ private:
   std::shared_ptr<spdlog::logger> log_;
   runtime::seeded_random random_;
   agent_checkpoints checkpoints_;
+  internal::AgentCheckpoint checkpoint_; ///< the agent record last written (registration)
   bool recovering_ = false; ///< waiting for the containerizer to adopt surviving containers
   agent_phase phase_ = agent_phase::registering;
   uint64_t epoch_ = 0;

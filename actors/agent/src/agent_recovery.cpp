@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent_node.hpp"
+#include "troupe/messages/resources.hpp"
 #include "troupe/actors/common/task_transitions.hpp"
 #include "troupe/messages/errc.hpp"
 
@@ -25,6 +26,7 @@ void agent_node::recover() {
     return;
   }
   *cfg_.info.mutable_id() = rec.agent->info().id();
+  keep_reservations(rec.agent->info());
   std::vector<isolation::container_launched> known;
   size_t tasks = 0;
   for (const auto& rf : rec.frameworks) {
@@ -63,6 +65,22 @@ void agent_node::recover() {
             log_->error("containerizer recovery failed: {}", error_message(err));
             on_containers_recovered({});
           });
+}
+
+// The checkpointed total carries the dynamic reservations made through the master; it stands
+// while the operator's --resources still have the same amounts.
+void agent_node::keep_reservations(const v1::AgentInfo& checkpointed) {
+  auto before = resources::from_proto(checkpointed.resources());
+  auto now = resources::from_proto(cfg_.info.resources());
+  if (!before || !now || before->reserved() == now->reserved())
+    return;
+  if (before->flatten() != now->flatten()) {
+    log_->warn("--resources changed since the last run ({} -> {}): dynamic reservations of the "
+               "last run are dropped", before->flatten().to_string(), now->to_string());
+    return;
+  }
+  *cfg_.info.mutable_resources() = checkpointed.resources();
+  log_->info("kept reservations: resources {}", before->to_string());
 }
 
 void agent_node::on_containers_recovered(const std::vector<v1::ContainerID>& adopted) {

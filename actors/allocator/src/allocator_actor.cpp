@@ -123,6 +123,17 @@ allocator_impl::behavior_type allocator_fn(allocator_pointer self, allocator_con
         report(self, core.add_allocation(u.framework, u.agent, u.role, u.res));
       });
     },
+    [self](set_weight_atom, const std::string& role, double weight) {
+      change(self, [&](auto& core) { report(self, core.set_weight(role, weight)); });
+    },
+    [self](set_quota_atom, const std::string& role, const resources& limits) {
+      change(self, [&](auto& core) { report(self, core.set_quota(role, limits)); });
+    },
+    [self](const reservation_change& c) {
+      change(self, [&](auto& core) {
+        report(self, core.convert(c.framework, c.agent, c.role, c.from, c.to));
+      });
+    },
     [self](tick_atom) { on_tick(self); },
     [self](pass_atom) {
       self->state.pass_pending = false;

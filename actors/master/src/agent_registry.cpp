@@ -110,4 +110,13 @@ std::vector<v1::AgentID> agent_registry::with_status(agent_status status) const 
   return result;
 }
 
+void agent_registry::set_total(const v1::AgentID& agent, resources total) {
+  auto i = agents_.find(agent.value());
+  if (i == agents_.end())
+    return;
+  i->second.info.clear_resources();
+  total.to_proto(i->second.info.mutable_resources());
+  i->second.total = std::move(total);
+}
+
 } // namespace troupe::master

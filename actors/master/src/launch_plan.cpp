@@ -9,10 +9,28 @@ namespace troupe::master {
 
 namespace {
 
+// `res` with the innermost reservation of every entry dropped (what it was reserved from).
+resources pop_reservation(const resources& res) {
+  resources out;
+  for (const auto& [key, value] : res.entries()) {
+    auto k = key;
+    if (!k.reservations.empty())
+      k.reservations.pop_back();
+    out.add(k, value);
+  }
+  return out;
+}
+
+bool is_child_or_same(const std::string& role, const std::string& of) {
+  return role == of || (role.size() > of.size() && role.compare(0, of.size(), of) == 0
+                        && role[of.size()] == '/');
+}
+
 struct planner {
   const v1::AgentID& agent;
   const std::function<bool(const v1::TaskID&)>& task_known;
   const resource_schema& schema;
+  const accept_context& ctx;
   launch_plan plan;
   std::set<std::string> seen;
 
@@ -57,6 +75,52 @@ struct planner {
     }
   }
 
+  // The innermost reservation of every entry: DYNAMIC, for the offer's role (or below it), by
+  // the framework's principal.
+  std::string check_dynamic(const resources& res, const char* what) {
+    if (res.empty())
+      return std::string{what} + " names no resources";
+    for (const auto& [key, value] : res.entries()) {
+      if (key.reservations.empty())
+        return std::string{what} + " of unreserved " + key.name;
+      const auto& r = key.reservations.back();
+      if (r.type != v1::ReservationInfo::DYNAMIC)
+        return std::string{what} + " of " + key.name + ": only dynamic reservations can change";
+      if (!is_child_or_same(r.role, ctx.role))
+        return std::string{what} + " of " + key.name + " for role " + r.role
+               + ": the offer is for role " + ctx.role;
+      if (r.principal != ctx.principal)
+        return std::string{what} + " of " + key.name + " by principal '" + r.principal
+               + "': the framework's principal is '" + ctx.principal + "'";
+    }
+    return {};
+  }
+
+  void change_reservation(const google::protobuf::RepeatedPtrField<v1::Resource>& list,
+                          bool reserve) {
+    const char* what = reserve ? "RESERVE" : "UNRESERVE";
+    auto res = resources::from_proto(list, schema);
+    if (!res) {
+      plan.errors.push_back(std::string{what} + ": " + error_message(res.error()));
+      return;
+    }
+    if (auto why = check_dynamic(*res, what); !why.empty()) {
+      plan.errors.push_back(why + "; it was ignored");
+      return;
+    }
+    auto from = reserve ? pop_reservation(*res) : *res;
+    auto to = reserve ? *res : pop_reservation(*res);
+    if (!plan.unused.contains(from)) {
+      plan.errors.push_back(std::string{what} + " of " + from.to_string()
+                            + ": the accepted offers have only " + plan.unused.to_string()
+                            + " left; it was ignored");
+      return;
+    }
+    plan.unused -= from;
+    plan.unused += to;
+    plan.reservations.push_back({std::move(from), std::move(to)});
+  }
+
   void launch_group(const v1::Offer::Operation::LaunchGroup& op) {
     group_launch group{op.executor(), {}};
     resources needed;
@@ -93,8 +157,8 @@ struct planner {
 launch_plan plan_launches(const v1::AgentID& agent, resources offered,
                           const google::protobuf::RepeatedPtrField<v1::Offer::Operation>& ops,
                           const std::function<bool(const v1::TaskID&)>& task_known,
-                          const resource_schema& schema) {
-  planner p{agent, task_known, schema, {}, {}};
+                          const resource_schema& schema, const accept_context& ctx) {
+  planner p{agent, task_known, schema, ctx, {}, {}};
   p.plan.unused = std::move(offered);
   for (const auto& op : ops) {
     if (auto err = validate_shape(op)) {
@@ -108,10 +172,15 @@ launch_plan plan_launches(const v1::AgentID& agent, resources offered,
       case v1::Offer::Operation::LAUNCH_GROUP:
         p.launch_group(op.launch_group());
         break;
+      case v1::Offer::Operation::RESERVE:
+        p.change_reservation(op.reserve().resources(), true);
+        break;
+      case v1::Offer::Operation::UNRESERVE:
+        p.change_reservation(op.unreserve().resources(), false);
+        break;
       default:
         p.plan.errors.push_back("operation " + v1::Offer::Operation::Type_Name(op.type())
-                                + " is not supported by this master yet (reservations arrive "
-                                  "with the allocator-at-scale work); it was ignored");
+                                + " is not supported; it was ignored");
         break;
     }
   }

@@ -30,6 +30,7 @@ master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
     [node](allocator::offer_batch& batch) { node->on_offer_batch(batch); },
     [node](offer_expired_atom, const v1::OfferID& id) { node->on_offer_expired(id); },
     [node](state_atom) { return node->snapshot(); },
+    [node](const v1::OperatorCall& call) { return node->on_operator_call(call); },
     [node](ping_tick_atom) { node->on_ping_tick(); },
     [node](heartbeat_tick_atom) { node->on_heartbeat_tick(); },
     [node](reregister_timeout_atom) { node->on_reregister_timeout(); },

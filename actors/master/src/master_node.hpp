@@ -103,9 +103,17 @@ public:
   void on_offer_batch(allocator::offer_batch& batch);
   void on_offer_expired(const v1::OfferID& id);
 
+  // operator calls on roles (master_roles.cpp)
+  caf::result<v1::OperatorResponse> on_operator_call(const v1::OperatorCall& call);
+
   v1::MasterState snapshot() const;
 
 private:
+  // roles
+  caf::error validate_operator_call(const v1::OperatorCall& call) const;
+  void apply_role_operations(const std::vector<internal::RegistryOperation>& ops);
+  v1::OperatorResponse role_response(v1::OperatorCall::Type type) const;
+  void recover_roles();
   // registry (master_recovery.cpp)
   void recover_registry();
   void record(internal::RegistryOperation op);
@@ -129,6 +137,8 @@ private:
   void decline(framework_record& fw, const v1::scheduler::Decline& msg);
   void on_offers_accepted(const v1::FrameworkID& fw, const v1::scheduler::Accept& msg,
                           std::vector<v1::Offer> offers, bool all_present);
+  void apply_reservations(const v1::FrameworkID& fid, const v1::AgentID& agent,
+                          const std::string& role, const std::vector<reservation_step>& steps);
   void rescind(const std::string& offer_id, const std::string& why);
   void rescind_where(const std::function<bool(const offer_record&)>& pred,
                      const std::string& why);
@@ -162,6 +172,8 @@ private:
   std::deque<std::pair<std::string, std::string>> completed_; ///< terminal tasks, oldest first
   std::set<std::string> removed_frameworks_;          ///< torn down; may not resubscribe
   std::deque<framework_record> completed_frameworks_; ///< the last removed ones, for /state
+  std::map<std::string, double> weights_;             ///< role weights set by operators
+  std::map<std::string, resources> quotas_;           ///< role quota limits set by operators
 };
 
 struct master_state {

@@ -201,12 +201,17 @@ void master_node::on_offers_accepted(const v1::FrameworkID& fid,
   for (const auto& offer : offers)
     if (auto res = resources::from_proto(offer.resources()))
       offered += *res;
-  auto plan = plan_launches(agent_id, offered, msg.operations(), [&](const v1::TaskID& id) {
-    auto it = fw.tasks.find(id.value());
-    return it != fw.tasks.end() && holds_resources(it->second.task.state());
-  });
+  auto plan = plan_launches(
+    agent_id, offered, msg.operations(),
+    [&](const v1::TaskID& id) {
+      auto it = fw.tasks.find(id.value());
+      return it != fw.tasks.end() && holds_resources(it->second.task.state());
+    },
+    {}, accept_context{role, fw.info.principal()});
   for (const auto& err : plan.errors)
     send_error(fw.scheduler, err);
+  if (!plan.reservations.empty())
+    apply_reservations(fid, agent_id, role, plan.reservations);
   for (const auto& bad : plan.rejected)
     master_update(fid, bad.task.task_id(), v1::TASK_ERROR, bad.reason, bad.message, agent_id);
   auto handle = agent_handle(agent_id);
@@ -241,6 +246,35 @@ void master_node::on_offers_accepted(const v1::FrameworkID& fid,
     self_->send(allocator_, allocator::recovered_resources{fid, agent_id, role, plan.unused,
                                                            refuse});
   }
+}
+
+// Reservation changes reach the allocator before the unused rest is recovered (same sender:
+// in order), then the agent (to checkpoint) and the registry (the admitted agent's total).
+void master_node::apply_reservations(const v1::FrameworkID& fid, const v1::AgentID& agent_id,
+                                     const std::string& role,
+                                     const std::vector<reservation_step>& steps) {
+  const auto* rec = agents_.find(agent_id);
+  if (rec == nullptr)
+    return;
+  auto total = rec->total;
+  for (const auto& step : steps) {
+    self_->send(allocator_, allocator::reservation_change{fid, agent_id, role, step.from,
+                                                          step.to});
+    total -= step.from;
+    total += step.to;
+    log_->info("framework {} on agent {}: {} -> {}", fid.value(), agent_id.value(),
+               step.from.to_string(), step.to.to_string());
+  }
+  agents_.set_total(agent_id, total);
+  v1::CheckpointResources cp;
+  *cp.mutable_agent_id() = agent_id;
+  total.to_proto(cp.mutable_resources());
+  cp.set_epoch(cfg_.info.epoch());
+  self_->send(agent_handle(agent_id), std::move(cp));
+  internal::RegistryOperation admit;
+  *admit.mutable_admit_agent()->mutable_info() = agents_.find(agent_id)->info;
+  admit.mutable_admit_agent()->set_admitted_at(now());
+  record(std::move(admit));
 }
 
 } // namespace troupe::master

@@ -11,6 +11,7 @@ namespace troupe::master {
 
 void master_node::recover_registry() {
   const auto& reg = cfg_.registry;
+  recover_roles();
   std::set<std::string> unreachable;
   for (const auto& u : reg.unreachable())
     unreachable.insert(u.agent_id().value());

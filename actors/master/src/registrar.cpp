@@ -1,6 +1,8 @@
 #include "troupe/master/registrar.hpp"
 
 #include <deque>
+#include <optional>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -23,7 +25,11 @@ using registrar_impl = registrar_actor::extend<caf::reacts_to<retry_atom>>;
 struct registrar_state {
   registrar_config cfg;
   std::shared_ptr<spdlog::logger> log;
-  std::deque<internal::RegistryOperation> pending;
+  struct pending_op {
+    internal::RegistryOperation op;
+    std::optional<caf::typed_response_promise<bool>> done; ///< a durable write's waiter
+  };
+  std::deque<pending_op> pending;
   bool waiting = false; ///< a retry is scheduled; new operations queue behind the failed one
   uint64_t epoch = 0;   ///< this term's (set by recover); writes are fenced with it
   static inline const char* name = "troupe.registrar";
@@ -50,10 +56,14 @@ void drain(registrar_pointer self) {
     return;
   }
   bool wrote = false;
+  std::vector<caf::typed_response_promise<bool>> written; // answered once synced
   while (!st.pending.empty()) {
-    auto err = apply_operation(*st.cfg.store, st.pending.front());
+    auto& next = st.pending.front();
+    auto err = apply_operation(*st.cfg.store, next.op);
     if (is(err, errc::invalid_argument)) {
       st.log->error("registry operation dropped: {}", error_message(err));
+      if (next.done)
+        next.done->deliver(err);
     } else if (err) {
       st.log->error("registry write failed ({} queued), retrying: {}", st.pending.size(),
                     error_message(err));
@@ -61,12 +71,20 @@ void drain(registrar_pointer self) {
       self->delayed_send(self, st.cfg.retry, retry_atom::value);
       break;
     }
+    else if (next.done)
+      written.push_back(std::move(*next.done));
     st.pending.pop_front();
     wrote = true;
   }
+  caf::error synced;
   if (wrote)
-    if (auto err = st.cfg.store->sync())
-      st.log->error("registry sync failed: {}", error_message(err));
+    if ((synced = st.cfg.store->sync()))
+      st.log->error("registry sync failed: {}", error_message(synced));
+  for (auto& rp : written)
+    if (synced)
+      rp.deliver(synced);
+    else
+      rp.deliver(true);
 }
 
 caf::result<internal::Registry> recover(registrar_pointer self, uint64_t epoch) {
@@ -92,9 +110,16 @@ registrar_impl::behavior_type registrar_fn(registrar_pointer self, registrar_con
   return {
     [self](recover_atom, uint64_t epoch) { return recover(self, epoch); },
     [self](internal::RegistryOperation& op) {
-      self->state.pending.push_back(std::move(op));
+      self->state.pending.push_back({std::move(op), std::nullopt});
       if (!self->state.waiting)
         drain(self);
+    },
+    [self](durable_atom, internal::RegistryOperation& op) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      self->state.pending.push_back({std::move(op), rp});
+      if (!self->state.waiting)
+        drain(self);
+      return rp;
     },
     [self](retry_atom) {
       self->state.waiting = false;

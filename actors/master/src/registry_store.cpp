@@ -11,6 +11,22 @@ namespace {
 
 constexpr std::string_view epoch_key = "epoch";
 
+// One flat key per role: hierarchical roles ("eng/web") would otherwise nest under their
+// parent (ZooKeeper paths) and hide from a listing of the prefix. '%' and '/' are escaped;
+// records carry the role itself, so keys are never decoded.
+std::string role_key(const std::string& role) {
+  std::string out;
+  for (char c : role) {
+    if (c == '%')
+      out += "%25";
+    else if (c == '/')
+      out += "%2F";
+    else
+      out += c;
+  }
+  return out;
+}
+
 caf::expected<uint64_t> parse_epoch(const std::string& text) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -139,11 +155,11 @@ caf::error apply_operation(runtime::store& st, const internal::RegistryOperation
       return st.erase("agents/" + id, std::nullopt);
     }
     case O::kSetWeight:
-      return put(st, "weights/" + op.set_weight().role(), op.set_weight());
+      return put(st, "weights/" + role_key(op.set_weight().role()), op.set_weight());
     case O::kSetQuota:
       if (op.set_quota().limits_size() == 0)
-        return st.erase("quotas/" + op.set_quota().role(), std::nullopt);
-      return put(st, "quotas/" + op.set_quota().role(), op.set_quota());
+        return st.erase("quotas/" + role_key(op.set_quota().role()), std::nullopt);
+      return put(st, "quotas/" + role_key(op.set_quota().role()), op.set_quota());
     case O::kRecordLease:
       return put(st, "frameworks/" + op.record_lease().info().id().value(), op.record_lease());
     case O::kRemoveLease:

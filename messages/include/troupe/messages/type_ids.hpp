@@ -116,6 +116,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_messages, caf::first_custom_type_id)
   // isolation (appended with the Isolation issue)
   CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::ResourceStatistics))
 
+  // allocation (appended with the Allocator issue)
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::OperatorCall))
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::OperatorResponse))
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::CheckpointResources))
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::WeightInfo))
+  CAF_ADD_TYPE_ID(troupe_messages, (troupe::v1::QuotaInfo))
+
 CAF_END_TYPE_ID_BLOCK(troupe_messages)
 
 namespace troupe {

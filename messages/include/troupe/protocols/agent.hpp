@@ -30,6 +30,8 @@ using agent_actor = caf::typed_actor<
   caf::reacts_to<v1::StatusUpdateAcknowledgement>,
   /// Master -> agent: the framework is gone; kill its executors and drop its state. Idempotent.
   caf::reacts_to<v1::ShutdownFramework>,
+  /// Master -> agent: its total with dynamic reservations, to checkpoint. Idempotent.
+  caf::reacts_to<v1::CheckpointResources>,
   /// Master -> agent: the agent was removed for good; it kills everything and stops.
   caf::reacts_to<v1::ShutdownAgent>,
   /// Master -> agent: a framework's message for one of its executors. Best effort.

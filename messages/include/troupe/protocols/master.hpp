@@ -1,4 +1,4 @@
-// The master as agents and schedulers see it: a wire contract between nodes. Every message is
+// The master as agents, schedulers and operators see it: a wire contract between nodes. Every message is
 // one-way; the master answers by sending a message of its own to the current sender (the
 // agent's or scheduler's actor, or in simulation its proxy). Senders retry; every handler is
 // safe to run twice.
@@ -30,6 +30,11 @@ using master_actor = caf::typed_actor<
   /// Scheduler -> master: every scheduler call (subscribe, accept, decline, kill, ...), the
   /// same envelope the HTTP API takes. Answered with scheduler Events; a malformed call gets
   /// Event.error and changes nothing.
-  caf::reacts_to<v1::scheduler::Call>>;
+  caf::reacts_to<v1::scheduler::Call>,
+  /// Operator (the troupe CLI) -> master: read or set role weights and quotas. Updates are
+  /// validated as a whole (a malformed one changes nothing: errc::invalid_argument), persisted
+  /// in the registry, then applied; the answer lists what is in force. errc::unavailable from
+  /// a master that does not serve (not leading, or still recovering).
+  caf::replies_to<v1::OperatorCall>::with<v1::OperatorResponse>>;
 
 } // namespace troupe::protocols

@@ -49,6 +49,18 @@ struct agent_added {
   std::vector<used_allocation> used;
 };
 
+/// A dynamic reservation change (RESERVE/UNRESERVE accepted on an offer): `from` becomes `to`
+/// in what `framework` holds on `agent` for `role`, and in the agent's total.
+struct reservation_change {
+  v1::FrameworkID framework;
+  v1::AgentID agent;
+  std::string role;
+  resources from;
+  resources to;
+};
+
+using set_weight_atom = caf::atom_constant<caf::atom("setweight")>;
+using set_quota_atom = caf::atom_constant<caf::atom("setquota")>;
 using remove_agent_atom = caf::atom_constant<caf::atom("rmagent")>;
 using agent_active_atom = caf::atom_constant<caf::atom("agentact")>;
 using add_framework_atom = caf::atom_constant<caf::atom("addfw")>;
@@ -84,7 +96,13 @@ using allocator_actor = caf::typed_actor<
   /// Master -> allocator: resources given back. Recovering more than is allocated is clamped.
   caf::reacts_to<recovered_resources>,
   /// Master -> allocator: resources now in use on a known agent, outside any offer.
-  caf::reacts_to<used_resources>>;
+  caf::reacts_to<used_resources>,
+  /// Master -> allocator: a role's weight (validated and persisted by the master).
+  caf::reacts_to<set_weight_atom, std::string, double>,
+  /// Master -> allocator: a role's quota limits (empty: none).
+  caf::reacts_to<set_quota_atom, std::string, resources>,
+  /// Master -> allocator: a reservation change on allocated resources.
+  caf::reacts_to<reservation_change>>;
 
 /// Spawns the allocator; offers go to `sink`. Refused requests (unknown agents, resources that
 /// do not fit) are logged on the "allocator" logger.
@@ -98,3 +116,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::offer_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::recovered_resources)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::used_resources)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::agent_added)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::allocator::reservation_change)

@@ -86,6 +86,10 @@ public:
   /// reregister in time).
   void mark_unreachable(const v1::AgentID& agent);
 
+  /// A new total for a known agent (dynamic reservations); info.resources follows. No-op for
+  /// unknown agents.
+  void set_total(const v1::AgentID& agent, resources total);
+
   /// Marks an agent gone (operator, or a replaced incarnation).
   void mark_gone(const v1::AgentID& agent);
 

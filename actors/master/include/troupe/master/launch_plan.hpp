@@ -24,20 +24,37 @@ struct group_launch {
   std::vector<v1::TaskInfo> tasks;
 };
 
+/// A RESERVE or UNRESERVE that passed: `from` (offered) becomes `to` (same amounts).
+struct reservation_step {
+  resources from;
+  resources to;
+};
+
+/// Who accepts: reservations are made for the offer's role, by the framework's principal.
+struct accept_context {
+  std::string role;      ///< the offers' allocation role
+  std::string principal; ///< the framework's principal ("" when it has none)
+};
+
 struct launch_plan {
   std::vector<v1::TaskInfo> tasks;       ///< LAUNCH tasks to run, agent_id set, in order
   std::vector<group_launch> groups;      ///< LAUNCH_GROUP groups to run
   std::vector<rejected_task> rejected;   ///< tasks that get TASK_ERROR
   std::vector<std::string> errors;       ///< operations refused as a whole (for Event.error)
+  std::vector<reservation_step> reservations; ///< RESERVE/UNRESERVE steps, in order
   resources unused;                      ///< offered resources no launch consumed
 };
 
 /// Plans `ops` against `offered` on `agent`. `task_known(id)` says whether the framework already
 /// has a task of that ID (launched earlier); IDs repeated within the accept are caught too.
-/// A task fails alone; a group fails as a whole.
+/// A task fails alone; a group fails as a whole. Operations apply in order: a RESERVE turns
+/// offered resources into dynamically reserved ones that later launches of the same accept may
+/// use; UNRESERVE the reverse. A reservation must be DYNAMIC, for `ctx.role` (or, refining, a
+/// role below it), by `ctx.principal`, on resources still unused; otherwise the operation is
+/// refused whole (an Event.error) and changes nothing.
 launch_plan plan_launches(const v1::AgentID& agent, resources offered,
                           const google::protobuf::RepeatedPtrField<v1::Offer::Operation>& ops,
                           const std::function<bool(const v1::TaskID&)>& task_known,
-                          const resource_schema& schema = {});
+                          const resource_schema& schema = {}, const accept_context& ctx = {});
 
 } // namespace troupe::master

@@ -34,13 +34,19 @@ namespace troupe::master {
 /// Names the term start.
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 
+/// Names a write whose sender waits until it is durable.
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
+
 using registrar_actor = caf::typed_actor<
   /// Leader term -> registrar: start a term elected with `epoch`; replies with the registry,
   /// whose epoch is this term's (max(epoch, stored + 1), stored and synced). Errors: the
   /// store's (the term cannot start).
   caf::replies_to<recover_atom, uint64_t>::with<internal::Registry>,
   /// Master -> registrar: apply this operation durably (in order; retried until stored).
-  caf::reacts_to<internal::RegistryOperation>>;
+  caf::reacts_to<internal::RegistryOperation>,
+  /// Master -> registrar: the same, answered `true` once stored and synced (operator updates
+  /// are acknowledged only then); errc::invalid_argument if the store refuses it.
+  caf::replies_to<durable_atom, internal::RegistryOperation>::with<bool>>;
 
 struct registrar_config {
   std::shared_ptr<runtime::store> store;          ///< where the registry lives (required)

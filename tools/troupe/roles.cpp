@@ -1,0 +1,136 @@
+// `troupe weights` and `troupe quota`: read or set role weights and quota limits through the
+// master's actor API (an OperatorCall request). Without --set/--remove they print what is in
+// force; with them they update (all or nothing) and print the result.
+#include <iomanip>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "commands.hpp"
+#include "troupe/messages/resources.hpp"
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/node_config.hpp"
+#include "troupe/runtime/transport.hpp"
+#include "troupe/tools/master_address.hpp"
+
+namespace troupe::cli {
+
+namespace {
+
+// "role=value" -> (role, value); the role is checked, the value by the caller.
+caf::expected<std::pair<std::string, std::string>> split_setting(const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return make_error(errc::invalid_argument, "'" + text + "' is not ROLE=VALUE");
+  auto role = text.substr(0, eq);
+  if (auto err = validate_role(role))
+    return err;
+  return std::make_pair(role, text.substr(eq + 1));
+}
+
+caf::expected<v1::OperatorCall> build_call(const role_options& opts) {
+  v1::OperatorCall call;
+  bool update = !opts.set.empty() || !opts.remove.empty();
+  if (opts.what == "weights") {
+    call.set_type(update ? v1::OperatorCall::UPDATE_WEIGHTS : v1::OperatorCall::GET_WEIGHTS);
+    for (const auto& s : opts.set) {
+      auto kv = split_setting(s);
+      if (!kv)
+        return kv.error();
+      char* end = nullptr;
+      double weight = std::strtod(kv->second.c_str(), &end);
+      if (kv->second.empty() || *end != '\0')
+        return make_error(errc::invalid_argument,
+                          "weight of " + kv->first + ": '" + kv->second + "' is not a number");
+      auto* w = call.add_weights();
+      w->set_role(kv->first);
+      w->set_weight(weight);
+    }
+    return call;
+  }
+  call.set_type(update ? v1::OperatorCall::UPDATE_QUOTA : v1::OperatorCall::GET_QUOTA);
+  for (const auto& s : opts.set) {
+    auto kv = split_setting(s);
+    if (!kv)
+      return kv.error();
+    auto limits = resources::parse(kv->second);
+    if (!limits)
+      return limits.error();
+    if (limits->empty())
+      return make_error(errc::invalid_argument,
+                        "quota of " + kv->first + " is empty (use --remove " + kv->first + ")");
+    auto* q = call.add_quotas();
+    q->set_role(kv->first);
+    limits->to_proto(q->mutable_limits());
+  }
+  for (const auto& role : opts.remove) {
+    if (auto err = validate_role(role))
+      return err;
+    call.add_quotas()->set_role(role); // no limits: removes the quota
+  }
+  return call;
+}
+
+void print(const v1::OperatorResponse& r, const std::string& what) {
+  if (what == "weights") {
+    std::cout << std::left << std::setw(30) << "ROLE" << "WEIGHT\n";
+    for (const auto& w : r.weights())
+      std::cout << std::left << std::setw(30) << w.role() << w.weight() << '\n';
+    if (r.weights_size() == 0)
+      std::cout << "(every role has weight 1)\n";
+    return;
+  }
+  std::cout << std::left << std::setw(30) << "ROLE" << "LIMITS\n";
+  for (const auto& q : r.quotas()) {
+    auto limits = resources::from_proto(q.limits());
+    std::cout << std::left << std::setw(30) << q.role()
+              << (limits ? limits->to_string() : std::string{"?"}) << '\n';
+  }
+  if (r.quotas_size() == 0)
+    std::cout << "(no role has a quota)\n";
+}
+
+} // namespace
+
+int run_roles(const runtime::node_options& node, const role_options& opts) {
+  auto call = build_call(opts);
+  if (!call) {
+    std::cerr << "troupe " << opts.what << ": " << runtime::render(call.error()) << '\n';
+    return 2;
+  }
+  auto at = tools::resolve_master(opts.master);
+  if (!at) {
+    std::cerr << "--master " << opts.master << ": " << runtime::render(at.error()) << '\n';
+    return 2;
+  }
+  runtime::make_node_logger(node);
+  runtime::node_config sys_cfg{node};
+  caf::actor_system sys{sys_cfg};
+  auto tp = runtime::make_middleman_transport(sys);
+  auto master = tp->connect(at->actors);
+  if (!master) {
+    std::cerr << "troupe " << opts.what << ": cannot reach the master at "
+              << at->actors.host << ":" << at->actors.port << ": "
+              << runtime::render(master.error()) << '\n';
+    return 1;
+  }
+  int code = 1;
+  {
+    caf::scoped_actor self{sys};
+    self->request(*master, std::chrono::seconds{30}, *call)
+      .receive(
+        [&](const v1::OperatorResponse& r) {
+          print(r, opts.what);
+          code = 0;
+        },
+        [&](const caf::error& err) {
+          std::cerr << "troupe " << opts.what << ": " << runtime::render(err) << '\n';
+        });
+  }
+  tp.reset();
+  return code;
+}
+
+} // namespace troupe::cli
