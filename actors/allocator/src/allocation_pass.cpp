@@ -144,9 +144,10 @@ bool allocator_state::impl::offer_to_role(role_node& node, uint32_t agent, time_
   if (!allows_minimum(*offer, *amounts))
     return false;
   uint32_t chosen = no_slot;
+  std::optional<resources> flat;
   node.frameworks.find_first([&](const std::string&, uintptr_t tag) {
     auto slot = static_cast<uint32_t>(tag);
-    if (filtered(frameworks[slot], agent, node.name, *offer, now))
+    if (filtered(frameworks[slot], agent, node.name, *offer, flat, now))
       return false;
     chosen = slot;
     return true;
@@ -165,7 +166,8 @@ bool allocator_state::impl::offer_to_role(role_node& node, uint32_t agent, time_
 }
 
 bool allocator_state::impl::filtered(framework_entry& fw, uint32_t agent, const std::string& role,
-                                     const resources& offer, time_point now) {
+                                     const resources& offer, std::optional<resources>& flat,
+                                     time_point now) {
   if (fw.filters.empty())
     return false;
   auto i = fw.filters.find(agent);
@@ -180,9 +182,10 @@ bool allocator_state::impl::filtered(framework_entry& fw, uint32_t agent, const 
     return false;
   }
   // Mesos semantics: a filter refuses offers that fit inside what was declined.
-  auto flat = offer.flatten();
+  if (!flat)
+    flat = offer.flatten();
   for (const auto& f : filters)
-    if (f.role == role && f.refused.contains(flat))
+    if (f.role == role && f.refused.contains(*flat))
       return true;
   return false;
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -40,7 +41,6 @@ struct agent_entry {
   bool free_reserved = false; ///< `free` holds reserved entries
   std::vector<allocation_slot> slots;
   bool active = true;
-  uint32_t free_pos = no_slot; ///< position in impl::free_agents
 };
 
 /// What a slot holds.
@@ -75,7 +75,6 @@ struct framework_entry {
   std::vector<drf_sorter::handle> handles;   ///< per roles[i]: in role_nodes[i]->frameworks
   std::set<std::string> suppressed;
   std::unordered_map<uint32_t, std::vector<filter>> filters; ///< by agent slot
-  std::map<role_node*, quantities> held; ///< allocations per role, for late subscription
 
   /// This framework in `role`'s framework sorter, or nullptr when not subscribed to it.
   drf_sorter::handle sorter_handle(const role_node& role) const {
@@ -102,6 +101,7 @@ struct allocator_state::impl {
   std::vector<uint32_t> free_framework_slots;
   std::unordered_map<std::string, uint32_t> framework_index;
   std::vector<uint32_t> free_agents; ///< active agents with something free
+  std::vector<uint32_t> free_pos;    ///< by agent slot: its index in free_agents, or no_slot
   quantities cluster_total;
   bool totals_dirty = false;
 
@@ -138,8 +138,9 @@ struct allocator_state::impl {
   std::vector<role_node*> visited; ///< roles already offered the current agent (scratch)
   quantities room;                 ///< quota headroom (scratch)
   std::vector<bool> limited;       ///< names limited on the current path (scratch)
+  /// `flat` is the offer flattened, computed on first need (most frameworks have no filters).
   bool filtered(framework_entry& fw, uint32_t agent, const std::string& role,
-                const resources& offer, time_point now);
+                const resources& offer, std::optional<resources>& flat, time_point now);
 };
 
 /// Cuts scalar entries of `res` so that each limited name id holds at most `room`.

@@ -97,7 +97,6 @@ void allocator_state::impl::charge(uint32_t agent, uint32_t framework, role_node
   }
   roles.charge(role, amounts);
   role.frameworks.allocate(f.sorter_handle(role), amounts);
-  f.held[&role] += amounts;
   update_free(agent);
 }
 
@@ -111,11 +110,6 @@ void allocator_state::impl::uncharge(agent_entry& a, allocation_slot& slot, cons
   a.free_reserved = a.free_reserved || has_reserved(res);
   roles.uncharge(*slot.role, amounts);
   slot.role->frameworks.unallocate(f.sorter_handle(*slot.role), amounts);
-  if (auto h = f.held.find(slot.role); h != f.held.end()) {
-    h->second -= amounts;
-    if (h->second.empty())
-      f.held.erase(h);
-  }
 }
 
 void allocator_state::impl::drop_slot(agent_entry& a, size_t index) {
@@ -128,15 +122,18 @@ void allocator_state::impl::drop_slot(agent_entry& a, size_t index) {
 void allocator_state::impl::update_free(uint32_t agent) {
   auto& a = agents[agent];
   bool want = a.live && a.active && !a.free.empty();
-  if (want && a.free_pos == no_slot) {
-    a.free_pos = static_cast<uint32_t>(free_agents.size());
+  if (free_pos.size() <= agent)
+    free_pos.resize(agent + 1, no_slot);
+  auto& pos = free_pos[agent];
+  if (want && pos == no_slot) {
+    pos = static_cast<uint32_t>(free_agents.size());
     free_agents.push_back(agent);
-  } else if (!want && a.free_pos != no_slot) {
-    auto last = free_agents.back();
-    free_agents[a.free_pos] = last;
-    agents[last].free_pos = a.free_pos;
+  } else if (!want && pos != no_slot) {
+    auto last = free_agents.back(); // swap-remove; positions live in a dense array (cache)
+    free_agents[pos] = last;
+    free_pos[last] = pos;
     free_agents.pop_back();
-    a.free_pos = no_slot;
+    pos = no_slot;
   }
 }
 
@@ -322,6 +319,7 @@ caf::error allocator_state::add_framework(const v1::FrameworkID& framework,
   if (auto* known = m.find_framework(framework.value()); known && known->subscribed)
     return make_error(errc::already_exists,
                       "framework " + framework.value() + " is already known");
+  bool had_allocations = m.find_framework(framework.value()) != nullptr;
   auto slot = m.framework_slot(framework);
   auto& f = m.frameworks[slot];
   f.subscribed = true;
@@ -335,10 +333,13 @@ caf::error allocator_state::add_framework(const v1::FrameworkID& framework,
     node.frameworks.set_active(f.key, false);
     f.role_nodes.push_back(&node);
     f.handles.push_back(node.frameworks.find(f.key));
-    // Allocations recorded before it subscribed (reregistered agents) now count for it.
-    if (auto h = f.held.find(&node); h != f.held.end())
-      node.frameworks.allocate(f.key, h->second);
   }
+  // Allocations recorded before it subscribed (reregistered agents) now count for it.
+  if (had_allocations)
+    for (const auto& a : m.agents)
+      for (const auto& s : a.slots)
+        if (s.framework == slot)
+          s.role->frameworks.allocate(f.sorter_handle(*s.role), s.amounts);
   m.refresh_wants(f);
   return caf::none;
 }

@@ -118,9 +118,10 @@ void drf_sorter::reorder(client& c) {
   auto share = compute_share(c);
   if (share == c.share)
     return;
-  if (c.active) {
-    auto hint = order_.erase(order_.find({c.share, c.name, c.tag}));
-    order_.insert(hint, {share, c.name, c.tag});
+  if (c.active) { // move the node: no allocation on this hot path
+    auto node = order_.extract({c.share, c.name, c.tag});
+    node.value().share = share;
+    order_.insert(std::move(node));
   }
   c.share = share;
 }
