@@ -26,6 +26,7 @@ struct run_options {
   std::string name = "troupe-run";
   double timeout = 0;               ///< seconds; 0 = wait forever
   double failover_timeout = 60;     ///< seconds the master keeps the task without us
+  std::string role;                 ///< the framework's role ("" = "*")
   std::vector<std::string> command; ///< argv after --
 };
 
@@ -39,6 +40,7 @@ struct example_options {
   std::string name = "batch";
   double timeout = 0;
   double failover_timeout = 60;     ///< seconds the master keeps the tasks without us
+  std::string role;                 ///< the framework's role ("" = "*")
 };
 
 struct table_options {

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--cpus", run.cpus, "cpus of the task")->capture_default_str();
   run_cmd->add_option("--mem", run.mem, "memory of the task (MB)")->capture_default_str();
   run_cmd->add_option("--name", run.name, "task name")->capture_default_str();
+  run_cmd->add_option("--role", run.role, "the role to get offers for (default \"*\")");
   run_cmd->add_option("--timeout", run.timeout, "give up after this many seconds (0 = never)");
   run_cmd->add_option("--failover-timeout", run.failover_timeout,
                       "seconds the master keeps the task while we are away")
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   ex_cmd->add_option("--attempts", example.attempts, "launches per task before giving up")
     ->check(CLI::Range(1u, 100u))->capture_default_str();
   ex_cmd->add_option("--name", example.name, "task ID prefix")->capture_default_str();
+  ex_cmd->add_option("--role", example.role, "the role to get offers for (default \"*\")");
   ex_cmd->add_option("--timeout", example.timeout, "give up after this many seconds (0 = never)");
   ex_cmd->add_option("--failover-timeout", example.failover_timeout,
                      "seconds the master keeps our tasks while we are away (master failover, "

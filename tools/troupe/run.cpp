@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "troupe/examples/batch_framework.hpp"
 #include "troupe/messages/builders.hpp"
+#include "troupe/messages/resources.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/node_config.hpp"
@@ -38,8 +39,14 @@ struct batch_outcome {
 // arrives.
 batch_outcome drive_batch(const runtime::node_options& node, const std::string& master,
                           const std::string& name, examples::batch_config bcfg, double timeout_s,
-                          double failover_timeout_s) {
+                          double failover_timeout_s, const std::string& role) {
   batch_outcome out;
+  if (!role.empty())
+    if (auto err = validate_role(role)) {
+      std::cerr << "--role " << role << ": " << runtime::render(err) << '\n';
+      out.bad_input = true;
+      return out;
+    }
   auto at = tools::resolve_master(master);
   if (!at) {
     std::cerr << "--master " << master << ": " << runtime::render(at.error()) << '\n';
@@ -55,6 +62,8 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   dcfg.framework.set_name(name);
   dcfg.framework.set_user(tools::current_user());
   dcfg.framework.set_failover_timeout(failover_timeout_s);
+  if (!role.empty())
+    dcfg.framework.add_roles(role);
   dcfg.master.remote = at->actors;
   dcfg.master.connector = tp->connector();
   // With zk://, follow the leader across failovers instead of sticking to the first one.
@@ -123,7 +132,8 @@ int run_task(const runtime::node_options& node, const run_options& opts) {
   bcfg.max_attempts = 1;
   bcfg.command = make_exec_command(opts.command.front(), opts.command);
   bcfg.per_task = *res;
-  auto out = drive_batch(node, opts.master, opts.name, bcfg, opts.timeout, opts.failover_timeout);
+  auto out = drive_batch(node, opts.master, opts.name, bcfg, opts.timeout, opts.failover_timeout,
+                         opts.role);
   if (out.bad_input)
     return 2;
   if (out.timed_out)
@@ -144,7 +154,7 @@ int run_example(const runtime::node_options& node, const example_options& opts) 
   bcfg.command = make_shell_command(opts.command);
   bcfg.per_task = *res;
   auto out = drive_batch(node, opts.master, "example-" + opts.name, bcfg, opts.timeout,
-                         opts.failover_timeout);
+                         opts.failover_timeout, opts.role);
   if (out.bad_input)
     return 2;
   std::cout << "example: " << out.finished << " finished, " << out.gave_up << " gave up"
