@@ -3,10 +3,15 @@
 // validation, status update relay, unreachable agents, and framework failover timeouts.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <map>
+
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "troupe/master/master_actor.hpp"
 #include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
 #include "troupe/test/peer_probe.hpp"
 
@@ -128,7 +133,104 @@ struct master_fixture : test::deterministic_fixture {
     return make_task_info(make_task_id(id), id, agent_id, resources::parse(res).value(),
                           make_shell_command("sleep 100"));
   }
+
+  /// Subscribes a framework in `role` with `principal`.
+  v1::FrameworkID subscribe_as(const std::string& role, const std::string& principal) {
+    v1::scheduler::Subscribe sub;
+    *sub.mutable_framework_info() = make_framework_info("fw", "alice", {role});
+    sub.mutable_framework_info()->set_principal(principal);
+    sched.send_to(master, make_call(v1::FrameworkID{}, sub));
+    run();
+    auto subscribed = events(Event::kSubscribed);
+    BOOST_REQUIRE_EQUAL(subscribed.size(), 1u);
+    return subscribed.front().subscribed().framework_id();
+  }
+
+  /// An operator call as a request (as the CLI makes it): the response or the error; an
+  /// errc::unavailable "no answer" when the master did not answer at all.
+  caf::expected<v1::OperatorResponse> operator_call(const v1::OperatorCall& call) {
+    caf::scoped_actor self{sys};
+    auto pending = self->request(master, caf::infinite, call);
+    run();
+    if (self->mailbox().empty())
+      return make_error(errc::unavailable, "no answer");
+    caf::expected<v1::OperatorResponse> out = make_error(errc::unavailable, "no answer");
+    pending.receive([&](v1::OperatorResponse& r) { out = std::move(r); },
+                    [&](caf::error& err) { out = std::move(err); });
+    return out;
+  }
+
+  /// The answer of a call that must succeed.
+  v1::OperatorResponse operator_ok(const v1::OperatorCall& call) {
+    auto r = operator_call(call);
+    BOOST_REQUIRE_MESSAGE(r, "operator call failed: "
+                               << (r ? std::string{} : error_message(r.error())));
+    BOOST_CHECK_EQUAL(r->type(), call.type());
+    return std::move(*r);
+  }
 };
+
+v1::OperatorCall get_call(v1::OperatorCall::Type type) {
+  v1::OperatorCall call;
+  call.set_type(type);
+  return call;
+}
+
+v1::OperatorCall weights_call(const std::vector<std::pair<std::string, double>>& weights) {
+  auto call = get_call(v1::OperatorCall::UPDATE_WEIGHTS);
+  for (const auto& [role, weight] : weights) {
+    auto* w = call.add_weights();
+    w->set_role(role);
+    w->set_weight(weight);
+  }
+  return call;
+}
+
+/// Quotas as role -> limits in the flag syntax ("" = no limits: removes the quota).
+v1::OperatorCall quota_call(const std::vector<std::pair<std::string, std::string>>& quotas) {
+  auto call = get_call(v1::OperatorCall::UPDATE_QUOTA);
+  for (const auto& [role, limits] : quotas) {
+    auto* q = call.add_quotas();
+    q->set_role(role);
+    if (!limits.empty())
+      resources::parse(limits).value().to_proto(q->mutable_limits());
+  }
+  return call;
+}
+
+std::map<std::string, double> weights_of(const v1::OperatorResponse& r) {
+  std::map<std::string, double> out;
+  for (const auto& w : r.weights())
+    BOOST_CHECK_MESSAGE(out.emplace(w.role(), w.weight()).second, "role listed twice");
+  return out;
+}
+
+/// role -> limits in the flag syntax.
+std::map<std::string, std::string> quotas_of(const v1::OperatorResponse& r) {
+  std::map<std::string, std::string> out;
+  for (const auto& q : r.quotas()) {
+    auto limits = resources::from_proto(q.limits());
+    BOOST_REQUIRE(limits);
+    BOOST_CHECK_MESSAGE(out.emplace(q.role(), limits->to_string()).second, "role listed twice");
+  }
+  return out;
+}
+
+using weight_map = std::map<std::string, double>;
+using quota_map = std::map<std::string, std::string>;
+
+/// `amount` of scalar `name`, dynamically reserved for `role` by `principal`.
+resources dyn(const std::string& name, double amount, const std::string& role = "web",
+              const std::string& principal = "alice") {
+  resources out;
+  out.add(resource_key{name, {reservation{v1::ReservationInfo::DYNAMIC, role, principal, {}}}},
+          resource_value{resource_kind::scalar, static_cast<int64_t>(amount * 1000), {}, {}});
+  return out;
+}
+
+resources parsed(const std::string& text) {
+  return resources::parse(text).value();
+}
 
 } // namespace
 
@@ -496,6 +598,295 @@ BOOST_AUTO_TEST_CASE(malformed_calls_get_an_error_and_change_nothing) {
   BOOST_CHECK(!errs[0].error().message().empty());
   auto st = state();
   BOOST_CHECK_EQUAL(st.frameworks_size(), 0);
+}
+
+// -- operator calls: weights and quotas -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(operator_weights_are_set_listed_and_validated_as_a_whole) {
+  start();
+  BOOST_CHECK(weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS))).empty());
+  auto set = operator_ok(weights_call({{"eng", 2}, {"ops", 0.5}}));
+  const weight_map expected{{"eng", 2}, {"ops", 0.5}};
+  BOOST_CHECK(weights_of(set) == expected);
+  BOOST_CHECK(set.quotas().empty());
+  BOOST_CHECK(weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS))) == expected);
+
+  const std::vector<std::pair<std::string, v1::OperatorCall>> bad = {
+    {"weight 0", weights_call({{"eng", 0}})},
+    {"negative weight", weights_call({{"eng", -1}})},
+    {"NaN weight", weights_call({{"eng", std::nan("")}})},
+    {"infinite weight", weights_call({{"eng", HUGE_VAL}})},
+    {"role a//b", weights_call({{"a//b", 1}})},
+    {"empty role", weights_call({{"", 1}})},
+    {"duplicate role", weights_call({{"eng", 3}, {"eng", 4}})},
+    {"no entries", weights_call({})},
+    // all or nothing: the valid entry before the bad one is not applied either
+    {"one bad entry", weights_call({{"new", 3}, {"ops", 0}})},
+  };
+  for (const auto& [what, call] : bad) {
+    BOOST_TEST_CONTEXT(what) {
+      auto r = operator_call(call);
+      BOOST_REQUIRE(!r);
+      BOOST_CHECK_MESSAGE(is(r.error(), errc::invalid_argument), error_message(r.error()));
+      BOOST_CHECK(weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS))) == expected);
+    }
+  }
+
+  // A later update changes what it names and keeps the rest; "*" and nested roles are roles.
+  auto again = operator_ok(weights_call({{"eng", 3}, {"eng/web", 1.5}, {"*", 0.25}}));
+  const weight_map after{{"*", 0.25}, {"eng", 3}, {"eng/web", 1.5}, {"ops", 0.5}};
+  BOOST_CHECK(weights_of(again) == after);
+  BOOST_CHECK(weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS))) == after);
+}
+
+BOOST_AUTO_TEST_CASE(operator_quotas_are_set_listed_removed_and_validated_as_a_whole) {
+  start();
+  BOOST_CHECK(quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA))).empty());
+  auto set = operator_ok(quota_call({{"eng", "cpus:4;mem:100"}, {"ops/db", "gpus:1"}}));
+  const quota_map expected{{"eng", "cpus:4;mem:100"}, {"ops/db", "gpus:1"}};
+  BOOST_CHECK(quotas_of(set) == expected);
+  BOOST_CHECK(set.weights().empty());
+  BOOST_CHECK(quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA))) == expected);
+
+  auto ports = quota_call({{"eng", "cpus:1"}});
+  parsed("ports:[31000-32000]").to_proto(ports.mutable_quotas(0)->mutable_limits());
+  auto negative = quota_call({{"eng", ""}});
+  auto* r = negative.mutable_quotas(0)->add_limits();
+  r->set_name("cpus");
+  r->set_type(v1::Value::SCALAR);
+  r->mutable_scalar()->set_value(-1);
+  const std::vector<std::pair<std::string, v1::OperatorCall>> bad = {
+    {"ranges limits", ports},
+    {"reserved limits", quota_call({{"eng", "cpus(eng):2"}})},
+    {"negative limits", negative},
+    {"role a//b", quota_call({{"a//b", "cpus:1"}})},
+    {"duplicate role", quota_call({{"eng", "cpus:1"}, {"eng", "cpus:2"}})},
+    {"no entries", quota_call({})},
+    {"one bad entry", quota_call({{"new", "cpus:1"}, {"ops/db", "cpus(x):1"}})},
+    {"a bad removal", quota_call({{"eng", ""}, {"-x", ""}})},
+  };
+  for (const auto& [what, call] : bad) {
+    BOOST_TEST_CONTEXT(what) {
+      auto res = operator_call(call);
+      BOOST_REQUIRE(!res);
+      BOOST_CHECK_MESSAGE(is(res.error(), errc::invalid_argument), error_message(res.error()));
+      BOOST_CHECK(quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA))) == expected);
+    }
+  }
+
+  // An entry without limits removes that role's quota (and only that one).
+  auto removed = operator_ok(quota_call({{"eng", ""}}));
+  const quota_map left{{"ops/db", "gpus:1"}};
+  BOOST_CHECK(quotas_of(removed) == left);
+  BOOST_CHECK(quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA))) == left);
+  // Removing a quota that is not set is no error; replacing one replaces all its limits.
+  BOOST_CHECK(quotas_of(operator_ok(quota_call({{"never", ""}}))) == left);
+  auto replaced = operator_ok(quota_call({{"ops/db", "cpus:2"}}));
+  BOOST_CHECK(quotas_of(replaced) == (quota_map{{"ops/db", "cpus:2"}}));
+}
+
+BOOST_AUTO_TEST_CASE(an_update_of_one_kind_does_not_change_the_other) {
+  start();
+  operator_ok(weights_call({{"eng", 2}}));
+  operator_ok(quota_call({{"eng", "cpus:4"}}));
+  // UPDATE_WEIGHTS takes `weights` only; stray quota entries must not slip in unvalidated ...
+  auto weights = weights_call({{"ops", 3}});
+  auto* q = weights.add_quotas();
+  q->set_role("eng");
+  parsed("ports:[1-2]").to_proto(q->mutable_limits());
+  auto r = operator_call(weights);
+  if (r)
+    BOOST_CHECK(weights_of(*r) == (weight_map{{"eng", 2}, {"ops", 3}}));
+  BOOST_CHECK(quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA)))
+              == (quota_map{{"eng", "cpus:4"}}));
+  // ... nor stray weights into UPDATE_QUOTA.
+  auto quota = quota_call({{"ops", "cpus:1"}});
+  auto* w = quota.add_weights();
+  w->set_role("eng");
+  w->set_weight(0);
+  auto r2 = operator_call(quota);
+  if (r2)
+    BOOST_CHECK(quotas_of(*r2) == (quota_map{{"eng", "cpus:4"}, {"ops", "cpus:1"}}));
+  auto now = weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS)));
+  BOOST_CHECK(now.count("eng") == 1 && now["eng"] == 2);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_operator_call_types_are_refused) {
+  start();
+  auto r = operator_call(get_call(v1::OperatorCall::UNKNOWN));
+  BOOST_REQUIRE(!r);
+  BOOST_CHECK(is(r.error(), errc::invalid_argument));
+}
+
+BOOST_AUTO_TEST_CASE(a_quota_limits_what_the_role_is_offered_until_removed) {
+  start();
+  operator_ok(quota_call({{"web", "cpus:1"}}));
+  register_agent("cpus:2;mem:1024");
+  subscribe_as("web", "alice");
+  advance(1s);
+  auto got = offers();
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_CHECK_EQUAL(got[0].allocation_role(), "web");
+  BOOST_CHECK_EQUAL(resources::from_proto(got[0].resources())->to_string(), "cpus:1;mem:1024");
+  advance(2s);
+  BOOST_CHECK_EQUAL(offers().size(), 1u); // the other cpu stays out of the role's reach
+  operator_ok(quota_call({{"web", ""}}));
+  advance(1s);
+  got = offers();
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  BOOST_CHECK_EQUAL(resources::from_proto(got[1].resources())->to_string(), "cpus:1");
+  check_no_double_allocation();
+}
+
+// -- dynamic reservations through accept -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(reserve_and_launch_in_one_accept_checkpoints_on_the_agent_then_runs) {
+  start();
+  auto agent_id = register_agent("cpus:2;mem:1024");
+  auto fw = subscribe_as("web", "alice");
+  advance(1s);
+  BOOST_REQUIRE_EQUAL(offers().size(), 1u);
+  auto offer = offers().front();
+  BOOST_REQUIRE_EQUAL(offer.allocation_role(), "web");
+  auto reserved = dyn("cpus", 1);
+  auto launched = make_task_info(make_task_id("t1"), "t1", agent_id, reserved + parsed("mem:128"),
+                                 make_shell_command("sleep 100"));
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = offer.id();
+  *acc.add_operations() = make_reserve(reserved);
+  *acc.add_operations() = make_launch({launched});
+  sched.send_to(master, make_call(fw, acc));
+  run();
+  BOOST_CHECK(events(Event::kError).empty());
+  BOOST_CHECK(updates().empty()); // nothing rejected
+
+  auto cps = agent.received<v1::CheckpointResources>();
+  BOOST_REQUIRE_EQUAL(cps.size(), 1u);
+  BOOST_CHECK(cps[0].agent_id() == agent_id);
+  BOOST_CHECK_EQUAL(cps[0].epoch(), 1u);
+  auto total = resources::from_proto(cps[0].resources());
+  BOOST_REQUIRE(total);
+  BOOST_CHECK_MESSAGE(*total == parsed("cpus:1;mem:1024") + reserved, total->to_json());
+  BOOST_CHECK(total->flatten() == parsed("cpus:2;mem:1024")); // same amounts
+  bool found_dynamic = false;
+  for (const auto& r : cps[0].resources())
+    for (const auto& info : r.reservations())
+      found_dynamic = found_dynamic
+                      || (r.name() == "cpus" && info.type() == v1::ReservationInfo::DYNAMIC
+                          && info.role() == "web" && info.principal() == "alice");
+  BOOST_CHECK(found_dynamic);
+
+  auto runs = agent.received<v1::RunTask>();
+  BOOST_REQUIRE_EQUAL(runs.size(), 1u);
+  BOOST_CHECK_EQUAL(runs[0].task().task_id().value(), "t1");
+  BOOST_CHECK(*resources::from_proto(runs[0].task().resources())
+              == reserved + parsed("mem:128"));
+  // The agent learns of the reservation before it is asked to use it.
+  size_t cp_at = 0, run_at = 0;
+  for (size_t i = 0; i < agent.log->size(); ++i) {
+    if ((*agent.log)[i].match_elements<v1::CheckpointResources>())
+      cp_at = i;
+    if ((*agent.log)[i].match_elements<v1::RunTask>())
+      run_at = i;
+  }
+  BOOST_CHECK_LT(cp_at, run_at);
+
+  // The master's view of the agent has the new total, and nothing is counted twice.
+  auto st = state();
+  BOOST_REQUIRE_EQUAL(st.agents_size(), 1);
+  BOOST_CHECK(*resources::from_proto(st.agents(0).info().resources()) == *total);
+  BOOST_REQUIRE_EQUAL(st.tasks_size(), 1);
+  BOOST_CHECK_EQUAL(st.tasks(0).state(), v1::TASK_STAGING);
+  check_no_double_allocation();
+
+  // Once the task ends, its reserved cpu comes back to the role still reserved.
+  auto finished = make_task_status(make_task_id("t1"), v1::TASK_FINISHED,
+                                   v1::TaskStatus::SOURCE_EXECUTOR, 1.0);
+  *finished.mutable_agent_id() = agent_id;
+  agent.send_to(master, make_status_update(fw, agent_id, make_executor_id("t1"), finished, "u1"));
+  run();
+  advance(10s); // past the accept's default refuse filter
+  bool reoffered = false;
+  for (const auto& o : offers())
+    if (o.id() != offer.id())
+      reoffered = reoffered || resources::from_proto(o.resources())->reserved("web") == reserved;
+  BOOST_CHECK_MESSAGE(reoffered, "the reserved cpu was not offered again");
+  check_no_double_allocation();
+}
+
+BOOST_AUTO_TEST_CASE(unreserve_checkpoints_the_unreserved_total) {
+  start();
+  auto agent_id = register_agent("cpus:2;mem:1024");
+  auto fw = subscribe_as("web", "alice");
+  advance(1s);
+  auto reserved = dyn("cpus", 1);
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = offers().front().id();
+  *acc.add_operations() = make_reserve(reserved);
+  *acc.mutable_filters() = make_filters(0);
+  sched.send_to(master, make_call(fw, acc));
+  run();
+  BOOST_REQUIRE_EQUAL(agent.received<v1::CheckpointResources>().size(), 1u);
+  advance(1s);
+  auto all = offers();
+  BOOST_REQUIRE_EQUAL(all.size(), 2u);
+  auto again = resources::from_proto(all[1].resources()).value();
+  BOOST_REQUIRE_MESSAGE(again.reserved("web") == reserved, again.to_json());
+  v1::scheduler::Accept undo;
+  *undo.add_offer_ids() = all[1].id();
+  *undo.add_operations() = make_unreserve(reserved);
+  sched.send_to(master, make_call(fw, undo));
+  run();
+  BOOST_CHECK(events(Event::kError).empty());
+  auto cps = agent.received<v1::CheckpointResources>();
+  BOOST_REQUIRE_EQUAL(cps.size(), 2u);
+  BOOST_CHECK(resources::from_proto(cps[1].resources()).value() == parsed("cpus:2;mem:1024"));
+  BOOST_CHECK(resources::from_proto(state().agents(0).info().resources()).value()
+              == parsed("cpus:2;mem:1024"));
+  check_no_double_allocation();
+}
+
+BOOST_AUTO_TEST_CASE(reserve_for_another_role_is_an_error_and_checkpoints_nothing) {
+  start();
+  auto agent_id = register_agent("cpus:2;mem:1024");
+  auto fw = subscribe_as("web", "alice");
+  advance(1s);
+  auto offer = offers().front();
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = offer.id();
+  *acc.add_operations() = make_reserve(dyn("cpus", 1, "ops"));
+  *acc.mutable_filters() = make_filters(0);
+  sched.send_to(master, make_call(fw, acc));
+  run();
+  auto errs = events(Event::kError);
+  BOOST_REQUIRE_EQUAL(errs.size(), 1u);
+  BOOST_CHECK_NE(errs[0].error().message().find("ops"), std::string::npos);
+  BOOST_CHECK(agent.received<v1::CheckpointResources>().empty());
+  auto st = state();
+  BOOST_CHECK(resources::from_proto(st.agents(0).info().resources()).value()
+              == parsed("cpus:2;mem:1024"));
+  // The offered resources went back unchanged: the whole agent is offered again, unreserved.
+  advance(1s);
+  auto all = offers();
+  BOOST_REQUIRE_EQUAL(all.size(), 2u);
+  BOOST_CHECK(resources::from_proto(all[1].resources()).value() == parsed("cpus:2;mem:1024"));
+  check_no_double_allocation();
+  (void) agent_id;
+}
+
+BOOST_AUTO_TEST_CASE(reserve_by_another_principal_is_an_error_and_checkpoints_nothing) {
+  start();
+  register_agent("cpus:2;mem:1024");
+  auto fw = subscribe_as("web", "alice");
+  advance(1s);
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = offers().front().id();
+  *acc.add_operations() = make_reserve(dyn("cpus", 1, "web", "mallory"));
+  sched.send_to(master, make_call(fw, acc));
+  run();
+  BOOST_CHECK_EQUAL(events(Event::kError).size(), 1u);
+  BOOST_CHECK(agent.received<v1::CheckpointResources>().empty());
+  check_no_double_allocation();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -410,4 +410,37 @@ BOOST_AUTO_TEST_CASE(quota_trimming_respects_the_minimum_allocatable_size) {
   }
 }
 
+// 10. A resubscription may change the roles: offers follow the new ones; what the framework
+// holds in a role it left stays allocated there until given back.
+BOOST_AUTO_TEST_CASE(changing_roles_moves_offers_to_the_new_roles) {
+  auto a = make();
+  add_agents(a, 2, "cpus:1;mem:256");
+  auto f = make_framework_id("f");
+  BOOST_REQUIRE(!a.add_framework(f, {"old"}));
+  a.suppress(f, {"old"});
+  auto first = a.allocate(t0);
+  BOOST_CHECK(first.empty());
+  a.revive(f, {"old"});
+  first = a.allocate(t0);
+  BOOST_REQUIRE_EQUAL(first.size(), 2u);
+  // Give one agent back, keep the other; then switch roles.
+  BOOST_REQUIRE(a.recover(f, first[0].agent, "old", first[0].res, std::nullopt, t0)
+                == first[0].res);
+  BOOST_REQUIRE(!a.update_framework(f, {"new", "other"}));
+  BOOST_CHECK_EQUAL(cpus_of(a, "old"), 1.0); // still held there
+  auto next = a.allocate(t0 + 1s);
+  BOOST_REQUIRE_EQUAL(next.size(), 1u);
+  BOOST_CHECK(next[0].role == "new" || next[0].role == "other");
+  BOOST_CHECK(next[0].agent == first[0].agent);
+  // The old role's allocation can still be recovered, and then the role is gone.
+  BOOST_CHECK(a.recover(f, first[1].agent, "old", first[1].res, std::nullopt, t0) == first[1].res);
+  BOOST_CHECK_EQUAL(cpus_of(a, "old"), 0.0);
+  BOOST_CHECK(a.update_framework(f, {"a//b"}));                         // malformed: refused
+  BOOST_CHECK(a.update_framework(make_framework_id("nobody"), {"x"})); // unknown
+  BOOST_CHECK(!a.update_framework(f, {"new", "other"}));                // same roles: no-op
+  auto last = a.allocate(t0 + 2s);
+  BOOST_REQUIRE_EQUAL(last.size(), 1u);
+  BOOST_CHECK(last[0].role == "new" || last[0].role == "other");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -95,6 +95,10 @@ allocator_impl::behavior_type allocator_fn(allocator_pointer self, allocator_con
     [self](add_framework_atom, const v1::FrameworkID& f, const std::vector<std::string>& roles) {
       change(self, [&](auto& core) { report(self, core.add_framework(f, roles)); });
     },
+    [self](update_framework_atom, const v1::FrameworkID& f,
+           const std::vector<std::string>& roles) {
+      change(self, [&](auto& core) { report(self, core.update_framework(f, roles)); });
+    },
     [self](remove_framework_atom, const v1::FrameworkID& f) {
       change(self, [&](auto& core) { core.remove_framework(f); });
     },

@@ -118,6 +118,8 @@ struct allocator_state::impl {
   void drop_slot(agent_entry& agent, size_t index);
   void update_free(uint32_t agent);
   void refresh_wants(framework_entry& fw);
+  void join_role(uint32_t framework, const std::string& role); ///< appends to roles vectors
+  void leave_role(framework_entry& fw, role_node& node);
   void refresh_totals();
   bool allows_minimum(const resources& res, const quantities& amounts) const;
 

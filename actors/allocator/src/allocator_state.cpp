@@ -149,6 +149,23 @@ void allocator_state::impl::refresh_wants(framework_entry& f) {
   }
 }
 
+void allocator_state::impl::join_role(uint32_t slot, const std::string& role) {
+  auto& f = frameworks[slot];
+  auto& node = roles.get(role);
+  ++node.subscribed;
+  node.frameworks.add(f.key, 1.0, slot);
+  node.frameworks.set_active(f.key, false);
+  f.role_nodes.push_back(&node);
+  f.handles.push_back(node.frameworks.find(f.key));
+}
+
+// Precondition: the framework no longer counts as wanting in `node` (refresh_wants ran).
+void allocator_state::impl::leave_role(framework_entry& f, role_node& node) {
+  node.frameworks.remove(f.key);
+  --node.subscribed;
+  roles.prune(&node);
+}
+
 void allocator_state::impl::refresh_totals() {
   if (!totals_dirty)
     return;
@@ -326,20 +343,73 @@ caf::error allocator_state::add_framework(const v1::FrameworkID& framework,
   f.active = true;
   f.roles = std::move(roles);
   f.wants.assign(f.roles.size(), 0);
-  for (const auto& role : f.roles) {
-    auto& node = m.roles.get(role);
-    ++node.subscribed;
-    node.frameworks.add(f.key, 1.0, slot);
-    node.frameworks.set_active(f.key, false);
-    f.role_nodes.push_back(&node);
-    f.handles.push_back(node.frameworks.find(f.key));
-  }
+  for (const auto& role : f.roles)
+    m.join_role(slot, role);
   // Allocations recorded before it subscribed (reregistered agents) now count for it.
   if (had_allocations)
     for (const auto& a : m.agents)
       for (const auto& s : a.slots)
         if (s.framework == slot)
           s.role->frameworks.allocate(f.sorter_handle(*s.role), s.amounts);
+  m.refresh_wants(f);
+  return caf::none;
+}
+
+caf::error allocator_state::update_framework(const v1::FrameworkID& framework,
+                                             std::vector<std::string> roles) {
+  auto& m = *impl_;
+  if (roles.empty())
+    roles.push_back("*");
+  std::sort(roles.begin(), roles.end());
+  roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
+  if (auto err = check_roles(roles))
+    return err;
+  auto i = m.framework_index.find(framework.value());
+  if (i == m.framework_index.end() || !m.frameworks[i->second].subscribed)
+    return make_error(errc::not_found, "unknown framework " + framework.value());
+  auto slot = i->second;
+  auto& f = m.frameworks[slot];
+  if (roles == f.roles)
+    return caf::none;
+  bool was_active = f.active;
+  f.active = false;
+  m.refresh_wants(f); // out of every role's walk while the roles change
+  std::vector<std::string> kept;
+  for (size_t r = 0; r < f.roles.size(); ++r) {
+    if (std::binary_search(roles.begin(), roles.end(), f.roles[r])) {
+      kept.push_back(f.roles[r]);
+      continue;
+    }
+    f.suppressed.erase(f.roles[r]);
+    for (auto& [agent, filters] : f.filters)
+      filters.erase(std::remove_if(filters.begin(), filters.end(),
+                                   [&](const filter& x) { return x.role == f.roles[r]; }),
+                    filters.end());
+    m.leave_role(f, *f.role_nodes[r]);
+  }
+  // Rebuild the per-role vectors: kept roles first (their nodes and handles stay valid).
+  std::vector<role_node*> nodes;
+  std::vector<drf_sorter::handle> handles;
+  for (const auto& role : kept) {
+    auto r = std::find(f.roles.begin(), f.roles.end(), role) - f.roles.begin();
+    nodes.push_back(f.role_nodes[r]);
+    handles.push_back(f.handles[r]);
+  }
+  f.roles = kept;
+  f.role_nodes = std::move(nodes);
+  f.handles = std::move(handles);
+  for (const auto& role : roles)
+    if (!std::binary_search(kept.begin(), kept.end(), role)) {
+      f.roles.push_back(role);
+      m.join_role(slot, role);
+      auto& node = *f.role_nodes.back();
+      for (const auto& a : m.agents) // what it already holds in the role counts for it
+        for (const auto& s : a.slots)
+          if (s.framework == slot && s.role == &node)
+            node.frameworks.allocate(f.handles.back(), s.amounts);
+    }
+  f.wants.assign(f.roles.size(), 0);
+  f.active = was_active;
   m.refresh_wants(f);
   return caf::none;
 }
@@ -364,12 +434,8 @@ void allocator_state::remove_framework(const v1::FrameworkID& framework) {
         m.update_free(ai);
       }
   }
-  for (const auto& role : f.roles)
-    if (auto* node = m.roles.find(role)) {
-      node->frameworks.remove(f.key);
-      --node->subscribed;
-      m.roles.prune(node);
-    }
+  for (auto* node : f.role_nodes)
+    m.leave_role(f, *node);
   m.framework_index.erase(i);
   f = framework_entry{};
   m.free_framework_slots.push_back(slot);

@@ -1,5 +1,6 @@
 // Schedulers: subscribe and failover, teardown, heartbeats, and the calls that are not about
 // offers (kill, reconcile, acknowledge, messages, suppress, revive).
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -137,6 +138,11 @@ void master_node::subscribe(const v1::scheduler::Call& call) {
       self_->demonitor(fw->scheduler.address());
     }
     info.mutable_id()->set_value(id);
+    auto before = roles_of(fw->info), after = roles_of(info);
+    std::sort(before.begin(), before.end());
+    std::sort(after.begin(), after.end());
+    if (before != after) // a resubscription may change the roles (MULTI_ROLE)
+      self_->send(allocator_, allocator::update_framework_atom::value, info.id(), after);
     fw->info = info;
     self_->send(allocator_, allocator::framework_active_atom::value, info.id(), true);
     log_->info("framework {} ({}) resubscribed", id, info.name());

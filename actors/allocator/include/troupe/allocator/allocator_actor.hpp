@@ -65,6 +65,7 @@ using remove_agent_atom = caf::atom_constant<caf::atom("rmagent")>;
 using agent_active_atom = caf::atom_constant<caf::atom("agentact")>;
 using add_framework_atom = caf::atom_constant<caf::atom("addfw")>;
 using remove_framework_atom = caf::atom_constant<caf::atom("rmfw")>;
+using update_framework_atom = caf::atom_constant<caf::atom("updfw")>;
 using framework_active_atom = caf::atom_constant<caf::atom("fwact")>;
 using suppress_atom = caf::atom_constant<caf::atom("suppress")>;
 using revive_atom = caf::atom_constant<caf::atom("revive")>;
@@ -84,6 +85,9 @@ using allocator_actor = caf::typed_actor<
   caf::reacts_to<agent_active_atom, v1::AgentID, bool>,
   /// Master -> allocator: a framework subscribed to these roles (empty = "*").
   caf::reacts_to<add_framework_atom, v1::FrameworkID, std::vector<std::string>>,
+  /// Master -> allocator: a resubscribed framework now wants offers for these roles (empty =
+  /// "*"); what it holds in roles it left stays allocated until recovered. Idempotent.
+  caf::reacts_to<update_framework_atom, v1::FrameworkID, std::vector<std::string>>,
   /// Master -> allocator: a framework is removed. Idempotent.
   caf::reacts_to<remove_framework_atom, v1::FrameworkID>,
   /// Master -> allocator: a framework disconnected (false) or resubscribed (true). Idempotent.

@@ -112,6 +112,12 @@ public:
   /// errc::invalid_argument for a malformed role.
   caf::error add_framework(const v1::FrameworkID& framework, std::vector<std::string> roles);
 
+  /// Changes a subscribed framework's roles (empty = "*"): it leaves the roles not listed
+  /// (suppression and filters there go; what it holds there stays allocated until recovered)
+  /// and joins the new ones. errc::not_found for an unknown framework; errc::invalid_argument
+  /// for a malformed role (nothing changes).
+  caf::error update_framework(const v1::FrameworkID& framework, std::vector<std::string> roles);
+
   /// Removes a framework and forgets its allocations (the master recovers nothing afterwards).
   void remove_framework(const v1::FrameworkID& framework);
 
