@@ -1,6 +1,7 @@
 // The master actor in virtual time, with probes standing in for an agent and a scheduler:
 // registration, offers and their ends (timeout, decline filter, accept after rescind), launch
-// validation, status update relay, unreachable agents, and framework failover timeouts.
+// validation, status update relay, unreachable agents, framework failover timeouts, operator
+// calls on role weights and quotas, and dynamic reservations (RESERVE/UNRESERVE) through accept.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -627,7 +628,9 @@ BOOST_AUTO_TEST_CASE(operator_weights_are_set_listed_and_validated_as_a_whole) {
     BOOST_TEST_CONTEXT(what) {
       auto r = operator_call(call);
       BOOST_REQUIRE(!r);
-      BOOST_CHECK_MESSAGE(is(r.error(), errc::invalid_argument), error_message(r.error()));
+      BOOST_CHECK_MESSAGE(is(r.error(), errc::invalid_argument),
+                          "expected errc::invalid_argument (protocols/master.hpp), got "
+                            << caf::to_string(r.error()));
       BOOST_CHECK(weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS))) == expected);
     }
   }
@@ -669,7 +672,9 @@ BOOST_AUTO_TEST_CASE(operator_quotas_are_set_listed_removed_and_validated_as_a_w
     BOOST_TEST_CONTEXT(what) {
       auto res = operator_call(call);
       BOOST_REQUIRE(!res);
-      BOOST_CHECK_MESSAGE(is(res.error(), errc::invalid_argument), error_message(res.error()));
+      BOOST_CHECK_MESSAGE(is(res.error(), errc::invalid_argument),
+                          "expected errc::invalid_argument (protocols/master.hpp), got "
+                            << caf::to_string(res.error()));
       BOOST_CHECK(quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA))) == expected);
     }
   }
@@ -685,30 +690,35 @@ BOOST_AUTO_TEST_CASE(operator_quotas_are_set_listed_removed_and_validated_as_a_w
   BOOST_CHECK(quotas_of(replaced) == (quota_map{{"ops/db", "cpus:2"}}));
 }
 
-BOOST_AUTO_TEST_CASE(an_update_of_one_kind_does_not_change_the_other) {
+// UPDATE_WEIGHTS sets `weights` only (operator.proto: `quotas` is "for UPDATE_QUOTA"): quota
+// entries riding along must neither be applied nor — worse — skip the quota validation.
+BOOST_AUTO_TEST_CASE(update_weights_does_not_apply_stray_quota_entries) {
+  start();
+  operator_ok(quota_call({{"eng", "cpus:4"}}));
+  auto call = weights_call({{"ops", 3}});
+  auto* q = call.add_quotas();
+  q->set_role("eng");
+  parsed("ports:[1-2]").to_proto(q->mutable_limits()); // not even a valid quota
+  BOOST_CHECK(!operator_call(call)); // refused as a whole: stray entries are a malformed call
+  auto quotas = quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA)));
+  BOOST_CHECK_MESSAGE(quotas == (quota_map{{"eng", "cpus:4"}}),
+                      "UPDATE_WEIGHTS changed the quota of eng to "
+                        << (quotas.count("eng") ? quotas["eng"] : std::string{"none"}));
+}
+
+// ... and UPDATE_QUOTA sets `quotas` only: a stray weight of 0 must not become a role's weight.
+BOOST_AUTO_TEST_CASE(update_quota_does_not_apply_stray_weight_entries) {
   start();
   operator_ok(weights_call({{"eng", 2}}));
-  operator_ok(quota_call({{"eng", "cpus:4"}}));
-  // UPDATE_WEIGHTS takes `weights` only; stray quota entries must not slip in unvalidated ...
-  auto weights = weights_call({{"ops", 3}});
-  auto* q = weights.add_quotas();
-  q->set_role("eng");
-  parsed("ports:[1-2]").to_proto(q->mutable_limits());
-  auto r = operator_call(weights);
-  if (r)
-    BOOST_CHECK(weights_of(*r) == (weight_map{{"eng", 2}, {"ops", 3}}));
-  BOOST_CHECK(quotas_of(operator_ok(get_call(v1::OperatorCall::GET_QUOTA)))
-              == (quota_map{{"eng", "cpus:4"}}));
-  // ... nor stray weights into UPDATE_QUOTA.
-  auto quota = quota_call({{"ops", "cpus:1"}});
-  auto* w = quota.add_weights();
+  auto call = quota_call({{"ops", "cpus:1"}});
+  auto* w = call.add_weights();
   w->set_role("eng");
-  w->set_weight(0);
-  auto r2 = operator_call(quota);
-  if (r2)
-    BOOST_CHECK(quotas_of(*r2) == (quota_map{{"eng", "cpus:4"}, {"ops", "cpus:1"}}));
-  auto now = weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS)));
-  BOOST_CHECK(now.count("eng") == 1 && now["eng"] == 2);
+  w->set_weight(0); // not even a valid weight
+  BOOST_CHECK(!operator_call(call)); // refused as a whole
+  auto weights = weights_of(operator_ok(get_call(v1::OperatorCall::GET_WEIGHTS)));
+  BOOST_CHECK_MESSAGE(weights == (weight_map{{"eng", 2}}),
+                      "UPDATE_QUOTA changed the weight of eng to "
+                        << (weights.count("eng") ? std::to_string(weights["eng"]) : "none"));
 }
 
 BOOST_AUTO_TEST_CASE(unknown_operator_call_types_are_refused) {

@@ -5,6 +5,9 @@
 // deadlines, epochs grow, and a candidate that does not lead answers nothing.
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "troupe/master/master_candidate.hpp"
@@ -90,10 +93,12 @@ struct failover_fixture : test::deterministic_fixture {
   }
 
   v1::FrameworkID subscribe(const caf::actor& master, v1::FrameworkID id = {},
-                            double failover_timeout = 100) {
+                            double failover_timeout = 100, const std::string& role = "*",
+                            const std::string& principal = "") {
     v1::scheduler::Subscribe sub;
-    *sub.mutable_framework_info() = make_framework_info("fw", "alice", {"*"});
+    *sub.mutable_framework_info() = make_framework_info("fw", "alice", {role});
     sub.mutable_framework_info()->set_failover_timeout(failover_timeout);
+    sub.mutable_framework_info()->set_principal(principal);
     sched.clear();
     sched.send_to(master, make_call(id, sub));
     run();
@@ -141,6 +146,44 @@ struct failover_fixture : test::deterministic_fixture {
     return "absent";
   }
 
+  /// An operator call as a request (as the CLI makes it); errc::unavailable "no answer" when
+  /// nothing came back.
+  caf::expected<v1::OperatorResponse> operator_call(const caf::actor& master,
+                                                    const v1::OperatorCall& call) {
+    caf::scoped_actor self{sys};
+    auto pending = self->request(caf::actor_cast<protocols::master_actor>(master), caf::infinite,
+                                 call);
+    run();
+    if (self->mailbox().empty())
+      return make_error(errc::unavailable, "no answer");
+    caf::expected<v1::OperatorResponse> out = make_error(errc::unavailable, "no answer");
+    pending.receive([&](v1::OperatorResponse& r) { out = std::move(r); },
+                    [&](caf::error& err) { out = std::move(err); });
+    return out;
+  }
+
+  v1::OperatorResponse operator_ok(const caf::actor& master, const v1::OperatorCall& call) {
+    auto r = operator_call(master, call);
+    BOOST_REQUIRE_MESSAGE(r, "operator call failed: "
+                               << (r ? std::string{} : error_message(r.error())));
+    return std::move(*r);
+  }
+
+  /// Offers the scheduler probe received (the fixture's allocation interval is long: tests
+  /// revive to get a pass).
+  std::vector<v1::Offer> offers() const {
+    std::vector<v1::Offer> out;
+    for (const auto& e : sched.received<Event>())
+      for (const auto& o : e.offers().offers())
+        out.push_back(o);
+    return out;
+  }
+
+  void revive(const caf::actor& master, const v1::FrameworkID& fw) {
+    sched.send_to(master, make_call(fw, v1::scheduler::Revive{}));
+    run();
+  }
+
   /// Ends the leadership of candidate `i` (its contender is deposed).
   void depose(size_t i) {
     caf::anon_send(contenders.at(i), election::depose_atom::value);
@@ -157,6 +200,60 @@ v1::Task running_task(const v1::FrameworkID& fw, const v1::AgentID& agent) {
   t.set_state(v1::TASK_RUNNING);
   resources::parse("cpus:1;mem:128").value().to_proto(t.mutable_resources());
   return t;
+}
+
+v1::OperatorCall get_call(v1::OperatorCall::Type type) {
+  v1::OperatorCall call;
+  call.set_type(type);
+  return call;
+}
+
+v1::OperatorCall weights_call(const std::vector<std::pair<std::string, double>>& weights) {
+  auto call = get_call(v1::OperatorCall::UPDATE_WEIGHTS);
+  for (const auto& [role, weight] : weights) {
+    auto* w = call.add_weights();
+    w->set_role(role);
+    w->set_weight(weight);
+  }
+  return call;
+}
+
+/// role -> limits in the flag syntax ("" = no limits: removes the quota).
+v1::OperatorCall quota_call(const std::vector<std::pair<std::string, std::string>>& quotas) {
+  auto call = get_call(v1::OperatorCall::UPDATE_QUOTA);
+  for (const auto& [role, limits] : quotas) {
+    auto* q = call.add_quotas();
+    q->set_role(role);
+    if (!limits.empty())
+      resources::parse(limits).value().to_proto(q->mutable_limits());
+  }
+  return call;
+}
+
+using weight_map = std::map<std::string, double>;
+using quota_map = std::map<std::string, std::string>;
+
+weight_map weights_of(const v1::OperatorResponse& r) {
+  weight_map out;
+  for (const auto& w : r.weights())
+    out[w.role()] = w.weight();
+  return out;
+}
+
+quota_map quotas_of(const v1::OperatorResponse& r) {
+  quota_map out;
+  for (const auto& q : r.quotas())
+    out[q.role()] = resources::from_proto(q.limits()).value().to_string();
+  return out;
+}
+
+/// `amount` of scalar `name`, dynamically reserved for `role` by `principal`.
+resources dyn(const std::string& name, double amount, const std::string& role,
+              const std::string& principal) {
+  resources out;
+  out.add(resource_key{name, {reservation{v1::ReservationInfo::DYNAMIC, role, principal, {}}}},
+          resource_value{resource_kind::scalar, static_cast<int64_t>(amount * 1000), {}, {}});
+  return out;
 }
 
 } // namespace
@@ -333,6 +430,75 @@ BOOST_AUTO_TEST_CASE(a_same_epoch_reelection_within_the_grace_resumes_the_term) 
   st = serving_state(a);
   BOOST_CHECK_EQUAL(st.master().epoch(), 2u);
   BOOST_CHECK_EQUAL(status_of(st, a1), "recovering");
+}
+
+BOOST_AUTO_TEST_CASE(weights_and_quotas_set_in_one_term_are_in_force_in_the_next) {
+  auto a = start_candidate("A");
+  const weight_map weights{{"eng", 2}, {"ops", 0.5}};
+  BOOST_CHECK(weights_of(operator_ok(a, weights_call({{"eng", 2}, {"ops", 0.5}}))) == weights);
+  operator_ok(a, quota_call({{"*", "cpus:1"}, {"eng", "cpus:4;mem:100"}, {"ops/db", "gpus:1"}}));
+  auto removed = operator_ok(a, quota_call({{"ops/db", ""}})); // removals are persisted too
+  const quota_map quotas{{"*", "cpus:1"}, {"eng", "cpus:4;mem:100"}};
+  BOOST_CHECK(quotas_of(removed) == quotas);
+  // A refused update writes nothing.
+  BOOST_CHECK(!operator_call(a, weights_call({{"new", 1}, {"bad", 0}})));
+  // Answered means durable: the registry has them already.
+  auto reg = load_registry(*store).value();
+  BOOST_CHECK_EQUAL(reg.weights_size(), 2);
+  BOOST_CHECK_EQUAL(reg.quotas_size(), 2);
+
+  depose(0);
+  auto refused = operator_call(a, get_call(v1::OperatorCall::GET_WEIGHTS));
+  BOOST_CHECK(!refused && is(refused.error(), errc::unavailable)); // not leading: refused
+  auto b = start_candidate("B");
+  BOOST_CHECK_EQUAL(serving_state(b).master().epoch(), 2u);
+  BOOST_CHECK(weights_of(operator_ok(b, get_call(v1::OperatorCall::GET_WEIGHTS))) == weights);
+  BOOST_CHECK(quotas_of(operator_ok(b, get_call(v1::OperatorCall::GET_QUOTA))) == quotas);
+
+  // The recovered quota is in force in the new term's allocator: role "*" is offered one cpu.
+  register_agent(agent1, b, 1);
+  auto fw = subscribe(b);
+  revive(b, fw);
+  auto got = offers();
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_CHECK_EQUAL(resources::from_proto(got[0].resources()).value().to_string(),
+                    "cpus:1;mem:1024");
+
+  // Changes in the second term carry over to a third one as well.
+  operator_ok(b, weights_call({{"eng", 4}}));
+  operator_ok(b, quota_call({{"*", ""}}));
+  depose(1);
+  auto c = start_candidate("C");
+  BOOST_CHECK(weights_of(operator_ok(c, get_call(v1::OperatorCall::GET_WEIGHTS)))
+              == (weight_map{{"eng", 4}, {"ops", 0.5}}));
+  BOOST_CHECK(quotas_of(operator_ok(c, get_call(v1::OperatorCall::GET_QUOTA)))
+              == (quota_map{{"eng", "cpus:4;mem:100"}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_dynamic_reservation_is_recorded_with_the_agent_for_the_next_term) {
+  auto a = start_candidate("A");
+  auto a1 = register_agent(agent1, a, 1);
+  auto fw = subscribe(a, {}, 100, "web", "alice");
+  revive(a, fw);
+  auto got = offers();
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  auto reserved = dyn("cpus", 1, "web", "alice");
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = got[0].id();
+  *acc.add_operations() = make_reserve(reserved);
+  sched.send_to(a, make_call(fw, acc));
+  run();
+  BOOST_REQUIRE_EQUAL(agent1.received<v1::CheckpointResources>().size(), 1u);
+  const auto total = resources::parse("cpus:1;mem:1024").value() + reserved;
+  auto reg = load_registry(*store).value();
+  BOOST_REQUIRE_EQUAL(reg.admitted_size(), 1);
+  BOOST_CHECK(resources::from_proto(reg.admitted(0).info().resources()).value() == total);
+  depose(0);
+  auto b = start_candidate("B");
+  auto st = serving_state(b);
+  BOOST_REQUIRE_EQUAL(st.agents_size(), 1);
+  BOOST_CHECK(st.agents(0).info().id() == a1);
+  BOOST_CHECK(resources::from_proto(st.agents(0).info().resources()).value() == total);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

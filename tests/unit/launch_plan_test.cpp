@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_reservation_may_refine_to_a_role_below_the_offers_role) {
   BOOST_CHECK(plan.unused == res("cpus:1;mem:1000") + reserved);
 }
 
-BOOST_AUTO_TEST_CASE(a_launch_cannot_use_reserved_resources_no_reserve_made) {
+BOOST_AUTO_TEST_CASE(a_launch_cannot_use_reserved_resources_without_a_reserve) {
   // Without the RESERVE the reserved cpu does not exist in the offer: the task fails.
   auto plan = plan_launches(agent, res("cpus:2;mem:1000"),
                             ops({make_launch({task_with("t1", dyn("cpus", 1) + res("mem:100"))})}),

@@ -25,7 +25,7 @@ caf::error invalid(const std::string& what) {
 caf::expected<resources> parse_limits(const v1::QuotaInfo& q) {
   auto limits = resources::from_proto(q.limits());
   if (!limits)
-    return limits.error();
+    return invalid("quota of role " + q.role() + ": " + error_message(limits.error()));
   for (const auto& [key, value] : limits->entries())
     if (value.kind != resource_kind::scalar || !key.reservations.empty())
       return invalid("quota of role " + q.role() + ": limits must be unreserved scalar "
@@ -44,6 +44,12 @@ caf::error master_node::validate_operator_call(const v1::OperatorCall& call) con
       return invalid("role " + role + " appears twice");
     return caf::none;
   };
+  bool weights = call.type() == call_type::UPDATE_WEIGHTS;
+  bool quotas = call.type() == call_type::UPDATE_QUOTA;
+  if (!weights && call.weights_size() > 0)
+    return invalid("weights are only set by UPDATE_WEIGHTS");
+  if (!quotas && call.quotas_size() > 0)
+    return invalid("quotas are only set by UPDATE_QUOTA");
   switch (call.type()) {
     case call_type::GET_WEIGHTS:
     case call_type::GET_QUOTA:
@@ -89,8 +95,6 @@ caf::result<v1::OperatorResponse> master_node::on_operator_call(const v1::Operat
     op.mutable_set_quota()->set_role(q.role());
     *op.mutable_set_quota()->mutable_limits() = q.limits();
   }
-  if (call.type() == call_type::GET_WEIGHTS || call.type() == call_type::GET_QUOTA)
-    ops.clear();
   if (ops.empty() || !cfg_.registrar) {
     apply_role_operations(ops);
     return role_response(call.type());
