@@ -824,6 +824,55 @@ BOOST_AUTO_TEST_CASE(reserve_and_launch_in_one_accept_checkpoints_on_the_agent_t
   check_no_double_allocation();
 }
 
+// A lost CheckpointResources: the agent reregisters without the reservation its task uses. The
+// master restores it (the task's resources must fit the total) and tells the agent again; the
+// task keeps the role it was launched for.
+BOOST_AUTO_TEST_CASE(a_reservation_the_agent_lost_is_restored_when_it_reregisters) {
+  start();
+  auto agent_id = register_agent("cpus:2;mem:1024");
+  auto fw = subscribe_as("web", "alice");
+  advance(1s);
+  BOOST_REQUIRE_EQUAL(offers().size(), 1u);
+  auto reserved = dyn("cpus", 1);
+  auto launched = make_task_info(make_task_id("t1"), "t1", agent_id, reserved + parsed("mem:128"),
+                                 make_shell_command("sleep 100"));
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = offers().front().id();
+  *acc.add_operations() = make_reserve(reserved);
+  *acc.add_operations() = make_launch({launched});
+  sched.send_to(master, make_call(fw, acc));
+  run();
+  auto runs = agent.received<v1::RunTask>();
+  BOOST_REQUIRE_EQUAL(runs.size(), 1u);
+  BOOST_CHECK_EQUAL(runs[0].role(), "web");
+  BOOST_REQUIRE_EQUAL(agent.received<v1::CheckpointResources>().size(), 1u);
+
+  v1::ReregisterAgent back; // the old total: the checkpoint never arrived
+  *back.mutable_agent() = make_agent_info("host1", 5065, parsed("cpus:2;mem:1024"));
+  *back.mutable_agent()->mutable_id() = agent_id;
+  auto* t = back.add_tasks();
+  *t->mutable_task_id() = make_task_id("t1");
+  *t->mutable_framework_id() = fw;
+  *t->mutable_agent_id() = agent_id;
+  t->set_state(v1::TASK_RUNNING);
+  t->set_role("web");
+  reserved.to_proto(t->mutable_resources());
+  parsed("mem:128").to_proto(t->mutable_resources());
+  agent.send_to(master, back);
+  run();
+  BOOST_CHECK_EQUAL(agent.received<v1::AgentReregistered>().size(), 1u);
+  auto cps = agent.received<v1::CheckpointResources>();
+  BOOST_REQUIRE_EQUAL(cps.size(), 2u);
+  auto total = resources::from_proto(cps[1].resources());
+  BOOST_REQUIRE(total);
+  BOOST_CHECK_MESSAGE(*total == parsed("cpus:1;mem:1024") + reserved, total->to_string());
+  auto st = state();
+  BOOST_CHECK(*resources::from_proto(st.agents(0).info().resources()) == *total);
+  BOOST_REQUIRE_EQUAL(st.tasks_size(), 1);
+  BOOST_CHECK_EQUAL(st.tasks(0).role(), "web");
+  check_no_double_allocation();
+}
+
 BOOST_AUTO_TEST_CASE(unreserve_checkpoints_the_unreserved_total) {
   start();
   auto agent_id = register_agent("cpus:2;mem:1024");

@@ -441,6 +441,21 @@ BOOST_AUTO_TEST_CASE(changing_roles_moves_offers_to_the_new_roles) {
   auto last = a.allocate(t0 + 2s);
   BOOST_REQUIRE_EQUAL(last.size(), 1u);
   BOOST_CHECK(last[0].role == "new" || last[0].role == "other");
+  // Successive changes keep one membership per role: with the framework alone in "zzz", a
+  // doubled membership would show as offers for the same role twice on one agent.
+  BOOST_REQUIRE(!a.update_framework(f, {"other", "zzz"}));
+  BOOST_REQUIRE(!a.update_framework(f, {"new", "other", "zzz"}));
+  BOOST_REQUIRE(!a.update_framework(f, {"zzz"}));
+  for (const auto* held : {&next, &last})
+    for (const auto& o : *held)
+      BOOST_REQUIRE(a.recover(f, o.agent, o.role, o.res, std::nullopt, t0) == o.res);
+  auto only = a.allocate(t0 + 3s);
+  BOOST_REQUIRE_EQUAL(only.size(), 2u); // both agents, once each, for "zzz"
+  for (const auto& o : only)
+    BOOST_CHECK_EQUAL(o.role, "zzz");
+  BOOST_CHECK_EQUAL(cpus_of(a, "new"), 0.0);
+  BOOST_CHECK_EQUAL(cpus_of(a, "zzz"), 2.0);
+  BOOST_CHECK_CLOSE(a.role_share("zzz"), 1.0, 1e-9);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -157,15 +157,39 @@ BOOST_AUTO_TEST_CASE(a_reserve_alone_leaves_the_reserved_resources_unused) {
   BOOST_CHECK_EQUAL(plan.unused.scalar("cpus"), 2.0); // same amounts, converted
 }
 
-BOOST_AUTO_TEST_CASE(a_reservation_may_refine_to_a_role_below_the_offers_role) {
-  auto reserved = dyn("cpus", 1, "web/api");
-  auto plan = plan_launches(agent, res("cpus:2;mem:1000"), ops({make_reserve(reserved)}),
+// Mesos semantics: a reservation is made for the offer's role only — not for a role below it
+// (a framework could park resources in a role it is not in). Refinement stacks the offer's role
+// on a reservation of an ancestor role that the offer carries.
+BOOST_AUTO_TEST_CASE(reservations_are_for_the_offers_role_and_refine_ancestors_only) {
+  auto child = dyn("cpus", 1, "web/api");
+  auto plan = plan_launches(agent, res("cpus:2;mem:1000"), ops({make_reserve(child)}),
                             never_known, {}, web_alice);
-  BOOST_CHECK(plan.errors.empty());
+  BOOST_CHECK_EQUAL(plan.errors.size(), 1u);
+  BOOST_CHECK(plan.reservations.empty());
+  // cpus(web) offered to web/api (ancestor reservations are allocatable to children) refined to
+  // a dynamic reservation of web/api.
+  resources refined;
+  refined.add(resource_key{"cpus",
+                           {reservation{v1::ReservationInfo::STATIC, "web", "", {}},
+                            reservation{v1::ReservationInfo::DYNAMIC, "web/api", "alice", {}}}},
+              resource_value{resource_kind::scalar, 1000, {}, {}});
+  auto offered = res("cpus(web):1;mem:1000");
+  plan = plan_launches(agent, offered, ops({make_reserve(refined)}), never_known, {},
+                       accept_context{"web/api", "alice"});
+  BOOST_CHECK_MESSAGE(plan.errors.empty(), (plan.errors.empty() ? std::string{} : plan.errors[0]));
   BOOST_REQUIRE_EQUAL(plan.reservations.size(), 1u);
-  BOOST_CHECK(plan.reservations[0].from == res("cpus:1"));
-  BOOST_CHECK(plan.reservations[0].to == reserved);
-  BOOST_CHECK(plan.unused == res("cpus:1;mem:1000") + reserved);
+  BOOST_CHECK(plan.reservations[0].from == res("cpus(web):1"));
+  BOOST_CHECK(plan.unused == res("mem:1000") + refined);
+  // Stacking the same role again is no refinement.
+  resources same;
+  same.add(resource_key{"cpus",
+                        {reservation{v1::ReservationInfo::DYNAMIC, "web", "alice", {}},
+                         reservation{v1::ReservationInfo::DYNAMIC, "web", "alice", {}}}},
+           resource_value{resource_kind::scalar, 1000, {}, {}});
+  plan = plan_launches(agent, res("mem:1000") + dyn("cpus", 1), ops({make_reserve(same)}),
+                       never_known, {}, web_alice);
+  BOOST_CHECK_EQUAL(plan.errors.size(), 1u);
+  BOOST_CHECK(plan.reservations.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_launch_cannot_use_reserved_resources_without_a_reserve) {

@@ -9,6 +9,7 @@
 
 using troupe::resources;
 using troupe::value_ranges;
+using namespace troupe;
 
 namespace {
 
@@ -223,6 +224,28 @@ BOOST_AUTO_TEST_CASE(bad_protobuf_and_json_are_rejected) {
         "role '*'");
   check(R"({"resources": [ {"nme": 1} ]})", "invalid resources JSON");
   check("garbage", "invalid resources JSON");
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_reservations_are_undone_and_made_again_on_another_total) {
+  auto dyn = [](const std::string& name, int64_t millis, const std::string& role) {
+    resources out;
+    out.add(resource_key{name, {reservation{v1::ReservationInfo::DYNAMIC, role, "p", {}}}},
+            resource_value{resource_kind::scalar, millis, {}, {}});
+    return out;
+  };
+  auto total = resources::parse("cpus:1;mem:512;cpus(web):1").value() + dyn("cpus", 2000, "eng");
+  BOOST_CHECK(has_dynamic_reservations(total));
+  BOOST_CHECK(dynamic_reservations(total) == dyn("cpus", 2000, "eng"));
+  BOOST_CHECK(without_dynamic_reservations(total) == resources::parse("cpus:3;mem:512;cpus(web):1").value());
+  // Made again on a total whose static reservations changed (same unreserved amounts).
+  auto now = resources::parse("cpus:3;mem:512;cpus(db):1").value();
+  auto kept = with_dynamic_reservations(now, total);
+  BOOST_REQUIRE(kept);
+  BOOST_CHECK(*kept == resources::parse("cpus:1;mem:512;cpus(db):1").value()
+                         + dyn("cpus", 2000, "eng"));
+  // Not enough left to reserve from: an error, nothing made.
+  BOOST_CHECK(!with_dynamic_reservations(resources::parse("cpus:1;mem:512").value(), total));
+  BOOST_CHECK(!has_dynamic_reservations(now));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -184,8 +184,9 @@ bool agent_node::fresh_epoch(uint64_t epoch) {
 
 // Dynamic reservations change the agent's total, never its amounts: anything else is refused.
 void agent_node::on_checkpoint_resources(const v1::CheckpointResources& msg) {
-  if (phase_ != agent_phase::running || !fresh_epoch(msg.epoch())
-      || msg.agent_id() != cfg_.info.id())
+  // Also while reregistering: a master restoring lost reservations sends it with its answer.
+  if ((phase_ != agent_phase::running && phase_ != agent_phase::reregistering)
+      || !fresh_epoch(msg.epoch()) || msg.agent_id() != cfg_.info.id())
     return;
   auto total = resources::from_proto(msg.resources());
   auto current = resources::from_proto(cfg_.info.resources());

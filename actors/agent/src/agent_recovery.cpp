@@ -49,6 +49,7 @@ void agent_node::recover() {
         *task.mutable_agent_id() = cfg_.info.id();
         task.set_state(tc.state());
         *task.mutable_resources() = tc.info().resources();
+        task.set_role(tc.role());
         fw.tasks[id] = std::move(task);
         fw.infos[id] = tc.info();
         ex.tasks.insert(id);
@@ -67,20 +68,23 @@ void agent_node::recover() {
           });
 }
 
-// The checkpointed total carries the dynamic reservations made through the master; it stands
-// while the operator's --resources still have the same amounts.
+// The checkpointed total carries the dynamic reservations made through the master; they are
+// made again on today's --resources (whose static reservations the operator may have changed)
+// while it still has what they were reserved from.
 void agent_node::keep_reservations(const v1::AgentInfo& checkpointed) {
   auto before = resources::from_proto(checkpointed.resources());
   auto now = resources::from_proto(cfg_.info.resources());
-  if (!before || !now || before->reserved() == now->reserved())
+  if (!before || !now || !has_dynamic_reservations(*before))
     return;
-  if (before->flatten() != now->flatten()) {
-    log_->warn("--resources changed since the last run ({} -> {}): dynamic reservations of the "
-               "last run are dropped", before->flatten().to_string(), now->to_string());
+  auto kept = with_dynamic_reservations(*now, *before);
+  if (!kept) {
+    log_->warn("--resources changed since the last run: dynamic reservations dropped ({})",
+               error_message(kept.error()));
     return;
   }
-  *cfg_.info.mutable_resources() = checkpointed.resources();
-  log_->info("kept reservations: resources {}", before->to_string());
+  cfg_.info.clear_resources();
+  kept->to_proto(cfg_.info.mutable_resources());
+  log_->info("kept dynamic reservations: resources {}", kept->to_string());
 }
 
 void agent_node::on_containers_recovered(const std::vector<v1::ContainerID>& adopted) {
@@ -121,6 +125,7 @@ void agent_node::checkpoint_task(const framework_entry& fw, const std::string& t
   internal::TaskCheckpoint cp;
   *cp.mutable_info() = info->second;
   cp.set_state(state->second.state());
+  cp.set_role(state->second.role());
   if (auto err = checkpoints_.write_task(fw.info.id(), state->second.executor_id(), cp))
     log_->error("cannot checkpoint task {}: {}", task, error_message(err));
 }

@@ -26,7 +26,7 @@ constexpr size_t finished_tasks_kept = 1000;
 
 
 v1::Task task_from(const v1::TaskInfo& info, const v1::FrameworkInfo& fw,
-                   const v1::ExecutorID& executor) {
+                   const v1::ExecutorID& executor, const std::string& role) {
   v1::Task task;
   task.set_name(info.name());
   *task.mutable_task_id() = info.task_id();
@@ -37,6 +37,7 @@ v1::Task task_from(const v1::TaskInfo& info, const v1::FrameworkInfo& fw,
   *task.mutable_resources() = info.resources();
   *task.mutable_labels() = info.labels();
   task.set_user(info.command().user().empty() ? fw.user() : info.command().user());
+  task.set_role(role);
   return task;
 }
 
@@ -83,7 +84,7 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
     info.set_name("command executor for " + task.task_id().value());
   }
   auto& ex = executor_for(fw, info);
-  fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id());
+  fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id(), msg.role());
   fw.infos[task.task_id().value()] = task;
   ex.tasks.insert(task.task_id().value());
   if (!ex.launched)
@@ -115,7 +116,7 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
   for (const auto& task : msg.task_group().tasks()) {
     if (fw.tasks.count(task.task_id().value()) > 0)
       return; // a duplicate of a group already here
-    fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id());
+    fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id(), msg.role());
     fw.infos[task.task_id().value()] = task;
     ex.tasks.insert(task.task_id().value());
   }

@@ -9,24 +9,29 @@ resources trim_to(const resources& res, const name_table& names, const quantitie
                   const std::vector<bool>& limited) {
   resources result;
   quantities left = room;
-  for (const auto& [key, value] : res.entries()) {
-    if (value.kind != resource_kind::scalar) {
-      result.add(key, value);
-      continue;
+  // The role's reservations first: nobody else may use them, while unreserved amounts left
+  // out go to other roles.
+  for (bool reserved : {true, false})
+    for (const auto& [key, value] : res.entries()) {
+      if (key.reservations.empty() == reserved)
+        continue;
+      if (value.kind != resource_kind::scalar) {
+        result.add(key, value);
+        continue;
+      }
+      auto id = names.find(key.name);
+      if (id >= limited.size() || !limited[id]) {
+        result.add(key, value);
+        continue;
+      }
+      auto take = std::min(value.millis, left.get(id));
+      if (take <= 0)
+        continue;
+      left.set(id, left.get(id) - take);
+      auto cut = value;
+      cut.millis = take;
+      result.add(key, cut);
     }
-    auto id = names.find(key.name);
-    if (id >= limited.size() || !limited[id]) {
-      result.add(key, value);
-      continue;
-    }
-    auto take = std::min(value.millis, left.get(id));
-    if (take <= 0)
-      continue;
-    left.set(id, left.get(id) - take);
-    auto cut = value;
-    cut.millis = take;
-    result.add(key, cut);
-  }
   return result;
 }
 

@@ -369,7 +369,9 @@ caf::error allocator_state::update_framework(const v1::FrameworkID& framework,
     return make_error(errc::not_found, "unknown framework " + framework.value());
   auto slot = i->second;
   auto& f = m.frameworks[slot];
-  if (roles == f.roles)
+  auto current = f.roles; // kept roles, then joined ones: not sorted after an update
+  std::sort(current.begin(), current.end());
+  if (roles == current)
     return caf::none;
   bool was_active = f.active;
   f.active = false;
@@ -399,7 +401,7 @@ caf::error allocator_state::update_framework(const v1::FrameworkID& framework,
   f.role_nodes = std::move(nodes);
   f.handles = std::move(handles);
   for (const auto& role : roles)
-    if (!std::binary_search(kept.begin(), kept.end(), role)) {
+    if (std::find(kept.begin(), kept.end(), role) == kept.end()) {
       f.roles.push_back(role);
       m.join_role(slot, role);
       auto& node = *f.role_nodes.back();

@@ -75,8 +75,8 @@ struct planner {
     }
   }
 
-  // The innermost reservation of every entry: DYNAMIC, for the offer's role (or below it), by
-  // the framework's principal.
+  // The innermost reservation of every entry: DYNAMIC, for the offer's role, by the framework's
+  // principal; a stacked one refines the reservation of an ancestor role.
   std::string check_dynamic(const resources& res, const char* what) {
     if (res.empty())
       return std::string{what} + " names no resources";
@@ -86,9 +86,15 @@ struct planner {
       const auto& r = key.reservations.back();
       if (r.type != v1::ReservationInfo::DYNAMIC)
         return std::string{what} + " of " + key.name + ": only dynamic reservations can change";
-      if (!is_child_or_same(r.role, ctx.role))
+      if (r.role != ctx.role)
         return std::string{what} + " of " + key.name + " for role " + r.role
                + ": the offer is for role " + ctx.role;
+      if (key.reservations.size() > 1) { // refinement: strictly below the one it refines
+        const auto& outer = key.reservations[key.reservations.size() - 2].role;
+        if (outer == r.role || !is_child_or_same(r.role, outer))
+          return std::string{what} + " of " + key.name + ": role " + r.role
+                 + " does not refine the reservation for " + outer;
+      }
       if (r.principal != ctx.principal)
         return std::string{what} + " of " + key.name + " by principal '" + r.principal
                + "': the framework's principal is '" + ctx.principal + "'";

@@ -77,6 +77,23 @@ void master_node::on_reregister(v1::ReregisterAgent& msg) {
   auto total = resources::from_proto(msg.agent().resources());
   const auto* before = agents_.find(id);
   bool durable = before != nullptr; // the registry has it (recovered, unreachable, or this term)
+  // Dynamic reservations the master recorded but the agent does not report (a lost
+  // CheckpointResources) are made again and the agent is told below; ones only the agent has
+  // stay (its tasks may use them).
+  std::optional<resources> restored;
+  if (before != nullptr && has_dynamic_reservations(before->total)) {
+    auto missing = dynamic_reservations(before->total) - dynamic_reservations(*total);
+    auto fixed = missing.empty() ? caf::expected<resources>{*total}
+                                 : with_dynamic_reservations(*total, missing);
+    if (fixed && *fixed != *total) {
+      log_->info("agent {} reported {}; restoring its reservations: {}", id.value(),
+                 total->to_string(), fixed->to_string());
+      restored = *fixed;
+      total = std::move(*fixed);
+      msg.mutable_agent()->clear_resources();
+      total->to_proto(msg.mutable_agent()->mutable_resources());
+    }
+  }
   auto readmitted = agents_.readmit(msg.agent(), *total);
   if (!readmitted) {
     log_->info("agent {} was removed; telling it to shut down", id.value());
@@ -103,7 +120,7 @@ void master_node::on_reregister(v1::ReregisterAgent& msg) {
     for (const auto& task : msg.tasks())
       if (holds_resources(task.state()))
         if (auto res = resources::from_proto(task.resources()))
-          used.push_back({task.framework_id(), "*", *res});
+          used.push_back({task.framework_id(), role_of(task), *res});
     self_->send(allocator_, allocator::agent_added{id, *total, std::move(used)});
   } else if (readmitted->was_unreachable) {
     self_->send(allocator_, allocator::agent_active_atom::value, id, true);
@@ -118,12 +135,30 @@ void master_node::on_reregister(v1::ReregisterAgent& msg) {
   reply.set_epoch(cfg_.info.epoch());
   if (sender)
     self_->send(sender, std::move(reply));
+  if (restored && sender) {
+    v1::CheckpointResources cp;
+    *cp.mutable_agent_id() = id;
+    restored->to_proto(cp.mutable_resources());
+    cp.set_epoch(cfg_.info.epoch());
+    self_->send(sender, std::move(cp));
+  }
 }
 
 // The agent's report is the truth about its tasks: states it reports flow to the frameworks;
 // tasks the master placed there that the agent does not report are gone; kills requested while
 // the agent was away are sent again. Tasks new to this master are moved out of `msg` (a failover
 // readmits hundreds of thousands at once).
+// The role a reported task's resources are allocated to: the one the agent reports (RunTask
+// carried it); for a task launched before roles were reported, the framework's first role.
+std::string master_node::role_of(const v1::Task& task) const {
+  if (!task.role().empty())
+    return task.role();
+  auto fw = frameworks_.find(task.framework_id().value());
+  if (fw != frameworks_.end() && fw->second.info.roles_size() > 0)
+    return fw->second.info.roles(0);
+  return "*";
+}
+
 void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
   const auto& agent = msg.agent().id();
   std::set<std::pair<std::string, std::string>> reported;
@@ -160,7 +195,7 @@ void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
       if (auto res = resources::from_proto(task.resources()))
         rec.res = *res;
       rec.task = std::move(task);
-      rec.role = fw.info.roles_size() > 0 ? fw.info.roles(0) : "*";
+      rec.role = role_of(rec.task);
       rec.released = !holds_resources(rec.task.state());
       if (rec.released)
         completed_.push_back(key);

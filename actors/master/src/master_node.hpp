@@ -124,6 +124,7 @@ private:
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
   void link_agent(const std::string& id, const protocols::agent_actor& handle);
   void adopt_reported_tasks(v1::ReregisterAgent& msg);
+  std::string role_of(const v1::Task& task) const;
   // frameworks
   void subscribe(const v1::scheduler::Call& call);
   void teardown(const v1::FrameworkID& id, const std::string& why);

@@ -224,6 +224,7 @@ void master_node::on_offers_accepted(const v1::FrameworkID& fid,
     if (task.has_executor())
       *run.mutable_task()->mutable_executor()->mutable_framework_id() = fid;
     run.set_epoch(cfg_.info.epoch());
+    run.set_role(role);
     fw.tasks[task.task_id().value()].launch = run;
     self_->send(handle, std::move(run));
   }
@@ -237,6 +238,7 @@ void master_node::on_offers_accepted(const v1::FrameworkID& fid,
       *run.mutable_task_group()->add_tasks() = task;
     }
     run.set_epoch(cfg_.info.epoch());
+    run.set_role(role);
     self_->send(handle, std::move(run));
   }
   if (!plan.unused.empty()) {

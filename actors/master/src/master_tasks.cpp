@@ -40,6 +40,7 @@ void master_node::add_task(framework_record& fw, const v1::TaskInfo& info,
   if (auto res = resources::from_proto(info.resources()))
     rec.res = *res;
   rec.role = role;
+  rec.task.set_role(role);
   links_[info.agent_id().value()].tasks.emplace(fw.info.id().value(), info.task_id().value());
   fw.tasks[info.task_id().value()] = std::move(rec);
 }

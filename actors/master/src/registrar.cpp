@@ -46,6 +46,9 @@ void drain(registrar_pointer self) {
     return;
   if (auto err = check_term(*st.cfg.store, st.epoch); is(err, errc::stale_epoch)) {
     st.log->error("registry fenced: {}; this term ends", error_message(err));
+    for (auto& p : st.pending) // waiters learn why instead of timing out
+      if (p.done)
+        p.done->deliver(err);
     self->quit(err);
     return;
   } else if (err) {

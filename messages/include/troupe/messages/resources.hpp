@@ -197,6 +197,24 @@ private:
   map_type entries_;
 };
 
+/// `res` with every dynamic reservation undone: each entry's trailing DYNAMIC reservations are
+/// dropped (its amount goes back to what it was reserved from).
+resources without_dynamic_reservations(const resources& res);
+
+/// Only the entries whose innermost reservation is DYNAMIC.
+resources dynamic_reservations(const resources& res);
+
+/// True when some entry's innermost reservation is DYNAMIC.
+bool has_dynamic_reservations(const resources& res);
+
+/// `base` with the dynamic reservations of `source` made again: for each entry of `source` whose
+/// innermost reservation is DYNAMIC, its amount moves in `base` from what it was reserved from
+/// to it. errc::invalid_resources when `base` lacks what they were reserved from (nothing is
+/// returned then). Agents use it to keep their reservations over a changed --resources, the
+/// master to restore an agent's reservations that the agent's report lost.
+caf::expected<resources> with_dynamic_reservations(const resources& base,
+                                                   const resources& source);
+
 /// Validates a role name: "*" or one or more '/'-separated components, none empty, "." or
 /// "..", no whitespace, no leading '-'. Returns an error naming the problem.
 caf::error validate_role(std::string_view role);

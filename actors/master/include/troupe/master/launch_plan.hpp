@@ -49,9 +49,10 @@ struct launch_plan {
 /// has a task of that ID (launched earlier); IDs repeated within the accept are caught too.
 /// A task fails alone; a group fails as a whole. Operations apply in order: a RESERVE turns
 /// offered resources into dynamically reserved ones that later launches of the same accept may
-/// use; UNRESERVE the reverse. A reservation must be DYNAMIC, for `ctx.role` (or, refining, a
-/// role below it), by `ctx.principal`, on resources still unused; otherwise the operation is
-/// refused whole (an Event.error) and changes nothing.
+/// use; UNRESERVE the reverse. A reservation must be DYNAMIC, for `ctx.role`, by
+/// `ctx.principal`, on resources still unused (a stacked one refining the reservation of an
+/// ancestor role); otherwise the operation is refused whole (an Event.error) and changes
+/// nothing.
 launch_plan plan_launches(const v1::AgentID& agent, resources offered,
                           const google::protobuf::RepeatedPtrField<v1::Offer::Operation>& ops,
                           const std::function<bool(const v1::TaskID&)>& task_known,
