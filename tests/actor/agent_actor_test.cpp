@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <map>
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -14,6 +15,7 @@
 #include "troupe/agent/agent_actor.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/messages/resources.hpp"
 #include "troupe/test/child_process.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
 #include "troupe/test/fake_containerizer.hpp"
@@ -84,7 +86,8 @@ struct agent_fixture : test::deterministic_fixture {
   }
 
   /// Runs a fake task lasting `duration_ms` and ending with `exit_code`.
-  void run_task(const std::string& id, int duration_ms, int exit_code = 0) {
+  void run_task(const std::string& id, int duration_ms, int exit_code = 0,
+                const std::string& role = "") {
     auto info = make_task_info(make_task_id(id), id, agent_id,
                                resources::parse("cpus:1;mem:128").value(),
                                make_shell_command("true"));
@@ -98,6 +101,7 @@ struct agent_fixture : test::deterministic_fixture {
     *msg.mutable_framework() = framework;
     *msg.mutable_task() = info;
     msg.set_epoch(epoch);
+    msg.set_role(role);
     master.send_to(agent, msg);
     run();
   }
@@ -127,6 +131,45 @@ struct agent_fixture : test::deterministic_fixture {
     run();
   }
 
+  /// Sends the agent a new total, as the master does after a RESERVE or UNRESERVE.
+  void checkpoint_resources(const resources& total, uint64_t msg_epoch = epoch,
+                            const v1::AgentID* id = nullptr) {
+    v1::CheckpointResources msg;
+    *msg.mutable_agent_id() = id != nullptr ? *id : agent_id;
+    total.to_proto(msg.mutable_resources());
+    msg.set_epoch(msg_epoch);
+    master.send_to(agent, msg);
+    run();
+  }
+
+  /// Lets the master go silent until the agent reregisters; returns its ReregisterAgent
+  /// messages (the agent must have been started with start_registered(1) and
+  /// cfg.master_silence_pings = 3).
+  std::vector<v1::ReregisterAgent> await_reregistration() {
+    for (int i = 0; i < 60 && master.received<v1::ReregisterAgent>().empty(); ++i)
+      advance(500ms);
+    return master.received<v1::ReregisterAgent>();
+  }
+
+  /// The total a ReregisterAgent reports.
+  static resources reported_total(const v1::ReregisterAgent& msg) {
+    auto total = resources::from_proto(msg.agent().resources());
+    BOOST_REQUIRE_MESSAGE(total, "the reported total does not parse");
+    return *total;
+  }
+
+  /// Ends the agent and starts another over the same work dir (and `cfg`), as after a crash.
+  void restart_agent() {
+    auto exited = watch(caf::actor_cast<caf::actor>(agent));
+    caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+    run();
+    BOOST_REQUIRE(exited->down);
+    master.clear();
+    agent = agent::spawn_agent(sys, cfg, caf::actor_cast<protocols::master_actor>(master.handle),
+                               test::fake_containerizer_factory({}));
+    run();
+  }
+
   std::vector<v1::Task> agent_tasks() {
     caf::scoped_actor self{sys};
     self->send(agent, agent::agent_state_atom::value);
@@ -137,6 +180,25 @@ struct agent_fixture : test::deterministic_fixture {
     return out;
   }
 };
+
+/// `amount` of the scalar `name` dynamically reserved for `role` (by principal "alice").
+resources dynamic(const std::string& name, double amount, const std::string& role) {
+  resource_key key{name, {reservation{v1::ReservationInfo::DYNAMIC, role, "alice", {}}}};
+  resource_value value;
+  value.millis = static_cast<int64_t>(amount * 1000);
+  resources out;
+  out.add(key, value);
+  return out;
+}
+
+resources parsed(const std::string& text) {
+  return resources::parse(text).value();
+}
+
+/// The fixture's --resources with cpus:1 of them reserved for "web".
+resources web_reserved_total() {
+  return parsed("cpus:7;mem:8192") + dynamic("cpus", 1, "web");
+}
 
 std::string name(v1::TaskState s) {
   return v1::TaskState_Name(s);
@@ -301,6 +363,211 @@ BOOST_AUTO_TEST_CASE(reregisters_with_its_tasks_when_the_pings_stop) {
   run();
   advance(1min);
   BOOST_CHECK_EQUAL(master.received<v1::ReregisterAgent>().size(), 1u);
+}
+
+// -- dynamic reservations and task roles ----------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_checkpointed_total_with_a_dynamic_reservation_is_adopted) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  auto total = web_reserved_total();
+  BOOST_REQUIRE(total.flatten() == parsed("cpus:8;mem:8192")); // same amounts as --resources
+  BOOST_REQUIRE(total != parsed("cpus:8;mem:8192"));
+  checkpoint_resources(total);
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  BOOST_CHECK_EQUAL(reregs[0].agent().id().value(), agent_id.value());
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == total, "reported " << reported.to_json() << ", expected "
+                                                     << total.to_json());
+  BOOST_CHECK(reported.reserved("web") == dynamic("cpus", 1, "web"));
+  BOOST_CHECK(has_dynamic_reservations(reported));
+}
+
+BOOST_AUTO_TEST_CASE(a_later_total_undoing_the_reservation_is_adopted_too) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  checkpoint_resources(web_reserved_total());
+  checkpoint_resources(parsed("cpus:8;mem:8192")); // UNRESERVE
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_newer_master_epoch_may_checkpoint_resources) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  checkpoint_resources(web_reserved_total(), epoch + 1); // a new leader's term
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  BOOST_CHECK(reported_total(reregs[0]) == web_reserved_total());
+}
+
+BOOST_AUTO_TEST_CASE(a_total_with_more_cpus_is_refused) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  checkpoint_resources(parsed("cpus:7;mem:8192") + dynamic("cpus", 2, "web")); // cpus:9
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_total_with_fewer_resources_is_refused) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  checkpoint_resources(parsed("cpus:6;mem:8192") + dynamic("cpus", 1, "web")); // cpus:7
+  checkpoint_resources(dynamic("cpus", 8, "web")); // no mem at all
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+// Static reservations are the operator's (--resources): a total that changes them is refused.
+BOOST_AUTO_TEST_CASE(a_total_changing_static_reservations_is_refused) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  checkpoint_resources(parsed("cpus:7;cpus(web):1;mem:8192"));
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_total_is_refused) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  v1::CheckpointResources msg;
+  *msg.mutable_agent_id() = agent_id;
+  web_reserved_total().to_proto(msg.mutable_resources());
+  for (auto& r : *msg.mutable_resources())
+    for (auto& info : *r.mutable_reservations())
+      info.set_type(v1::ReservationInfo::UNKNOWN); // invalid: neither STATIC nor DYNAMIC
+  msg.set_epoch(epoch);
+  master.send_to(agent, msg);
+  run();
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_total_for_another_agent_is_refused) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  auto other = make_agent_id("m1-S1");
+  checkpoint_resources(web_reserved_total(), epoch, &other);
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_total_from_a_stale_master_epoch_is_refused) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  // A new leader (epoch 2) pings the agent; then the old leader (epoch 1) checkpoints.
+  v1::Ping ping;
+  ping.set_seq(1);
+  ping.set_connected(true);
+  ping.set_epoch(epoch + 1);
+  master.send_to(agent, ping);
+  run();
+  BOOST_REQUIRE_EQUAL(master.received<v1::Pong>().size(), 1u);
+  checkpoint_resources(web_reserved_total(), epoch);
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_total_before_registration_is_ignored) {
+  cfg.master_silence_pings = 3;
+  start(); // registering: no ID yet
+  v1::CheckpointResources msg; // empty agent id = the agent's own (still empty) id
+  web_reserved_total().to_proto(msg.mutable_resources());
+  msg.set_epoch(epoch);
+  master.send_to(agent, msg);
+  run();
+  v1::AgentRegistered reply;
+  *reply.mutable_agent_id() = agent_id;
+  reply.mutable_master()->set_epoch(epoch);
+  reply.set_ping_interval_seconds(1);
+  reply.set_epoch(epoch);
+  master.send_to(agent, reply);
+  run();
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_task_reports_the_role_it_was_launched_for) {
+  cfg.master_silence_pings = 3;
+  start_registered(1);
+  run_task("t1", 600000, 0, "web");
+  run_task("t2", 600000); // no role given
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  for (const auto& u : ups)
+    acknowledge(u);
+  auto reregs = await_reregistration();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  BOOST_REQUIRE_EQUAL(reregs[0].tasks_size(), 2);
+  std::map<std::string, std::string> roles;
+  for (const auto& t : reregs[0].tasks())
+    roles[t.task_id().value()] = t.role();
+  BOOST_CHECK_EQUAL(roles["t1"], "web");
+  BOOST_CHECK_EQUAL(roles["t2"], "");
+  // The agent's own view agrees.
+  for (const auto& t : agent_tasks())
+    BOOST_CHECK_EQUAL(t.role(), t.task_id().value() == "t1" ? "web" : "");
+}
+
+BOOST_AUTO_TEST_CASE(a_restarted_agent_keeps_its_dynamic_reservations_and_task_roles) {
+  start_registered();
+  checkpoint_resources(web_reserved_total());
+  run_task("t1", 600000, 0, "web");
+  BOOST_REQUIRE_EQUAL(updates().size(), 1u);
+  acknowledge(updates()[0]);
+  restart_agent(); // same --resources (cpus:8;mem:8192), same work dir
+  auto reregs = master.received<v1::ReregisterAgent>();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  BOOST_CHECK(master.received<v1::RegisterAgent>().empty());
+  BOOST_CHECK_EQUAL(reregs[0].agent().id().value(), agent_id.value());
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == web_reserved_total(), "reported " << reported.to_json()
+                                                          << ", expected "
+                                                          << web_reserved_total().to_json());
+  BOOST_REQUIRE_EQUAL(reregs[0].tasks_size(), 1);
+  BOOST_CHECK_EQUAL(reregs[0].tasks(0).task_id().value(), "t1");
+  BOOST_CHECK_EQUAL(reregs[0].tasks(0).role(), "web");
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_remakes_the_reservations_on_changed_resources) {
+  start_registered();
+  checkpoint_resources(web_reserved_total());
+  cfg.info = make_agent_info("host1", 5051, parsed("cpus:4;mem:4096"));
+  restart_agent();
+  auto reregs = master.received<v1::ReregisterAgent>();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  auto expected = parsed("cpus:3;mem:4096") + dynamic("cpus", 1, "web");
+  BOOST_CHECK_MESSAGE(reported == expected, "reported " << reported.to_json() << ", expected "
+                                                        << expected.to_json());
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_drops_reservations_the_new_resources_cannot_hold) {
+  start_registered();
+  checkpoint_resources(web_reserved_total());
+  cfg.info = make_agent_info("host1", 5051, parsed("mem:4096")); // no cpus left to reserve
+  restart_agent();
+  auto reregs = master.received<v1::ReregisterAgent>();
+  BOOST_REQUIRE_GE(reregs.size(), 1u);
+  auto reported = reported_total(reregs[0]);
+  BOOST_CHECK_MESSAGE(reported == parsed("mem:4096"), "reported " << reported.to_json());
 }
 
 // -- the fake containerizer on its own ---------------------------------------------------

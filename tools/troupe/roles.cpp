@@ -19,6 +19,12 @@ namespace troupe::cli {
 
 namespace {
 
+// The message alone for troupe errors (what an operator reads), CAF's rendering otherwise.
+std::string describe(const caf::error& err) {
+  auto message = error_message(err);
+  return message.empty() ? runtime::render(err) : message;
+}
+
 // "role=value" -> (role, value); the role is checked, the value by the caller.
 caf::expected<std::pair<std::string, std::string>> split_setting(const std::string& text) {
   auto eq = text.find('=');
@@ -97,7 +103,7 @@ void print(const v1::OperatorResponse& r, const std::string& what) {
 int run_roles(const runtime::node_options& node, const role_options& opts) {
   auto call = build_call(opts);
   if (!call) {
-    std::cerr << "troupe " << opts.what << ": " << runtime::render(call.error()) << '\n';
+    std::cerr << "troupe " << opts.what << ": " << describe(call.error()) << '\n';
     return 2;
   }
   auto at = tools::resolve_master(opts.master);
@@ -126,7 +132,7 @@ int run_roles(const runtime::node_options& node, const role_options& opts) {
           code = 0;
         },
         [&](const caf::error& err) {
-          std::cerr << "troupe " << opts.what << ": " << runtime::render(err) << '\n';
+          std::cerr << "troupe " << opts.what << ": " << describe(err) << '\n';
         });
   }
   tp.reset();

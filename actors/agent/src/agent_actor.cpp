@@ -190,8 +190,11 @@ void agent_node::on_checkpoint_resources(const v1::CheckpointResources& msg) {
     return;
   auto total = resources::from_proto(msg.resources());
   auto current = resources::from_proto(cfg_.info.resources());
-  if (!total || !current || total->flatten() != current->flatten()) {
-    log_->error("refusing a new total from the master ({}): the amounts differ from {}",
+  // Only dynamic reservations may differ: undone, both totals are the same.
+  if (!total || !current
+      || without_dynamic_reservations(*total) != without_dynamic_reservations(*current)) {
+    log_->error("refusing a new total from the master ({}): beyond dynamic reservations it "
+                "differs from {}",
                 total ? total->to_string() : error_message(total.error()),
                 current ? current->to_string() : std::string{"ours"});
     return;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include <caf/send.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "master_node.hpp"
@@ -61,8 +62,8 @@ caf::error master_node::validate_operator_call(const v1::OperatorCall& call) con
         if (auto err = check_role(w.role()))
           return err;
         if (!std::isfinite(w.weight()) || !(w.weight() > 0))
-          return invalid("the weight of role " + w.role() + " must be a number > 0, not "
-                         + std::to_string(w.weight()));
+          return invalid(fmt::format("the weight of role {} must be a number > 0, not {}",
+                                     w.role(), w.weight()));
       }
       return caf::none;
     case call_type::UPDATE_QUOTA:
