@@ -1,0 +1,292 @@
+#include "troupe/runtime/sim_network.hpp"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/monitorable_actor.hpp>
+#include <fmt/format.h>
+
+#include "troupe/messages/errc.hpp"
+#include "troupe/runtime/random.hpp"
+
+namespace troupe::runtime {
+
+namespace {
+
+using link = std::pair<std::string, std::string>; // from, to
+
+constexpr uint64_t fnv_offset = 1469598103934665603ull;
+constexpr uint64_t fnv_prime = 1099511628211ull;
+
+std::string key_of(const endpoint& at) {
+  return at.host + ":" + std::to_string(at.port);
+}
+
+// Type names only: message contents may hold actor handles whose rendering is not stable.
+std::string types_of(const caf::message& content) {
+  std::string out;
+  for (size_t i = 0; i < content.size(); ++i) {
+    auto rtti = content.type(i);
+    if (!out.empty())
+      out += ',';
+    out += rtti.second != nullptr ? rtti.second->name() : std::to_string(rtti.first);
+  }
+  return out;
+}
+
+} // namespace
+
+struct sim_network::impl {
+  impl(caf::actor_system& s, uint64_t seed, sim_faults f)
+    : sys(s), rng(seed, "sim-network"), faults(f) {
+  }
+
+  caf::actor_system& sys;
+  std::weak_ptr<impl> weak_self; ///< what proxies hold (the network may go first)
+  seeded_random rng;
+  sim_faults faults;
+  std::map<link, sim_faults> link_faults;
+  std::set<link> cuts;
+  std::set<std::string> down;
+  std::map<caf::actor_id, std::string> home;
+  std::map<std::pair<caf::actor_id, std::string>, caf::actor> proxies;
+  std::map<std::string, std::pair<caf::actor, std::string>> endpoints; // "host:port" -> at node
+  uint16_t next_port = 10000;
+  sim_stats stats;
+  uint64_t hash = fnv_offset;
+  bool tracing = false;
+  std::vector<std::string> lines;
+
+  caf::actor proxy(const caf::strong_actor_ptr& real, const std::string& seen_from);
+  void route(caf::mailbox_element_ptr x, const caf::strong_actor_ptr& dest,
+             const std::string& src);
+  void record(const std::string& line);
+  caf::expected<caf::actor> lookup(const endpoint& at, const std::string& from);
+};
+
+namespace {
+
+// "target as seen from node `from`": every message to it goes through the network.
+class sim_proxy : public caf::monitorable_actor {
+public:
+  sim_proxy(caf::actor_config& cfg, std::weak_ptr<sim_network::impl> net,
+            caf::strong_actor_ptr target, std::string from)
+    : caf::monitorable_actor(cfg),
+      net_(std::move(net)),
+      target_(std::move(target)),
+      from_(std::move(from)) {
+  }
+
+  void enqueue(caf::mailbox_element_ptr x, caf::execution_unit*) override {
+    if (auto net = net_.lock())
+      net->route(std::move(x), target_, from_);
+  }
+
+  const char* name() const override {
+    return "sim_proxy";
+  }
+
+private:
+  std::weak_ptr<sim_network::impl> net_;
+  caf::strong_actor_ptr target_;
+  std::string from_;
+};
+
+// One node's view: publishes at simulated endpoints, connects through proxies.
+class sim_transport : public transport {
+public:
+  sim_transport(std::shared_ptr<sim_network::impl> net, std::string node)
+    : net_(std::move(net)), node_(std::move(node)) {
+    auto net_ptr = net_;
+    auto node_name = node_;
+    connector_ = net_->sys.spawn([net_ptr, node_name](caf::event_based_actor*) -> caf::behavior {
+      return {
+        [net_ptr, node_name](caf::connect_atom, const std::string& host,
+                             uint16_t port) -> caf::result<caf::actor> {
+          auto found = net_ptr->lookup({host, port}, node_name);
+          if (!found)
+            return found.error();
+          return *found;
+        },
+      };
+    });
+  }
+
+  ~sim_transport() override {
+    caf::anon_send_exit(connector_, caf::exit_reason::user_shutdown);
+  }
+
+  caf::expected<uint16_t> publish(const caf::actor& whom, const endpoint& at) override {
+    if (net_->down.count(node_) > 0)
+      return make_error(errc::unavailable, "node " + node_ + " is down");
+    auto port = at.port != 0 ? at.port : net_->next_port++;
+    endpoint bound{at.host.empty() ? node_ : at.host, port};
+    auto key = key_of(bound);
+    if (auto i = net_->endpoints.find(key); i != net_->endpoints.end() && i->second.first != whom)
+      return make_error(errc::unavailable, key + " is in use");
+    net_->endpoints[key] = {whom, node_};
+    net_->home[whom.id()] = node_;
+    return port;
+  }
+
+  caf::expected<caf::actor> connect(const endpoint& at) override {
+    return net_->lookup(at, node_);
+  }
+
+  caf::actor connector() override {
+    return connector_;
+  }
+
+private:
+  std::shared_ptr<sim_network::impl> net_;
+  std::string node_;
+  caf::actor connector_;
+};
+
+} // namespace
+
+caf::actor sim_network::impl::proxy(const caf::strong_actor_ptr& real,
+                                    const std::string& seen_from) {
+  auto& p = proxies[{real->id(), seen_from}];
+  if (!p) {
+    caf::actor_config cfg;
+    p = caf::make_actor<sim_proxy, caf::actor>(sys.next_actor_id(), sys.node(), &sys, cfg,
+                                                weak_self, real, seen_from);
+  }
+  return p;
+}
+
+caf::expected<caf::actor> sim_network::impl::lookup(const endpoint& at, const std::string& from) {
+  auto i = endpoints.find(key_of(at));
+  if (i == endpoints.end())
+    return make_error(errc::unavailable, "nothing is published at " + key_of(at));
+  const auto& [whom, node] = i->second;
+  if (node == from)
+    return whom; // same node: no network in between
+  if (down.count(node) > 0 || cuts.count({from, node}) > 0 || cuts.count({node, from}) > 0)
+    return make_error(errc::unavailable, "cannot reach " + key_of(at) + " from " + from);
+  return proxy(caf::actor_cast<caf::strong_actor_ptr>(whom), from);
+}
+
+void sim_network::impl::record(const std::string& line) {
+  for (unsigned char c : line)
+    hash = (hash ^ c) * fnv_prime;
+  hash = (hash ^ '\n') * fnv_prime;
+  if (tracing)
+    lines.push_back(line);
+}
+
+void sim_network::impl::route(caf::mailbox_element_ptr x, const caf::strong_actor_ptr& dest,
+                              const std::string& src) {
+  auto dst_home = home.find(dest->id());
+  const std::string dst = dst_home != home.end() ? dst_home->second : src;
+  if (x->sender && home.count(x->sender->id()) == 0)
+    home[x->sender->id()] = src; // it sent through a proxy of its node: it lives there
+  auto content = x->move_content_to_message();
+  auto now = sys.clock().now();
+  auto at = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  auto what = types_of(content);
+  auto lf = link_faults.find({src, dst});
+  const auto& f = lf != link_faults.end() ? lf->second : faults;
+  const char* lost = nullptr;
+  if (down.count(dst) > 0)
+    lost = "down";
+  else if (cuts.count({src, dst}) > 0)
+    lost = "cut";
+  else if (rng.chance(f.drop))
+    lost = "lost";
+  if (lost != nullptr) {
+    ++stats.dropped;
+    record(fmt::format("t={} {}->{} {} DROP({})", at, src, dst, what, lost));
+    return;
+  }
+  int copies = rng.chance(f.duplicate) ? 2 : 1;
+  if (copies == 2)
+    ++stats.duplicated;
+  caf::strong_actor_ptr from; // the sender as the receiver's node sees it
+  if (x->sender)
+    from = caf::actor_cast<caf::strong_actor_ptr>(proxy(x->sender, dst));
+  for (int c = 0; c < copies; ++c) {
+    auto delay = rng.between(f.min_delay, f.max_delay);
+    ++stats.delivered;
+    record(fmt::format("t={} {}->{} {} DELIVER +{}us", at, src, dst, what,
+                       std::chrono::duration_cast<std::chrono::microseconds>(delay).count()));
+    sys.clock().schedule_message(now + delay, dest,
+                                 caf::make_mailbox_element(from, x->mid, {}, content));
+  }
+}
+
+sim_network::sim_network(caf::actor_system& sys, uint64_t seed, sim_faults faults)
+  : impl_(std::make_shared<impl>(sys, seed, faults)) {
+  impl_->weak_self = impl_;
+}
+
+sim_network::~sim_network() {
+  // Proxies hold their targets; dropping them here breaks every cycle through the network.
+  impl_->proxies.clear();
+  impl_->endpoints.clear();
+}
+
+std::unique_ptr<transport> sim_network::transport_for(const std::string& node) {
+  return std::make_unique<sim_transport>(impl_, node);
+}
+
+void sim_network::set_faults(sim_faults faults) {
+  impl_->faults = faults;
+}
+
+void sim_network::set_link_faults(const std::string& from, const std::string& to,
+                                  sim_faults faults) {
+  impl_->link_faults[{from, to}] = faults;
+}
+
+void sim_network::cut(const std::string& from, const std::string& to) {
+  impl_->cuts.insert({from, to});
+}
+
+void sim_network::partition(const std::vector<std::string>& a,
+                            const std::vector<std::string>& b) {
+  for (const auto& x : a)
+    for (const auto& y : b) {
+      cut(x, y);
+      cut(y, x);
+    }
+}
+
+void sim_network::heal() {
+  impl_->cuts.clear();
+  impl_->link_faults.clear();
+}
+
+void sim_network::take_down(const std::string& node) {
+  impl_->down.insert(node);
+  for (auto i = impl_->endpoints.begin(); i != impl_->endpoints.end();)
+    i = i->second.second == node ? impl_->endpoints.erase(i) : std::next(i);
+}
+
+void sim_network::bring_up(const std::string& node) {
+  impl_->down.erase(node);
+}
+
+const sim_stats& sim_network::stats() const {
+  return impl_->stats;
+}
+
+uint64_t sim_network::trace_hash() const {
+  return impl_->hash;
+}
+
+void sim_network::set_tracing(bool on) {
+  impl_->tracing = on;
+}
+
+const std::vector<std::string>& sim_network::trace() const {
+  return impl_->lines;
+}
+
+} // namespace troupe::runtime
