@@ -286,6 +286,31 @@ BOOST_AUTO_TEST_CASE(accept_after_rescind_drops_the_tasks) {
   BOOST_CHECK(agent.received<v1::RunTask>().empty());
 }
 
+// Found by the simulator (cluster_sim_test, duplicated messages): a duplicate of an accept that
+// launched a task must not report that task TASK_DROPPED — the framework would see
+// DROPPED and then RUNNING.
+BOOST_AUTO_TEST_CASE(a_duplicated_accept_does_not_drop_the_task_it_launched) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  auto offer = offers().front();
+  auto call = accept(fw, offer, {task("t1", agent_id)});
+  sched.send_to(master, call);
+  sched.send_to(master, call);
+  run();
+  for (const auto& u : updates())
+    BOOST_ERROR("unexpected update " << v1::TaskState_Name(u.state()) << ": " << u.message());
+  BOOST_CHECK_EQUAL(agent.received<v1::RunTask>().size(), 1u);
+  // A task ID the framework never launched still gets DROPPED for a used offer.
+  sched.send_to(master, accept(fw, offer, {task("t2", agent_id)}));
+  run();
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(ups[0].task_id().value(), "t2");
+  BOOST_CHECK_EQUAL(ups[0].state(), v1::TASK_DROPPED);
+}
+
 BOOST_AUTO_TEST_CASE(accept_launches_valid_tasks_and_rejects_invalid_ones_with_a_reason) {
   start();
   auto agent_id = register_agent();

@@ -58,6 +58,7 @@ struct framework_record {
   uint64_t generation = 0;                ///< bumps on each (re)subscribe; stale timers ignore
   std::map<std::string, task_record> tasks; ///< by task ID
   std::set<std::string> offers;           ///< live offer IDs
+  std::multiset<std::string> launching;   ///< task IDs of accepts waiting for offer actors
 };
 
 struct agent_link {
@@ -136,7 +137,10 @@ private:
   // offers
   void accept(framework_record& fw, const v1::scheduler::Accept& msg);
   void decline(framework_record& fw, const v1::scheduler::Decline& msg);
+  /// `launching`: this accept's task IDs are in the framework's `launching` (taken out here).
   void on_offers_accepted(const v1::FrameworkID& fw, const v1::scheduler::Accept& msg,
+                          std::vector<v1::Offer> offers, bool all_present, bool launching);
+  void on_offers_accepted_impl(const v1::FrameworkID& fw, const v1::scheduler::Accept& msg,
                           std::vector<v1::Offer> offers, bool all_present);
   void apply_reservations(const v1::FrameworkID& fid, const v1::AgentID& agent,
                           const std::string& role, const std::vector<reservation_step>& steps);

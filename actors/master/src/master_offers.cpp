@@ -16,6 +16,22 @@ namespace troupe::master {
 
 namespace {
 
+// The IDs of every task an accept launches (LAUNCH and LAUNCH_GROUP).
+std::vector<std::string> task_ids_of(const v1::scheduler::Accept& msg) {
+  std::vector<std::string> ids;
+  for (const auto& op : msg.operations()) {
+    for (const auto& t : op.launch().task_infos())
+      ids.push_back(t.task_id().value());
+    for (const auto& t : op.launch_group().task_group().tasks())
+      ids.push_back(t.task_id().value());
+  }
+  return ids;
+}
+
+} // namespace
+
+namespace {
+
 
 /// Collects the answers of the offer actors of one accept.
 struct accept_collector {
@@ -129,13 +145,17 @@ void master_node::accept(framework_record& fw, const v1::scheduler::Accept& msg)
   }
   auto fid = fw.info.id();
   if (actors.empty()) {
-    on_offers_accepted(fid, msg, {}, false);
+    on_offers_accepted(fid, msg, {}, false, false);
     return;
   }
+  // Until the offer actors answer, a duplicate of this accept must not report its tasks
+  // DROPPED (they are about to launch).
+  for (const auto& id : task_ids_of(msg))
+    fw.launching.insert(id);
   collector->waiting = actors.size();
   auto done = [this, fid, msg, collector] {
     if (--collector->waiting == 0)
-      on_offers_accepted(fid, msg, std::move(collector->offers), collector->all_present);
+      on_offers_accepted(fid, msg, std::move(collector->offers), collector->all_present, true);
   };
   for (auto& actor : actors)
     // No timeout: a local offer actor answers at once or is dead (the request then fails at
@@ -156,7 +176,18 @@ void master_node::accept(framework_record& fw, const v1::scheduler::Accept& msg)
 
 void master_node::on_offers_accepted(const v1::FrameworkID& fid,
                                      const v1::scheduler::Accept& msg,
-                                     std::vector<v1::Offer> offers, bool all_present) {
+                                     std::vector<v1::Offer> offers, bool all_present,
+                                     bool launching) {
+  if (auto fit = frameworks_.find(fid.value()); launching && fit != frameworks_.end())
+    for (const auto& id : task_ids_of(msg))
+      if (auto i = fit->second.launching.find(id); i != fit->second.launching.end())
+        fit->second.launching.erase(i);
+  on_offers_accepted_impl(fid, msg, std::move(offers), all_present);
+}
+
+void master_node::on_offers_accepted_impl(const v1::FrameworkID& fid,
+                                          const v1::scheduler::Accept& msg,
+                                          std::vector<v1::Offer> offers, bool all_present) {
   auto give_back = [&](const v1::Offer& offer, std::optional<caf::timespan> refuse) {
     if (auto res = resources::from_proto(offer.resources()))
       self_->send(allocator_, allocator::recovered_resources{offer.framework_id(),
@@ -188,7 +219,11 @@ void master_node::on_offers_accepted(const v1::FrameworkID& fid,
       tasks.insert(tasks.end(), op.launch_group().task_group().tasks().begin(),
                    op.launch_group().task_group().tasks().end());
       for (const auto& task : tasks)
-        master_update(fid, task.task_id(), v1::TASK_DROPPED,
+        // A task this framework already has came with an earlier accept: this one is a
+        // duplicate (handlers must be safe to run twice), and DROPPED would contradict it.
+        if (fit->second.tasks.count(task.task_id().value()) == 0
+            && fit->second.launching.count(task.task_id().value()) == 0)
+          master_update(fid, task.task_id(), v1::TASK_DROPPED,
                       v1::TaskStatus::REASON_INVALID_OFFERS, problem,
                       offers.empty() ? task.agent_id() : offers.front().agent_id());
     }
