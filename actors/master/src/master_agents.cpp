@@ -256,7 +256,34 @@ void master_node::on_ping_tick() {
     if (auto handle = agent_handle(id))
       self_->send(handle, std::move(ping));
   }
+  resend_staging_launches();
   self_->delayed_send(self_, cfg_.ping_interval, ping_tick_atom::value);
+}
+
+// Every exchange must survive a lost message (DESIGN §5): a RunTask that got no status update
+// within `launch_resend_ticks` ping rounds goes to its agent again (the agent ignores a task
+// it already has). Mesos relies on TCP and reregistration here; a launch lost without the
+// connection breaking would stay STAGING forever.
+void master_node::resend_staging_launches() {
+  constexpr uint32_t launch_resend_ticks = 3;
+  for (auto i = staging_.begin(); i != staging_.end();) {
+    auto* rec = find_task(i->first, i->second);
+    if (rec == nullptr || !rec->launch || common::is_terminal(rec->task.state())) {
+      i = staging_.erase(i);
+      continue;
+    }
+    const auto* agent = agents_.find(rec->task.agent_id());
+    if (agent != nullptr && agent->status == agent_status::registered
+        && ++rec->staging_ticks % launch_resend_ticks == 0)
+      if (auto handle = agent_handle(rec->task.agent_id())) {
+        log_->info("task {} still STAGING on {}: sending its launch again",
+                   rec->task.task_id().value(), rec->task.agent_id().value());
+        auto run = *rec->launch;
+        run.set_epoch(cfg_.info.epoch());
+        self_->send(handle, std::move(run));
+      }
+    ++i;
+  }
 }
 
 void master_node::mark_unreachable(const v1::AgentID& id) {

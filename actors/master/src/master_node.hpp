@@ -44,6 +44,7 @@ using master_impl = master_node_actor::extend<
 struct task_record {
   v1::Task task;
   std::optional<v1::RunTask> launch;  ///< what was sent to the agent, kept while STAGING
+  uint32_t staging_ticks = 0;         ///< ping rounds spent STAGING (the launch is resent)
   resources res;
   std::string role;
   bool kill_requested = false;
@@ -122,6 +123,7 @@ private:
   void record_unreachable(const v1::AgentID& id);
   // agents
   void mark_unreachable(const v1::AgentID& id);
+  void resend_staging_launches();
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
   void link_agent(const std::string& id, const protocols::agent_actor& handle);
   void adopt_reported_tasks(v1::ReregisterAgent& msg);
@@ -172,6 +174,8 @@ private:
   std::map<caf::actor_addr, std::string> agent_by_addr_; ///< agent actor -> agent ID
   std::map<std::string, framework_record> frameworks_; ///< by framework ID
   std::map<std::string, offer_record> offers_;        ///< by offer ID
+  std::set<std::pair<std::string, std::string>> staging_; ///< (framework, task) with a launch
+                                                          ///< not yet confirmed by an update
   uint64_t next_framework_ = 0;
   uint64_t next_offer_ = 0;
   std::deque<std::pair<std::string, std::string>> completed_; ///< terminal tasks, oldest first

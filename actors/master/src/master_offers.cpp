@@ -261,6 +261,7 @@ void master_node::on_offers_accepted_impl(const v1::FrameworkID& fid,
     run.set_epoch(cfg_.info.epoch());
     run.set_role(role);
     fw.tasks[task.task_id().value()].launch = run;
+    staging_.insert({fid.value(), task.task_id().value()});
     self_->send(handle, std::move(run));
   }
   for (auto& group : plan.groups) {

@@ -11,7 +11,9 @@ namespace troupe::examples {
 namespace {
 
 using relaunch_atom = caf::atom_constant<caf::atom("relaunch")>;
-using batch_impl = sdk::framework_actor::extend<caf::reacts_to<relaunch_atom, uint32_t>>;
+using check_atom = caf::atom_constant<caf::atom("batchchk")>;
+using batch_impl = sdk::framework_actor::extend<caf::reacts_to<relaunch_atom, uint32_t>,
+                                                caf::reacts_to<check_atom>>;
 
 enum class copy_phase { waiting, pending, launched, finished, gave_up };
 
@@ -19,6 +21,7 @@ struct copy_slot {
   copy_phase phase = copy_phase::pending;
   uint32_t attempts = 0;
   std::string task; // the current attempt's task ID
+  caf::actor_clock::time_point launched_at{}; // when the current attempt was accepted
 };
 
 struct batch_state {
@@ -51,6 +54,7 @@ void on_offers(batch_pointer self, const v1::scheduler::Offers& msg) {
         continue;
       left -= st.cfg.per_task;
       c.phase = copy_phase::launched;
+      c.launched_at = self->clock().now();
       c.task = st.cfg.name + "-" + std::to_string(i) + "-" + std::to_string(++c.attempts);
       tasks.push_back(make_task_info(make_task_id(c.task), c.task, offer.agent_id(),
                                      st.cfg.per_task, st.cfg.command));
@@ -110,6 +114,27 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
   }
 }
 
+// Launched copies without a final answer are reconciled explicitly; copies waiting for offers
+// revive again. Both are idempotent at the master.
+void check(batch_pointer self) {
+  auto& st = self->state;
+  v1::scheduler::Reconcile rec;
+  bool pending = false;
+  auto now = self->clock().now();
+  for (const auto& c : st.copies) {
+    // Only attempts older than an interval: by then an accept still in flight found its offer
+    // expired (offer timeouts are shorter) and cannot launch after an UNKNOWN answer.
+    if (c.phase == copy_phase::launched && now - c.launched_at >= st.cfg.check_interval)
+      *rec.add_tasks()->mutable_task_id() = make_task_id(c.task);
+    pending = pending || c.phase == copy_phase::pending;
+  }
+  if (rec.tasks_size() > 0)
+    call(self, std::move(rec));
+  if (pending)
+    call(self, v1::scheduler::Revive{});
+  self->delayed_send(self, st.cfg.check_interval, check_atom::value);
+}
+
 batch_impl::behavior_type batch_fn(batch_pointer self, sdk::scheduler_driver_actor driver,
                                    batch_config cfg, batch_observer_actor observer) {
   auto& st = self->state;
@@ -117,6 +142,7 @@ batch_impl::behavior_type batch_fn(batch_pointer self, sdk::scheduler_driver_act
   st.cfg = std::move(cfg);
   st.driver = std::move(driver);
   st.observer = std::move(observer);
+  self->delayed_send(self, st.cfg.check_interval, check_atom::value);
   return {
     [self](const v1::scheduler::Subscribed&) { call(self, v1::scheduler::Reconcile{}); },
     [self](const v1::scheduler::Offers& msg) { on_offers(self, msg); },
@@ -126,6 +152,7 @@ batch_impl::behavior_type batch_fn(batch_pointer self, sdk::scheduler_driver_act
     [](const v1::scheduler::Failure&) {},
     [](const v1::scheduler::Error&) {},
     [](sdk::disconnected_atom) {},
+    [self](check_atom) { check(self); },
     [self](relaunch_atom, uint32_t i) {
       self->state.copies[i].phase = copy_phase::pending;
       call(self, v1::scheduler::Revive{});

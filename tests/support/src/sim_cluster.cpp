@@ -144,12 +144,20 @@ std::vector<std::string> sim_cluster::check_state(const v1::MasterState& st) {
 std::vector<std::string> sim_cluster::check_updates(bool at_end) const {
   std::vector<std::string> problems;
   for (const auto& [task, states] : outcome_->updates) {
+    // TASK_UNKNOWN is a final answer too: the master never launched the task.
+    auto final_state = [](v1::TaskState s) {
+      return common::is_terminal(s) || s == v1::TASK_UNKNOWN;
+    };
     for (size_t i = 1; i < states.size(); ++i)
-      if (common::is_terminal(states[i - 1]) && states[i] != states[i - 1])
+      if (final_state(states[i - 1]) && states[i] != states[i - 1])
         problems.push_back("task " + task + ": " + v1::TaskState_Name(states[i])
                            + " after terminal " + v1::TaskState_Name(states[i - 1]));
-    if (at_end && (states.empty() || !common::is_terminal(states.back())))
-      problems.push_back("task " + task + " never reached a terminal state");
+    if (at_end && (states.empty() || !final_state(states.back()))) {
+      std::string seen;
+      for (auto s : states)
+        seen += " " + v1::TaskState_Name(s);
+      problems.push_back("task " + task + " never reached a terminal state:" + seen);
+    }
   }
   return problems;
 }

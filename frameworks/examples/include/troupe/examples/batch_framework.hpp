@@ -1,7 +1,8 @@
 // The example framework: runs N copies of a command to completion. A copy that fails (or is
 // lost with its agent) is relaunched as a new task after an exponential backoff, up to
 // max_attempts; after every (re)subscription it reconciles, so updates missed while
-// disconnected arrive again. When every copy has finished or given up it tears itself down
+// disconnected arrive again; every check_interval it also reconciles launched copies
+// explicitly and revives while copies wait, so a lost message cannot strand a copy. When every copy has finished or given up it tears itself down
 // and reports to its observer. `troupe run` is this framework with N = 1 and one attempt.
 #pragma once
 
@@ -38,6 +39,11 @@ struct batch_config {
   uint32_t max_attempts = 3;       ///< launches per copy before giving up
   runtime::exponential_backoff relaunch{std::chrono::milliseconds{500},
                                         std::chrono::seconds{30}, 2.0};
+  /// Every this often: reconcile copies launched at least this long ago without a final
+  /// answer (a lost accept comes back as TASK_UNKNOWN and is relaunched; keep it above the
+  /// master's offer timeout so a late accept cannot launch after that answer) and revive again
+  /// while copies wait for offers (a lost revive would strand them).
+  caf::timespan check_interval = std::chrono::seconds{30};
 };
 
 /// Spawns the framework for `driver` (use inside spawn_scheduler_driver's factory).

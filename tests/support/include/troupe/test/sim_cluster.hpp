@@ -81,7 +81,8 @@ public:
   static std::vector<std::string> check_state(const v1::MasterState& st);
 
   /// Invariant violations in what the framework saw: per task, nothing after a terminal state
-  /// but repeats of it (updates are at-least-once); at the end every task is terminal.
+  /// or TASK_UNKNOWN but repeats of it (updates are at-least-once); at the end every task is
+  /// terminal or was answered TASK_UNKNOWN by reconciliation (never launched).
   std::vector<std::string> check_updates(bool at_end) const;
 
   /// Stops every node (the fixture then drains and cancels the clock).
