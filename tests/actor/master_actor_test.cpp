@@ -311,6 +311,32 @@ BOOST_AUTO_TEST_CASE(a_duplicated_accept_does_not_drop_the_task_it_launched) {
   BOOST_CHECK_EQUAL(ups[0].state(), v1::TASK_DROPPED);
 }
 
+// Found by the simulator (cluster_sim_test, message loss): a lost RunTask left the task
+// STAGING forever. The master sends the launch again every 3 ping rounds until an update
+// confirms it (the agent ignores a task it already has).
+BOOST_AUTO_TEST_CASE(a_launch_without_any_update_is_sent_again) {
+  cfg.ping_interval = 1s;
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  run();
+  BOOST_REQUIRE_EQUAL(agent.received<v1::RunTask>().size(), 1u);
+  advance(3s);
+  auto runs = agent.received<v1::RunTask>();
+  BOOST_REQUIRE_EQUAL(runs.size(), 2u);
+  BOOST_CHECK_EQUAL(runs[1].task().task_id().value(), "t1");
+  // Once the agent reports the task, no more resends.
+  auto running = make_task_status(make_task_id("t1"), v1::TASK_RUNNING,
+                                  v1::TaskStatus::SOURCE_EXECUTOR, 1.0);
+  *running.mutable_agent_id() = agent_id;
+  agent.send_to(master, make_status_update(fw, agent_id, make_executor_id("t1"), running, "u1"));
+  run();
+  advance(4s);
+  BOOST_CHECK_EQUAL(agent.received<v1::RunTask>().size(), 2u);
+}
+
 BOOST_AUTO_TEST_CASE(accept_launches_valid_tasks_and_rejects_invalid_ones_with_a_reason) {
   start();
   auto agent_id = register_agent();
