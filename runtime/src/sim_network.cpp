@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include <boost/core/demangle.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -34,7 +35,8 @@ std::string types_of(const caf::message& content) {
     auto rtti = content.type(i);
     if (!out.empty())
       out += ',';
-    out += rtti.second != nullptr ? rtti.second->name() : std::to_string(rtti.first);
+    out += rtti.second != nullptr ? boost::core::demangle(rtti.second->name())
+                                  : std::to_string(rtti.first);
   }
   return out;
 }
