@@ -87,10 +87,10 @@ result run_seed(uint64_t seed, const options& o) {
       auto t = f.now() - start;
       if (o.partition_agent > 0 && !cut && t >= part_at) {
         c.net().partition({test::sim_cluster::agent_node(o.partition_agent)},
-                          {"master", "framework"});
+                          {test::sim_cluster::master_node(1), "framework"});
         r.faults.push_back("t=" + std::to_string(t.count() / 1000000) + "ms partition "
                            + test::sim_cluster::agent_node(o.partition_agent)
-                           + " | master, framework");
+                           + " | master-1, framework");
         cut = true;
       }
       if (cut && !healed && t >= part_end) {
@@ -117,6 +117,8 @@ result run_seed(uint64_t seed, const options& o) {
     r.stats = c.net().stats();
     r.finished = c.outcome().finished;
     r.gave_up = c.outcome().gave_up;
+    if (r.gave_up > 0)
+      r.problems.push_back(std::to_string(r.gave_up) + " copies gave up");
     if (o.trace)
       for (const auto& line : c.net().trace())
         std::cout << "  " << line << '\n';

@@ -118,6 +118,14 @@ void master_node::subscribe(const v1::scheduler::Call& call) {
     return;
   }
   framework_record* fw = nullptr;
+  // A retried Subscribe (its Subscribed event was lost) from a scheduler that already has a
+  // framework gets that framework again, not a second one (found by the simulator).
+  if (id.empty() && sender)
+    for (const auto& [known, rec] : frameworks_)
+      if (rec.connected && rec.scheduler == sender) {
+        id = known;
+        break;
+      }
   if (id.empty()) {
     std::ostringstream os;
     os << cfg_.info.id() << "-F" << std::setw(4) << std::setfill('0') << next_framework_++;

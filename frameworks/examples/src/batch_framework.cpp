@@ -1,5 +1,8 @@
 #include "troupe/examples/batch_framework.hpp"
 
+#include <deque>
+#include <set>
+
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -30,6 +33,8 @@ struct batch_state {
   batch_observer_actor observer;
   std::vector<copy_slot> copies;
   int32_t last_exit = -1;
+  std::set<std::string> answered;       ///< offer IDs already accepted or declined
+  std::deque<std::string> answered_order; ///< oldest first (the set is bounded)
   static inline const char* name = "troupe.example.batch";
 };
 using batch_pointer = batch_impl::stateful_pointer<batch_state>;
@@ -46,6 +51,15 @@ bool ended(const copy_slot& c) {
 void on_offers(batch_pointer self, const v1::scheduler::Offers& msg) {
   auto& st = self->state;
   for (const auto& offer : msg.offers()) {
+    // A repeated Offers event (messages may arrive twice) must not launch more copies on an
+    // offer already answered: the master would drop them.
+    if (!st.answered.insert(offer.id().value()).second)
+      continue;
+    st.answered_order.push_back(offer.id().value());
+    if (st.answered_order.size() > 10000) {
+      st.answered.erase(st.answered_order.front());
+      st.answered_order.pop_front();
+    }
     auto left = *resources::from_proto(offer.resources());
     std::vector<v1::TaskInfo> tasks;
     for (uint32_t i = 0; i < st.copies.size(); ++i) {
@@ -76,8 +90,8 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
   self->send(st.observer, status);
   auto it = std::find_if(st.copies.begin(), st.copies.end(),
                          [&](auto& c) { return c.task == status.task_id().value(); });
-  if (it == st.copies.end() || ended(*it))
-    return; // an old attempt, or a repeat
+  if (it == st.copies.end() || it->phase != copy_phase::launched)
+    return; // an old attempt, or a repeat of a final update (a relaunch is already due)
   auto& c = *it;
   switch (status.state()) {
     case v1::TASK_FINISHED:
