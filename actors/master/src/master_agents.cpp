@@ -268,7 +268,8 @@ void master_node::resend_staging_launches() {
   constexpr uint32_t launch_resend_ticks = 3;
   for (auto i = staging_.begin(); i != staging_.end();) {
     auto* rec = find_task(i->first, i->second);
-    if (rec == nullptr || !rec->launch || common::is_terminal(rec->task.state())) {
+    if (rec == nullptr || !rec->launch || rec->kill_requested
+        || common::is_terminal(rec->task.state())) { // a killed launch must not start late
       i = staging_.erase(i);
       continue;
     }

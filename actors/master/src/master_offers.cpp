@@ -9,6 +9,7 @@
 
 #include "troupe/runtime/seconds.hpp"
 #include "master_node.hpp"
+#include "troupe/actors/common/task_transitions.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
 
@@ -221,7 +222,8 @@ void master_node::on_offers_accepted_impl(const v1::FrameworkID& fid,
       for (const auto& task : tasks)
         // A task this framework already has came with an earlier accept: this one is a
         // duplicate (handlers must be safe to run twice), and DROPPED would contradict it.
-        if (fit->second.tasks.count(task.task_id().value()) == 0
+        if (auto known = fit->second.tasks.find(task.task_id().value());
+            (known == fit->second.tasks.end() || common::is_terminal(known->second.task.state()))
             && fit->second.launching.count(task.task_id().value()) == 0)
           master_update(fid, task.task_id(), v1::TASK_DROPPED,
                       v1::TaskStatus::REASON_INVALID_OFFERS, problem,

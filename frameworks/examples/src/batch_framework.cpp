@@ -22,9 +22,11 @@ enum class copy_phase { waiting, pending, launched, finished, gave_up };
 
 struct copy_slot {
   copy_phase phase = copy_phase::pending;
-  uint32_t attempts = 0;
+  uint32_t attempts = 0;  // launches that count against max_attempts
+  uint32_t launches = 0;  // every launch (names the task: IDs are never reused)
   std::string task; // the current attempt's task ID
   caf::actor_clock::time_point launched_at{}; // when the current attempt was accepted
+  v1::AgentID agent;                          // where it was launched
 };
 
 struct batch_state {
@@ -69,7 +71,9 @@ void on_offers(batch_pointer self, const v1::scheduler::Offers& msg) {
       left -= st.cfg.per_task;
       c.phase = copy_phase::launched;
       c.launched_at = self->clock().now();
-      c.task = st.cfg.name + "-" + std::to_string(i) + "-" + std::to_string(++c.attempts);
+      c.agent = offer.agent_id();
+      ++c.attempts;
+      c.task = st.cfg.name + "-" + std::to_string(i) + "-" + std::to_string(++c.launches);
       tasks.push_back(make_task_info(make_task_id(c.task), c.task, offer.agent_id(),
                                      st.cfg.per_task, st.cfg.command));
     }
@@ -102,6 +106,12 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
     case v1::TASK_GONE_BY_OPERATOR: case v1::TASK_UNREACHABLE: case v1::TASK_UNKNOWN:
     case v1::TASK_ERROR:
       st.last_exit = status.has_exit_status() ? status.exit_status() : -1;
+      // Never launched (a lost accept answered UNKNOWN by reconciliation, or an offer gone):
+      // not an attempt of the command, so it does not count against max_attempts.
+      if (status.state() == v1::TASK_UNKNOWN
+          || (status.state() == v1::TASK_DROPPED
+              && status.reason() == v1::TaskStatus::REASON_INVALID_OFFERS))
+        --c.attempts;
       if (c.attempts >= st.cfg.max_attempts || status.state() == v1::TASK_ERROR) {
         c.phase = copy_phase::gave_up;
         break;
@@ -112,7 +122,7 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
         call(self, std::move(kill));
       }
       c.phase = copy_phase::waiting;
-      self->delayed_send(self, st.cfg.relaunch.delay(c.attempts - 1), relaunch_atom::value,
+      self->delayed_send(self, st.cfg.relaunch.delay(c.attempts > 0 ? c.attempts - 1 : 0), relaunch_atom::value,
                          static_cast<uint32_t>(it - st.copies.begin()));
       break;
     default:
@@ -138,8 +148,11 @@ void check(batch_pointer self) {
   for (const auto& c : st.copies) {
     // Only attempts older than an interval: by then an accept still in flight found its offer
     // expired (offer timeouts are shorter) and cannot launch after an UNKNOWN answer.
-    if (c.phase == copy_phase::launched && now - c.launched_at >= st.cfg.check_interval)
-      *rec.add_tasks()->mutable_task_id() = make_task_id(c.task);
+    if (c.phase == copy_phase::launched && now - c.launched_at >= st.cfg.check_interval) {
+      auto* t = rec.add_tasks();
+      *t->mutable_task_id() = make_task_id(c.task);
+      *t->mutable_agent_id() = c.agent; // an agent not back after a failover: no answer yet
+    }
     pending = pending || c.phase == copy_phase::pending;
   }
   if (rec.tasks_size() > 0)

@@ -43,7 +43,7 @@ struct batch_config {
   /// answer (a lost accept comes back as TASK_UNKNOWN and is relaunched; keep it above the
   /// master's offer timeout so a late accept cannot launch after that answer) and revive again
   /// while copies wait for offers (a lost revive would strand them).
-  caf::timespan check_interval = std::chrono::seconds{30};
+  caf::timespan check_interval = std::chrono::seconds{40};
 };
 
 /// Spawns the framework for `driver` (use inside spawn_scheduler_driver's factory).
