@@ -44,11 +44,17 @@ BOOST_AUTO_TEST_CASE(weights_and_quota_are_set_and_read_through_the_cli) {
   BOOST_REQUIRE_EQUAL(troupe({"quota", "--master", master_at, "--set",
                               "eng/web=cpus:1;mem:256"}, log), 0);
   // Refused whole, with the reason; nothing changes.
+  // Checked before connecting (exit 2): numbers, zero limits, non-scalar limits, repeats.
   BOOST_CHECK_EQUAL(troupe({"weights", "--master", master_at, "--set", "eng=3", "--set",
-                            "ops=0"}, log), 1);
-  BOOST_CHECK_MESSAGE(slurp(log).find("must be a number > 0") != std::string::npos, slurp(log));
-  BOOST_CHECK_EQUAL(troupe({"quota", "--master", master_at, "--set", "ops=ports:[1-2]"}, log), 1);
+                            "ops=0"}, log), 2);
+  BOOST_CHECK_MESSAGE(slurp(log).find("is not a number > 0") != std::string::npos, slurp(log));
+  BOOST_CHECK_EQUAL(troupe({"quota", "--master", master_at, "--set", "ops=ports:[1-2]"}, log), 2);
   BOOST_CHECK_MESSAGE(slurp(log).find("unreserved scalar") != std::string::npos, slurp(log));
+  BOOST_CHECK_EQUAL(troupe({"quota", "--master", master_at, "--set", "ops=cpus:0;mem:100"}, log),
+                    2);
+  BOOST_CHECK_MESSAGE(slurp(log).find("a limit of 0 for cpus") != std::string::npos, slurp(log));
+  BOOST_CHECK_EQUAL(troupe({"weights", "--master", master_at, "--set", "eng=1", "--set",
+                            "eng=2"}, log), 2);
   BOOST_CHECK_EQUAL(troupe({"weights", "--master", master_at, "--set", "a//b=1"}, log), 2);
   BOOST_CHECK_EQUAL(troupe({"weights", "--master", master_at, "--set", "eng=lots"}, log), 2);
 

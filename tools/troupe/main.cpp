@@ -92,12 +92,14 @@ int main(int argc, char** argv) {
   auto* weights_cmd = app.add_subcommand("weights", "show role weights, or set them with --set");
   weights_cmd->add_option("--master", weights_opts.master, master_help)->capture_default_str();
   weights_cmd->add_option("--set", weights_opts.set,
-                          "ROLE=WEIGHT (> 0; repeat for several roles; persisted)");
+                          "ROLE=WEIGHT (> 0; repeat for several roles; stored in the master's "
+                          "registry: ZooKeeper or --work-dir, else in memory)");
   auto* quota_cmd = app.add_subcommand("quota", "show role quota limits, or set them with --set");
   quota_cmd->add_option("--master", quota_opts.master, master_help)->capture_default_str();
   quota_cmd->add_option("--set", quota_opts.set,
                         "ROLE=LIMITS, e.g. 'eng/web=cpus:8;mem:16384' (upper bounds on what the "
-                        "role and its subroles hold; repeat for several roles; persisted)");
+                        "role and its subroles hold, each > 0; repeat for several roles; stored in "
+                        "the master's registry)");
   quota_cmd->add_option("--remove", quota_opts.remove, "ROLE whose quota goes (repeatable)");
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;

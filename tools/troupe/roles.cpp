@@ -1,7 +1,9 @@
 // `troupe weights` and `troupe quota`: read or set role weights and quota limits through the
 // master's actor API (an OperatorCall request). Without --set/--remove they print what is in
 // force; with them they update (all or nothing) and print the result.
+#include <cmath>
 #include <iomanip>
+#include <set>
 #include <iostream>
 
 #include <caf/actor_system.hpp>
@@ -36,9 +38,41 @@ caf::expected<std::pair<std::string, std::string>> split_setting(const std::stri
   return std::make_pair(role, text.substr(eq + 1));
 }
 
+// Quota limits as the master takes them: unreserved scalar amounts > 0. A zero would vanish in
+// parsing (empty entries are dropped) and leave that resource unlimited: refused instead.
+caf::error check_limits(const std::string& role, const std::string& text,
+                        const resources& limits) {
+  for (const auto& [key, value] : limits.entries())
+    if (value.kind != resource_kind::scalar || !key.reservations.empty())
+      return make_error(errc::invalid_argument, "quota of " + role + ": limits are unreserved "
+                                                "scalar amounts, not " + limits.to_string());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find(';', pos);
+    auto part = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    auto colon = part.find(':');
+    auto name = part.substr(0, colon);
+    if (colon != std::string::npos && !name.empty() && limits.scalar(name) == 0)
+      return make_error(errc::invalid_argument,
+                        "quota of " + role + ": a limit of 0 for " + name
+                          + " is not supported (limits are > 0; leave " + name
+                          + " out for no limit)");
+    if (end == std::string::npos)
+      break;
+    pos = end + 1;
+  }
+  return caf::none;
+}
+
 caf::expected<v1::OperatorCall> build_call(const role_options& opts) {
   v1::OperatorCall call;
   bool update = !opts.set.empty() || !opts.remove.empty();
+  std::set<std::string> roles; // each role once per call
+  auto once = [&](const std::string& role) -> caf::error {
+    if (!roles.insert(role).second)
+      return make_error(errc::invalid_argument, "role " + role + " appears twice");
+    return caf::none;
+  };
   if (opts.what == "weights") {
     call.set_type(update ? v1::OperatorCall::UPDATE_WEIGHTS : v1::OperatorCall::GET_WEIGHTS);
     for (const auto& s : opts.set) {
@@ -50,6 +84,11 @@ caf::expected<v1::OperatorCall> build_call(const role_options& opts) {
       if (kv->second.empty() || *end != '\0')
         return make_error(errc::invalid_argument,
                           "weight of " + kv->first + ": '" + kv->second + "' is not a number");
+      if (!std::isfinite(weight) || !(weight > 0))
+        return make_error(errc::invalid_argument, "weight of " + kv->first + ": '" + kv->second
+                                                    + "' is not a number > 0");
+      if (auto err = once(kv->first))
+        return err;
       auto* w = call.add_weights();
       w->set_role(kv->first);
       w->set_weight(weight);
@@ -64,15 +103,21 @@ caf::expected<v1::OperatorCall> build_call(const role_options& opts) {
     auto limits = resources::parse(kv->second);
     if (!limits)
       return limits.error();
+    if (auto err = check_limits(kv->first, kv->second, *limits))
+      return err;
     if (limits->empty())
       return make_error(errc::invalid_argument,
                         "quota of " + kv->first + " is empty (use --remove " + kv->first + ")");
+    if (auto err = once(kv->first))
+      return err;
     auto* q = call.add_quotas();
     q->set_role(kv->first);
     limits->to_proto(q->mutable_limits());
   }
   for (const auto& role : opts.remove) {
     if (auto err = validate_role(role))
+      return err;
+    if (auto err = once(role))
       return err;
     call.add_quotas()->set_role(role); // no limits: removes the quota
   }

@@ -35,7 +35,13 @@ caf::expected<master_address> resolve_master(const std::string& text, caf::times
                           runtime::endpoint{host, static_cast<uint16_t>(info->http_port())},
                           *info};
   }
-  auto at = runtime::parse_endpoint(text);
+  // The URL the master prints ("http://host:port", maybe with a trailing '/') works too.
+  auto plain = text;
+  if (plain.rfind("http://", 0) == 0)
+    plain = plain.substr(7);
+  while (!plain.empty() && plain.back() == '/')
+    plain.pop_back();
+  auto at = runtime::parse_endpoint(plain);
   if (!at)
     return at.error();
   auto reply = runtime::http_get(*at, "/api/v1/master", timeout);
