@@ -97,6 +97,13 @@ struct cluster_fixture : test::deterministic_fixture {
     }
     return problems;
   }
+
+  /// Runs `spec` for `seeds` consecutive seeds from the fixture's: `faults` injects what the
+  /// scenario does after start, then the batch must finish within `limit` with every
+  /// invariant held and no copy given up. Stops at the first failing seed (printed).
+  template <class Faults>
+  void sweep(const test::sim_cluster_spec& spec, uint64_t seeds, caf::timespan limit,
+             Faults&& faults);
 };
 
 // Seeds per sweep: $TROUPE_SIM_SEEDS, else 1,000 (about 12 s per scenario on 2 cores).
@@ -115,25 +122,31 @@ std::string joined(const std::vector<std::string>& xs) {
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(cluster_sim_test, cluster_fixture)
-
-// Delays of 1-30 ms, 5 % duplicates and the reordering they cause, on every link; a sweep of
-// seeds derived from the fixture's.
-BOOST_AUTO_TEST_CASE(the_batch_finishes_under_delays_duplicates_and_reordering) {
-  test::sim_cluster_spec spec;
-  spec.faults.min_delay = 1ms;
-  spec.faults.max_delay = 30ms;
-  spec.faults.duplicate = 0.05;
-  for (uint64_t i = 0; i < sweep_seeds(); ++i) {
+template <class Faults>
+void cluster_fixture::sweep(const test::sim_cluster_spec& spec, uint64_t seeds,
+                            caf::timespan limit, Faults&& faults) {
+  for (uint64_t i = 0; i < seeds; ++i) {
     auto run_seed = seed + i;
     start(run_seed, spec);
-    auto problems = run_until_done(10min);
+    faults();
+    auto problems = run_until_done(limit);
     BOOST_CHECK_MESSAGE(problems.empty(), "seed " << run_seed << ":" << joined(problems));
     BOOST_CHECK_EQUAL(cluster->outcome().finished, spec.tasks);
     BOOST_CHECK_EQUAL(cluster->outcome().gave_up, 0u);
     if (!problems.empty())
       break;
   }
+}
+
+BOOST_FIXTURE_TEST_SUITE(cluster_sim_test, cluster_fixture)
+
+// Delays of 1-30 ms, 5 % duplicates and the reordering they cause, on every link.
+BOOST_AUTO_TEST_CASE(the_batch_finishes_under_delays_duplicates_and_reordering) {
+  test::sim_cluster_spec spec;
+  spec.faults.min_delay = 1ms;
+  spec.faults.max_delay = 30ms;
+  spec.faults.duplicate = 0.05;
+  sweep(spec, sweep_seeds(), 10min, [] {});
 }
 
 // 2 % of all messages lost on every link (plus delays): every exchange must be retried by
@@ -146,14 +159,7 @@ BOOST_AUTO_TEST_CASE(the_batch_finishes_under_message_loss) {
   spec.faults.min_delay = 1ms;
   spec.faults.max_delay = 30ms;
   spec.faults.drop = 0.02;
-  for (uint64_t i = 0; i < sweep_seeds(); ++i) {
-    auto run_seed = seed + i;
-    start(run_seed, spec);
-    auto problems = run_until_done(30min);
-    BOOST_CHECK_MESSAGE(problems.empty(), "seed " << run_seed << ":" << joined(problems));
-    if (!problems.empty())
-      break;
-  }
+  sweep(spec, sweep_seeds(), 30min, [] {});
 }
 
 // An agent is cut off from the master while the first tasks launch, then healed: its tasks
@@ -163,20 +169,13 @@ BOOST_AUTO_TEST_CASE(an_agent_partitioned_during_launch) {
   test::sim_cluster_spec spec;
   spec.task_duration = 20s;
   spec.faults.max_delay = 20ms;
-  for (uint64_t i = 0; i < sweep_seeds() / 10; ++i) {
-    auto run_seed = seed + i;
-    start(run_seed, spec);
+  sweep(spec, sweep_seeds() / 10, 10min, [this] {
     advance(1500ms); // registered, first offers out, launches under way
     cluster->net().partition({test::sim_cluster::agent_node(1)},
                              {test::sim_cluster::master_node(1), "framework"});
     advance(20s);
     cluster->net().heal();
-    auto problems = run_until_done(10min);
-    BOOST_CHECK_MESSAGE(problems.empty(), "seed " << run_seed << ":" << joined(problems));
-    BOOST_CHECK_EQUAL(cluster->outcome().finished, spec.tasks);
-    if (!problems.empty())
-      break;
-  }
+  });
 }
 
 // The master fails over while offers are out and tasks launch: master-1 is deposed, master-2
@@ -186,19 +185,12 @@ BOOST_AUTO_TEST_CASE(the_master_fails_over_mid_offer) {
   spec.masters = 2;
   spec.task_duration = 10s;
   spec.faults.max_delay = 20ms;
-  for (uint64_t i = 0; i < sweep_seeds() / 10; ++i) {
-    auto run_seed = seed + i;
-    start(run_seed, spec);
+  sweep(spec, sweep_seeds() / 10, 10min, [this] {
     advance(1200ms); // offers out, first accepts on their way
     cluster->fail_over(2);
     advance(1s); // the new term recovers
     cluster->announce_leader();
-    auto problems = run_until_done(10min);
-    BOOST_CHECK_MESSAGE(problems.empty(), "seed " << run_seed << ":" << joined(problems));
-    BOOST_CHECK_EQUAL(cluster->outcome().finished, spec.tasks);
-    if (!problems.empty())
-      break;
-  }
+  });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -116,6 +116,7 @@ struct allocator_state::impl {
   void uncharge(agent_entry& agent, allocation_slot& slot, const resources& res,
                 const quantities& amounts);
   void drop_slot(agent_entry& agent, size_t index);
+  void forget_slot(agent_entry& agent, size_t index); ///< uncharge all it holds, then drop it
   void update_free(uint32_t agent);
   void refresh_wants(framework_entry& fw);
   void join_role(uint32_t framework, const std::string& role); ///< appends to roles vectors

@@ -112,6 +112,14 @@ void allocator_state::impl::uncharge(agent_entry& a, allocation_slot& slot, cons
   slot.role->frameworks.unallocate(f.sorter_handle(*slot.role), amounts);
 }
 
+void allocator_state::impl::forget_slot(agent_entry& a, size_t index) {
+  auto& s = a.slots[index];
+  auto res = held(a, s); // uncharge changes the slot
+  auto amounts = s.amounts;
+  uncharge(a, s, res, amounts);
+  drop_slot(a, index);
+}
+
 void allocator_state::impl::drop_slot(agent_entry& a, size_t index) {
   auto* role = a.slots[index].role;
   a.slots.erase(a.slots.begin() + static_cast<std::ptrdiff_t>(index));
@@ -250,13 +258,8 @@ void allocator_state::remove_agent(const v1::AgentID& agent) {
     return;
   auto slot = i->second;
   auto& a = m.agents[slot];
-  while (!a.slots.empty()) {
-    auto& s = a.slots.back();
-    auto res = held(a, s); // uncharge changes s
-    auto amounts = s.amounts;
-    m.uncharge(a, s, res, amounts);
-    m.drop_slot(a, a.slots.size() - 1);
-  }
+  while (!a.slots.empty())
+    m.forget_slot(a, a.slots.size() - 1);
   for (auto& f : m.frameworks)
     f.filters.erase(slot);
   m.cluster_total -= a.total_amounts;
@@ -429,10 +432,7 @@ void allocator_state::remove_framework(const v1::FrameworkID& framework) {
     auto& a = m.agents[ai];
     for (size_t s = a.slots.size(); s-- > 0;)
       if (a.slots[s].framework == slot) {
-        auto res = held(a, a.slots[s]); // uncharge changes the slot
-        auto amounts = a.slots[s].amounts;
-        m.uncharge(a, a.slots[s], res, amounts);
-        m.drop_slot(a, s);
+        m.forget_slot(a, s);
         m.update_free(ai);
       }
   }
