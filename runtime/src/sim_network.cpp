@@ -21,6 +21,9 @@ namespace {
 
 using link = std::pair<std::string, std::string>; // from, to
 
+/// The network's reaper -> itself: the proxy of (actor, node) dies now.
+using sim_reap_atom = caf::atom_constant<caf::atom("simreap")>;
+
 constexpr uint64_t fnv_offset = 1469598103934665603ull;
 constexpr uint64_t fnv_prime = 1099511628211ull;
 
@@ -49,6 +52,7 @@ struct sim_network::impl {
   }
 
   caf::actor_system& sys;
+  caf::actor reaper; ///< kills proxies whose target died, once the news crossed the link
   std::weak_ptr<impl> weak_self; ///< what proxies hold (the network may go first)
   seeded_random rng;
   sim_faults faults;
@@ -69,6 +73,9 @@ struct sim_network::impl {
              const std::string& src);
   void record(const std::string& line);
   caf::expected<caf::actor> lookup(const endpoint& at, const std::string& from);
+  void on_target_exit(caf::actor_id target, const std::string& seen_from, caf::error reason);
+  void reap(caf::actor_id target, const std::string& seen_from);
+  std::map<std::pair<caf::actor_id, std::string>, caf::error> exits; ///< reaps under way
 };
 
 namespace {
@@ -85,8 +92,24 @@ public:
   }
 
   void enqueue(caf::mailbox_element_ptr x, caf::execution_unit*) override {
+    if (dead_) { // as CAF does for a terminated actor: drop, but answer a request
+      if (x->mid.is_request() && x->sender)
+        x->sender->enqueue(caf::make_mailbox_element(
+                             nullptr, x->mid.response_id(), {},
+                             caf::make_error(caf::sec::request_receiver_down)),
+                           nullptr);
+      return;
+    }
     if (auto net = net_.lock())
       net->route(std::move(x), target_, from_);
+  }
+
+  /// The target is gone and the receiver's node heard of it: monitors get their down_msg,
+  /// links their exit_msg, with the target's own exit reason.
+  void die(caf::error reason) {
+    dead_ = true;
+    target_.reset();
+    cleanup(std::move(reason), nullptr);
   }
 
   const char* name() const override {
@@ -97,6 +120,7 @@ private:
   std::weak_ptr<sim_network::impl> net_;
   caf::strong_actor_ptr target_;
   std::string from_;
+  bool dead_ = false;
 };
 
 // One node's view: publishes at simulated endpoints, connects through proxies.
@@ -159,8 +183,51 @@ caf::actor sim_network::impl::proxy(const caf::strong_actor_ptr& real,
     caf::actor_config cfg;
     p = caf::make_actor<sim_proxy, caf::actor>(sys.next_actor_id(), sys.node(), &sys, cfg,
                                                 weak_self, real, seen_from);
+    // When the target ends, its proxies die too (so monitors on other nodes see it go), but
+    // only after the link's longest delay: messages it sent before arrive before the news.
+    auto net = weak_self;
+    auto id = real->id();
+    real->get()->attach_functor([net, id, seen_from](const caf::error& reason) {
+      if (auto n = net.lock())
+        n->on_target_exit(id, seen_from, reason);
+    });
   }
   return p;
+}
+
+void sim_network::impl::on_target_exit(caf::actor_id target, const std::string& seen_from,
+                                       caf::error reason) {
+  auto key = std::make_pair(target, seen_from);
+  if (proxies.count(key) == 0 || exits.count(key) > 0)
+    return;
+  auto h = home.find(target);
+  auto lf = h != home.end() ? link_faults.find({h->second, seen_from}) : link_faults.end();
+  auto delay = (lf != link_faults.end() ? lf->second : faults).max_delay;
+  exits.emplace(key, std::move(reason));
+  auto now = sys.clock().now();
+  sys.clock().schedule_message(now + delay + std::chrono::microseconds{1},
+                               caf::actor_cast<caf::strong_actor_ptr>(reaper),
+                               caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                                         sim_reap_atom::value, target,
+                                                         seen_from));
+}
+
+void sim_network::impl::reap(caf::actor_id target, const std::string& seen_from) {
+  auto key = std::make_pair(target, seen_from);
+  auto reason = exits.find(key);
+  auto p = proxies.find(key);
+  if (reason == exits.end() || p == proxies.end())
+    return;
+  auto at = std::chrono::duration_cast<std::chrono::microseconds>(
+              sys.clock().now().time_since_epoch()).count();
+  auto h = home.find(target);
+  record(fmt::format("t={} {}->{} PROXY-DOWN", at, h != home.end() ? h->second : "?",
+                     seen_from));
+  auto proxy = std::move(p->second);
+  proxies.erase(p);
+  auto why = std::move(reason->second);
+  exits.erase(reason);
+  static_cast<sim_proxy*>(caf::actor_cast<caf::abstract_actor*>(proxy))->die(std::move(why));
 }
 
 caf::expected<caf::actor> sim_network::impl::lookup(const endpoint& at, const std::string& from) {
@@ -226,12 +293,22 @@ void sim_network::impl::route(caf::mailbox_element_ptr x, const caf::strong_acto
 sim_network::sim_network(caf::actor_system& sys, uint64_t seed, sim_faults faults)
   : impl_(std::make_shared<impl>(sys, seed, faults)) {
   impl_->weak_self = impl_;
+  std::weak_ptr<impl> net = impl_;
+  impl_->reaper = sys.spawn([net](caf::event_based_actor*) -> caf::behavior {
+    return {
+      [net](sim_reap_atom, caf::actor_id target, const std::string& seen_from) {
+        if (auto n = net.lock())
+          n->reap(target, seen_from);
+      },
+    };
+  });
 }
 
 sim_network::~sim_network() {
   // Proxies hold their targets; dropping them here breaks every cycle through the network.
   impl_->proxies.clear();
   impl_->endpoints.clear();
+  caf::anon_send_exit(impl_->reaper, caf::exit_reason::user_shutdown);
 }
 
 std::unique_ptr<transport> sim_network::transport_for(const std::string& node) {

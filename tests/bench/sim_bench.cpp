@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "troupe/test/deterministic_fixture.hpp"
-#include "troupe/test/sim_cluster.hpp"
+#include "troupe/sim/cluster.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -33,12 +33,12 @@ struct run_result {
   bool done = false;
 };
 
-run_result run_one(uint64_t seed, const test::sim_cluster_spec& spec, caf::timespan limit) {
+run_result run_one(uint64_t seed, const sim::cluster_spec& spec, caf::timespan limit) {
   run_result out;
   test::deterministic_fixture f;
   auto t0 = steady::now();
   {
-    test::sim_cluster c{f.sys, seed, spec,
+    sim::cluster c{f.sys, seed, spec,
                         "/dev/shm/troupe-sim-bench-" + std::to_string(getpid()) + "-"
                           + std::to_string(seed)};
     c.start();
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     seeds = 20;
     runs = 1;
   }
-  test::sim_cluster_spec small;
+  sim::cluster_spec small;
   small.faults.min_delay = 1ms;
   small.faults.max_delay = 30ms;
   small.faults.drop = 0.02;
@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
               seeds, took, seeds / took,
               unfinished > 0 ? (" — " + std::to_string(unfinished) + " did not finish").c_str()
                              : "");
-  test::sim_cluster_spec large;
+  sim::cluster_spec large;
   large.agents = quick ? 100 : 1000;
   large.tasks = quick ? 1000 : 10000;
   large.agent_resources = "cpus:8;mem:8192";

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "troupe/runtime/sim_network.hpp"
@@ -181,6 +182,40 @@ BOOST_AUTO_TEST_CASE(a_down_node_is_unreachable_until_it_publishes_again) {
   s.ping(again, 1);
   s.advance(10ms);
   BOOST_CHECK_EQUAL(s.seen->replies.size(), 1u);
+}
+
+// When the server ends, a monitor on its proxy at node a sees it go (with its exit reason),
+// but only after a reply it sent just before has arrived; the dead proxy drops what is sent
+// to it and answers requests with request_receiver_down.
+BOOST_AUTO_TEST_CASE(a_dead_target_takes_its_proxies_down_after_the_link_delay) {
+  runtime::sim_faults f;
+  f.min_delay = f.max_delay = 50ms;
+  sim_fixture s{1, f};
+  auto to = s.remote_server();
+  auto downs = std::make_shared<std::vector<std::pair<caf::error, size_t>>>();
+  auto seen = s.seen;
+  auto watcher = s.sys.spawn([to, downs, seen](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(to);
+    self->set_down_handler([downs, seen](caf::down_msg& msg) {
+      downs->emplace_back(msg.reason, seen->replies.size());
+    });
+    return {[](int) {}};
+  });
+  s.run();
+  s.ping(to, 1);
+  s.advance(60ms); // at the server, its reply on the way back
+  caf::anon_send_exit(s.server, caf::exit_reason::user_shutdown);
+  s.run();
+  BOOST_CHECK(downs->empty()); // not yet: the news takes the link's delay
+  s.advance(60ms);
+  BOOST_REQUIRE_EQUAL(downs->size(), 1u);
+  BOOST_CHECK(downs->front().first == caf::exit_reason::user_shutdown);
+  BOOST_CHECK_EQUAL(downs->front().second, 1u); // the reply came first
+  caf::scoped_actor self{s.sys};
+  self->request(to, caf::infinite, 7).receive(
+    [](int) { BOOST_FAIL("a dead proxy answered"); },
+    [](caf::error& err) { BOOST_CHECK(err == caf::sec::request_receiver_down); });
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

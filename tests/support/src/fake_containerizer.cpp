@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
@@ -18,6 +19,7 @@
 #include "troupe/isolation/posix_launcher.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/runtime/transport.hpp"
 #include "troupe/sdk/executor_driver.hpp"
 
 namespace troupe::test {
@@ -72,6 +74,8 @@ void report(fake_executor_pointer self, const v1::TaskID& task, v1::TaskState st
   auto uuid = "fake:" + st.container + ":" + std::to_string(st.next_uuid++);
   status.set_uuid(uuid);
   st.awaiting_ack.insert(std::move(uuid));
+  if (st.cfg.on_report)
+    st.cfg.on_report(status);
   self->send(st.driver, std::move(status));
 }
 
@@ -170,6 +174,52 @@ fake_executor_impl::behavior_type fake_executor_fn(fake_executor_pointer self,
   };
 }
 
+} // namespace
+
+// -- the host --------------------------------------------------------------------------------
+
+struct fake_host::impl {
+  caf::actor agent;                                           ///< the current one, if any
+  caf::actor connector;                                       ///< executors ask it for it
+  std::map<std::string, sdk::executor_driver_actor> executors; ///< by container ID
+};
+
+fake_host::fake_host(caf::actor_system& sys) : impl_(std::make_shared<impl>()) {
+  std::weak_ptr<impl> weak = impl_;
+  impl_->connector = sys.spawn([weak](caf::event_based_actor*) -> caf::behavior {
+    return {
+      [weak](runtime::connect_atom, const std::string&, uint16_t) -> caf::result<caf::actor> {
+        auto host = weak.lock();
+        if (!host || !host->agent)
+          return make_error(errc::unavailable, "no agent runs on this host");
+        return host->agent;
+      },
+    };
+  });
+}
+
+fake_host::~fake_host() {
+  reboot();
+  caf::anon_send_exit(impl_->connector, caf::exit_reason::user_shutdown);
+}
+
+void fake_host::agent_gone() {
+  impl_->agent = nullptr;
+}
+
+void fake_host::reboot() {
+  agent_gone();
+  for (auto& [id, driver] : impl_->executors)
+    caf::anon_send_exit(driver, caf::exit_reason::kill);
+  impl_->executors.clear();
+}
+
+size_t fake_host::executors() const {
+  return impl_->executors.size();
+}
+
+namespace {
+
 // -- the fake containerizer ----------------------------------------------------------------
 
 struct fake_container {
@@ -185,9 +235,11 @@ struct fake_containerizer_state {
   static inline const char* name = "troupe.test.fake_containerizer";
 
   ~fake_containerizer_state() {
-    // Ending for any reason: no executor outlives its containerizer (as with processes).
-    for (auto& [id, c] : live)
-      caf::anon_send_exit(c.driver, caf::exit_reason::kill);
+    // Ending for any reason: without a host, no executor outlives its containerizer; on a
+    // host they live on (as processes do) for the next agent to adopt.
+    if (!cfg.host)
+      for (auto& [id, c] : live)
+        caf::anon_send_exit(c.driver, caf::exit_reason::kill);
   }
 };
 
@@ -228,7 +280,12 @@ caf::result<isolation::container_launched> on_launch(fake_containerizer_pointer 
     return settings.error();
   sdk::executor_driver_config dcfg;
   dcfg.settings = std::move(*settings);
-  dcfg.agent.local = caf::actor_cast<caf::actor>(st.watcher); // the watcher is the agent
+  if (st.cfg.host) { // found through the host, so it can reconnect to a restarted agent
+    dcfg.agent.remote = {"fake-host", 0};
+    dcfg.agent.connector = st.cfg.host->impl_->connector;
+  } else {
+    dcfg.agent.local = caf::actor_cast<caf::actor>(st.watcher); // the watcher is the agent
+  }
   auto* sys = &self->system();
   auto driver = sdk::spawn_executor_driver(
     *sys, std::move(dcfg), [sys, cfg = st.cfg, id](sdk::executor_driver_actor d) {
@@ -237,6 +294,8 @@ caf::result<isolation::container_launched> on_launch(fake_containerizer_pointer 
   self->monitor(driver);
   st.by_driver[driver.address()] = id;
   st.live[id] = fake_container{driver, false};
+  if (st.cfg.host)
+    st.cfg.host->impl_->executors[id] = driver;
   return isolation::container_launched{req.container_id, 0};
 }
 
@@ -273,7 +332,36 @@ void on_driver_down(fake_containerizer_pointer self, const caf::down_msg& msg) {
     exited.wait_status = 0;
   exited.message = isolation::describe_wait_status(exited.wait_status);
   st.live.erase(it);
+  if (st.cfg.host)
+    st.cfg.host->impl_->executors.erase(id);
   self->send(st.watcher, std::move(exited));
+}
+
+// On a host: the executors the agent's checkpoints know are adopted (a dead one reports its
+// exit through the down message); the others are orphans and destroyed.
+std::vector<v1::ContainerID> adopt(fake_containerizer_pointer self,
+                                   const std::vector<isolation::container_launched>& known) {
+  auto& st = self->state;
+  std::vector<v1::ContainerID> adopted;
+  if (!st.cfg.host)
+    return adopted;
+  std::set<std::string> wanted;
+  for (const auto& k : known)
+    wanted.insert(k.container_id.value());
+  auto& on_host = st.cfg.host->impl_->executors;
+  for (auto it = on_host.begin(); it != on_host.end();) {
+    if (wanted.count(it->first) == 0) {
+      caf::anon_send_exit(it->second, caf::exit_reason::kill);
+      it = on_host.erase(it);
+      continue;
+    }
+    self->monitor(it->second);
+    st.by_driver[it->second.address()] = it->first;
+    st.live[it->first] = fake_container{it->second, false};
+    adopted.push_back(make_container_id(it->first));
+    ++it;
+  }
+  return adopted;
 }
 
 isolation::containerizer_actor::behavior_type
@@ -295,10 +383,9 @@ fake_containerizer_fn(fake_containerizer_pointer self, fake_containerizer_config
         out.push_back(make_container_id(id));
       return out;
     },
-    [](isolation::recover_atom, const std::vector<isolation::container_launched>&) {
-      // In-process executors die with the containerizer that ran them: nothing survives an
-      // agent restart to be adopted.
-      return std::vector<v1::ContainerID>{};
+    [self](isolation::recover_atom, const std::vector<isolation::container_launched>& known) {
+      // Without a host, in-process executors died with the containerizer that ran them.
+      return adopt(self, known);
     },
     [](isolation::usage_atom, const v1::ContainerID&) {
       return v1::ResourceStatistics{}; // fake containers use nothing measurable
@@ -314,6 +401,8 @@ fake_containerizer_fn(fake_containerizer_pointer self, fake_containerizer_config
 
 agent::containerizer_factory fake_containerizer_factory(fake_containerizer_config cfg) {
   return [cfg](caf::actor_system& sys, isolation::container_watcher_actor watcher) {
+    if (cfg.host) // executors on the host reach this agent from now on
+      cfg.host->impl_->agent = caf::actor_cast<caf::actor>(watcher);
     return isolation::containerizer_actor{
       sys.spawn(fake_containerizer_fn, cfg, std::move(watcher))};
   };

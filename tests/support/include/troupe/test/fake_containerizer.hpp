@@ -14,9 +14,12 @@
 // exits (wait status of exit 0). destroy ends the executor at once, whatever the grace, and
 // the exit says destroyed = true (wait status of SIGKILL). All timing uses delayed_send, so it
 // runs on CAF's deterministic test scheduler (virtual time) as well as on the threaded one.
+// With a fake_host, executors survive an agent restart and are adopted by the next agent.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include <caf/timespan.hpp>
@@ -29,9 +32,40 @@ namespace troupe::test {
 inline constexpr const char* fake_duration_label = "fake.duration_ms";
 inline constexpr const char* fake_exit_code_label = "fake.exit_code";
 
+/// One simulated machine, whose executors outlive the agent that started them (as processes
+/// outlive a restarting agent): they find "the agent" through the host, reconnect to the next
+/// agent started with the same host, and that agent's containerizer adopts the ones its
+/// checkpoints know on recovery (the rest are destroyed as orphans). reboot() is the machine
+/// crashing: every executor ends at once. Without a host, executors die with their
+/// containerizer.
+class fake_host {
+public:
+  explicit fake_host(caf::actor_system& sys);
+  ~fake_host();
+
+  fake_host(const fake_host&) = delete;
+  fake_host& operator=(const fake_host&) = delete;
+
+  /// The agent is gone (crashed or stopped): executors wait, reconnecting, for the next one.
+  void agent_gone();
+
+  /// The machine crashed: every executor ends at once (and the agent is gone).
+  void reboot();
+
+  /// Executors alive on this host.
+  size_t executors() const;
+
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
 struct fake_containerizer_config {
   caf::timespan default_duration = caf::timespan{0}; ///< tasks without fake.duration_ms
   int default_exit_code = 0;                         ///< tasks without fake.exit_code
+  std::shared_ptr<fake_host> host;                   ///< executors survive agent restarts
+  /// Called with every update an executor reports, as it reports it (the simulation checks
+  /// that the framework receives them).
+  std::function<void(const v1::TaskStatus&)> on_report;
 };
 
 /// A factory for agent::spawn_agent: each agent gets its own fake containerizer, reporting to

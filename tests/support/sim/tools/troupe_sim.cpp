@@ -4,8 +4,10 @@
 //
 //   troupe-sim --seed 7 [--spec scenario.toml] [--trace] [--replay]
 //   troupe-sim --seeds 1..1000 --drop 0.02 --agents 5 --tasks 50
+//   troupe-sim --seeds 1..100 --fault "3s stop agent-1" --fault "6s restart agent-1"
 //
-// A spec file holds the same keys as the flags (INI/TOML, e.g. `drop = 0.02`). --replay runs
+// A spec file holds the same keys as the flags (INI/TOML, e.g. `drop = 0.02`, and the fault
+// plan as `fault = ["3s crash agent-1", "33s restart agent-1"]`). --replay runs
 // each seed twice and checks the two runs are the same bit for bit (equal trace hashes);
 // --trace prints every routing decision. Exit status: 0 when every invariant held for every
 // seed, 1 otherwise (the failing seeds are listed with the command that replays them).
@@ -20,9 +22,9 @@
 #include <CLI/CLI.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "troupe/master/master_actor.hpp"
+#include "troupe/messages/errc.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
-#include "troupe/test/sim_cluster.hpp"
+#include "troupe/sim/cluster.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -32,93 +34,43 @@ namespace {
 struct options {
   uint64_t seed = 1;
   std::string seeds;           // "A..B"
-  test::sim_cluster_spec spec;
+  sim::cluster_spec spec;
   double min_delay_ms = 1, max_delay_ms = 30;
   double duration_s = 2;
-  uint32_t partition_agent = 0; // 0 = none
-  double partition_at_s = 1.5, partition_for_s = 20;
+  std::vector<std::string> faults; // fault plan lines
   double limit_s = 1800;
   bool trace = false;
   bool replay = false;
 };
 
 struct result {
-  std::vector<std::string> problems;
-  std::vector<std::string> faults;
+  sim::run_report report;
   uint64_t hash = 0;
   runtime::sim_stats stats;
-  double virtual_s = 0;
   uint32_t finished = 0, gave_up = 0;
 };
 
-v1::MasterState state_of(test::deterministic_fixture& f, const caf::actor& master) {
-  caf::scoped_actor self{f.sys};
-  self->send(master, master::state_atom::value);
-  f.run();
-  v1::MasterState out;
-  self->receive([&](v1::MasterState& st) { out = std::move(st); }, caf::after(0s) >> [] {});
-  return out;
+caf::timespan seconds(double s) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
 }
 
-result run_seed(uint64_t seed, const options& o) {
+result run_seed(uint64_t seed, const options& o, const sim::fault_plan& plan) {
   result r;
   test::deterministic_fixture f;
   auto spec = o.spec;
-  spec.faults.min_delay = std::chrono::duration_cast<caf::timespan>(
-    std::chrono::duration<double, std::milli>(o.min_delay_ms));
-  spec.faults.max_delay = std::chrono::duration_cast<caf::timespan>(
-    std::chrono::duration<double, std::milli>(o.max_delay_ms));
-  spec.task_duration = std::chrono::duration_cast<caf::timespan>(
-    std::chrono::duration<double>(o.duration_s));
+  spec.faults.min_delay = seconds(o.min_delay_ms / 1000);
+  spec.faults.max_delay = seconds(o.max_delay_ms / 1000);
+  spec.task_duration = seconds(o.duration_s);
   {
-    test::sim_cluster c{f.sys, seed, spec,
-                        "/dev/shm/troupe-sim-" + std::to_string(getpid()) + "-"
-                          + std::to_string(seed)};
+    sim::cluster c{f.sys, seed, spec,
+                   "/dev/shm/troupe-sim-" + std::to_string(getpid()) + "-" + std::to_string(seed)};
     c.net().set_tracing(o.trace);
     c.start();
-    auto start = f.now();
-    auto limit = std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(o.limit_s));
-    auto part_at = std::chrono::duration_cast<caf::timespan>(
-      std::chrono::duration<double>(o.partition_at_s));
-    auto part_end = part_at + std::chrono::duration_cast<caf::timespan>(
-                                std::chrono::duration<double>(o.partition_for_s));
-    bool cut = false, healed = false;
-    while (!c.done() && f.now() - start < limit && r.problems.empty()) {
-      auto t = f.now() - start;
-      if (o.partition_agent > 0 && !cut && t >= part_at) {
-        c.net().partition({test::sim_cluster::agent_node(o.partition_agent)},
-                          {test::sim_cluster::master_node(1), "framework"});
-        r.faults.push_back("t=" + std::to_string(t.count() / 1000000) + "ms partition "
-                           + test::sim_cluster::agent_node(o.partition_agent)
-                           + " | master-1, framework");
-        cut = true;
-      }
-      if (cut && !healed && t >= part_end) {
-        c.net().heal();
-        r.faults.push_back("t=" + std::to_string(t.count() / 1000000) + "ms heal");
-        healed = true;
-      }
-      caf::timespan step = 1s; // but land exactly on the fault times
-      if (o.partition_agent > 0 && !cut && part_at - t < step)
-        step = part_at - t;
-      else if (cut && !healed && part_end - t < step)
-        step = part_end - t;
-      f.advance(std::max(step, caf::timespan{std::chrono::milliseconds{1}}));
-      r.problems = test::sim_cluster::check_state(state_of(f, c.master()));
-      for (auto& p : c.check_updates(false))
-        r.problems.push_back(std::move(p));
-    }
-    if (r.problems.empty() && !c.done())
-      r.problems.push_back("the framework did not finish within the limit");
-    for (auto& p : c.check_updates(true))
-      r.problems.push_back(std::move(p));
-    r.virtual_s = std::chrono::duration<double>(f.now() - start).count();
+    r.report = c.run(f, plan, seconds(o.limit_s));
     r.hash = c.net().trace_hash();
     r.stats = c.net().stats();
     r.finished = c.outcome().finished;
     r.gave_up = c.outcome().gave_up;
-    if (r.gave_up > 0)
-      r.problems.push_back(std::to_string(r.gave_up) + " copies gave up");
     if (o.trace)
       for (const auto& line : c.net().trace())
         std::cout << "  " << line << '\n';
@@ -168,12 +120,14 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(0.0, 60000.0));
   app.add_option("--max-delay-ms", o.max_delay_ms)->capture_default_str()
     ->check(CLI::Range(0.0, 60000.0));
-  app.add_option("--partition-agent", o.partition_agent,
-                 "cut this agent (1-based) off from master and framework (0: none)")
-    ->capture_default_str();
-  app.add_option("--partition-at", o.partition_at_s, "seconds after start")->capture_default_str();
-  app.add_option("--partition-for", o.partition_for_s, "seconds until healed")
-    ->capture_default_str();
+  app.add_option("--masters", o.spec.masters, "master candidates (master-1 leads first)")
+    ->capture_default_str()->check(CLI::Range(1u, 9u));
+  app.add_option("--failover-timeout", o.spec.failover_timeout_s,
+                 "the example framework's failover timeout, seconds")->capture_default_str()
+    ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--fault", o.faults,
+                 "one fault of the plan, e.g. \"3s crash agent-1\" (repeat it; in a spec file: "
+                 "fault = [\"...\", ...]; the language: tests/support/sim/README.md)");
   app.add_option("--limit", o.limit_s, "virtual seconds before a run counts as stuck")
     ->capture_default_str();
   app.add_flag("--trace", o.trace, "print every routing decision");
@@ -183,9 +137,9 @@ int main(int argc, char** argv) {
     std::cerr << "--min-delay-ms must not exceed --max-delay-ms\n";
     return 2;
   }
-  if (o.partition_agent > o.spec.agents) {
-    std::cerr << "--partition-agent " << o.partition_agent << ": there are only "
-              << o.spec.agents << " agents\n";
+  auto plan = sim::fault_plan::parse(o.faults);
+  if (!plan) {
+    std::cerr << error_message(plan.error()) << '\n';
     return 2;
   }
   uint64_t from = o.seed, to = o.seed;
@@ -195,26 +149,27 @@ int main(int argc, char** argv) {
   }
   std::vector<uint64_t> failed;
   for (uint64_t seed = from; seed <= to; ++seed) {
-    auto r = run_seed(seed, o);
+    auto r = run_seed(seed, o, *plan);
+    auto& problems = r.report.problems;
     if (o.replay) {
-      auto again = run_seed(seed, o);
+      auto again = run_seed(seed, o, *plan);
       if (again.hash != r.hash)
-        r.problems.push_back("not deterministic: trace hash " + std::to_string(r.hash)
+        problems.push_back("not deterministic: trace hash " + std::to_string(r.hash)
                              + " then " + std::to_string(again.hash));
     }
     std::printf("seed %llu: %s — %u finished, %u gave up, %.0f s virtual; %llu delivered, "
                 "%llu dropped, %llu duplicated; trace %016llx\n",
-                static_cast<unsigned long long>(seed), r.problems.empty() ? "ok" : "FAILED",
-                r.finished, r.gave_up, r.virtual_s,
+                static_cast<unsigned long long>(seed), problems.empty() ? "ok" : "FAILED",
+                r.finished, r.gave_up, r.report.virtual_s,
                 static_cast<unsigned long long>(r.stats.delivered),
                 static_cast<unsigned long long>(r.stats.dropped),
                 static_cast<unsigned long long>(r.stats.duplicated),
                 static_cast<unsigned long long>(r.hash));
-    for (const auto& f : r.faults)
+    for (const auto& f : r.report.faults)
       std::printf("  fault: %s\n", f.c_str());
-    for (const auto& p : r.problems)
+    for (const auto& p : problems)
       std::printf("  invariant: %s\n", p.c_str());
-    if (!r.problems.empty())
+    if (!problems.empty())
       failed.push_back(seed);
     if (seed == UINT64_MAX)
       break;
@@ -226,7 +181,8 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
       if (std::string{argv[i]} != "--seeds" && (i == 1 || std::string{argv[i - 1]} != "--seeds")
           && std::string{argv[i]} != "--seed" && (i == 1 || std::string{argv[i - 1]} != "--seed"))
-        std::printf(" %s", argv[i]);
+        std::printf(std::string{argv[i]}.find(' ') != std::string::npos ? " '%s'" : " %s",
+                    argv[i]);
     std::printf(" --trace\n");
     return 1;
   }

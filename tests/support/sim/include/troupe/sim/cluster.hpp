@@ -1,0 +1,220 @@
+// A whole troupe cluster in one actor system on CAF's deterministic scheduler, every node
+// behind the seeded sim_network: M master candidates ("master-1".."master-M", standalone
+// contenders the harness appoints, one shared in-memory registry), N agents ("agent-1"..)
+// with the fake containerizer on a fake host each (tasks "run" for a virtual duration;
+// executors outlive an agent restart), the example batch framework ("framework") running T
+// copies of a task, and any frameworks the test brings (each on its own node). Tests inject
+// faults (below, or a fault_plan) and check the invariants as they go:
+//
+//   sim::cluster c{sys, seed, spec, "/dev/shm/..."};
+//   c.start();
+//   auto report = c.run(fixture, sim::fault_plan::parse("2s crash agent-1"), 10min);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "troupe/messages/proto.hpp"
+#include "troupe/runtime/sim_network.hpp"
+#include "troupe/runtime/store/memory_store.hpp"
+#include "troupe/sdk/scheduler_driver.hpp"
+#include "troupe/sim/fault_plan.hpp"
+
+namespace troupe::test {
+class deterministic_fixture;
+class fake_host;
+} // namespace troupe::test
+
+namespace troupe::sim {
+
+/// A framework the test brings: the SDK's scheduler driver runs it on node `node`, subscribed
+/// as `info`, following the leading master.
+struct framework_spec {
+  std::string node;
+  v1::FrameworkInfo info;
+  std::function<sdk::framework_actor(caf::actor_system&, sdk::scheduler_driver_actor)> make;
+};
+
+struct cluster_spec {
+  uint32_t masters = 1;                                    ///< master-1 leads first
+  uint32_t agents = 3;
+  std::string agent_resources = "cpus:4;mem:4096";
+  uint32_t tasks = 20;                                     ///< copies the example framework
+                                                           ///< runs (0: no example framework)
+  std::string task_resources = "cpus:1;mem:128";
+  caf::timespan task_duration = std::chrono::seconds{2};  ///< virtual run time of a task
+  uint32_t max_attempts = 3;                               ///< launches per copy
+  double failover_timeout_s = 60;                          ///< the example framework's
+  runtime::sim_faults faults;                              ///< of every link
+  std::vector<framework_spec> frameworks;                  ///< brought by the test
+};
+
+/// What happened, as the harness saw it.
+struct cluster_outcome {
+  /// Per task ID of the example framework, the states it received, in arrival order.
+  std::map<std::string, std::vector<v1::TaskState>> updates;
+  /// Per task ID, the states its executor reported, in order (what the agent must deliver).
+  std::map<std::string, std::vector<v1::TaskState>> reported;
+  /// Per leadership epoch, the candidates that served it (more than one is a violation).
+  std::map<uint64_t, std::vector<uint32_t>> served;
+  bool done = false; ///< the example framework finished its batch
+  uint32_t finished = 0;
+  uint32_t gave_up = 0;
+};
+
+/// What cluster::run saw.
+struct run_report {
+  std::vector<std::string> problems; ///< invariant violations (empty: every one held)
+  std::vector<std::string> faults;   ///< "t=1500ms crash agent-1", as injected
+  double virtual_s = 0;
+};
+
+class cluster {
+public:
+  /// Agents keep their work dirs below `work_root` (removed at the end; use tmpfs: every
+  /// status update is fdatasync'ed).
+  cluster(caf::actor_system& sys, uint64_t seed, cluster_spec spec, std::string work_root);
+  ~cluster();
+
+  cluster(const cluster&) = delete;
+  cluster& operator=(const cluster&) = delete;
+
+  /// Spawns the masters, the agents and the frameworks.
+  void start();
+
+  /// Advances `f`'s clock second by second (landing exactly on each fault's time), injects
+  /// `plan`'s faults, and checks every invariant at each step and at the end, until the goal:
+  /// the example framework finished (or, after its node crashed, the master expired it), or
+  /// `limit` passed (a problem unless there is no goal).
+  run_report run(test::deterministic_fixture& f, const fault_plan& plan, caf::timespan limit);
+
+  runtime::sim_network& net() {
+    return *net_;
+  }
+
+  /// The leading master candidate itself (state requests go to its term's master); null
+  /// while it is crashed or after stop().
+  caf::actor master() const {
+    return leader_ <= candidates_.size() ? candidates_[leader_ - 1] : caf::actor{};
+  }
+
+  /// The leading master's state, or nothing when it does not answer (no serving term).
+  std::optional<v1::MasterState> state(test::deterministic_fixture& f);
+
+  static std::string agent_node(uint32_t i) {
+    return "agent-" + std::to_string(i);
+  }
+
+  static std::string master_node(uint32_t i) {
+    return "master-" + std::to_string(i);
+  }
+
+  static constexpr const char* framework_node = "framework";
+
+  // -- fault injectors ---------------------------------------------------------------------
+
+  /// Fails the master over: the leader is deposed (its term ends at once) and master `to`
+  /// appointed (its term recovers the registry). Then announce_leader() (run() does, a
+  /// second later).
+  void fail_over(uint32_t to);
+
+  /// Tells agents and frameworks who leads now (what a detector would): with the term's epoch
+  /// from the registry, through each node's proxy of the new leader.
+  void announce_leader();
+
+  /// Master `i`'s machine crashes: its node goes down and every actor on it dies. With one
+  /// master the registry is its disk: writes not synced are lost. A crashed leader stays the
+  /// leader (nobody serves) until fail_over() or restart_master().
+  void crash_master(uint32_t i);
+
+  /// Master `i` starts again after a crash: a fresh candidate on its node, contending (it
+  /// serves at once if it is the leader), recovering from the registry.
+  void restart_master(uint32_t i);
+
+  /// Agent `i`'s machine crashes: node down, the agent and every executor on it die.
+  void crash_agent(uint32_t i);
+
+  /// Agent `i`'s process stops; its executors keep running (and reconnecting).
+  void stop_agent(uint32_t i);
+
+  /// Agent `i` starts again from its work dir (its checkpoints): after stop_agent it adopts
+  /// the executors still running, after crash_agent it finds none.
+  void restart_agent(uint32_t i);
+
+  /// The example framework's machine crashes: its node goes down, driver and framework die.
+  /// The master sees its scheduler go and removes it after its failover timeout.
+  void crash_framework();
+
+  /// Applies one fault of a plan (fault_plan::parse checked its syntax); a fault that does
+  /// not fit this cluster (agent-9 of 3) is an error.
+  caf::error inject(const fault& what);
+
+  uint32_t leader() const {
+    return leader_;
+  }
+
+  const cluster_outcome& outcome() const {
+    return *outcome_;
+  }
+
+  bool done() const {
+    return outcome_->done;
+  }
+
+  // -- invariants --------------------------------------------------------------------------
+
+  /// Violations in a master snapshot: per agent, live offers + non-terminal tasks' resources
+  /// fit its total; no offer for an agent that is not registered or a framework the master
+  /// does not know.
+  static std::vector<std::string> check_state(const v1::MasterState& st);
+
+  /// Violations in what the example framework saw. Per task: nothing after a terminal state
+  /// or TASK_UNKNOWN but repeats of it (updates are at-least-once); the executor's states
+  /// arrive in the order it reported them; at the end every one of them arrived (unless
+  /// something else ended the task: an agent or machine lost, the master), and every task is
+  /// terminal or was answered TASK_UNKNOWN by reconciliation.
+  std::vector<std::string> check_updates(bool at_end) const;
+
+  /// Violations of "at most one master serves per epoch".
+  std::vector<std::string> check_masters() const;
+
+  /// Stops every node (the fixture then drains and cancels the clock).
+  void stop();
+
+private:
+  struct agent_slot;
+
+  caf::actor spawn_candidate(uint32_t i);
+  void spawn_agent(uint32_t i);
+  void spawn_frameworks();
+  runtime::transport& transport_of(const std::string& node);
+  bool expired(const v1::MasterState& st) const;
+
+  caf::actor_system& sys_;
+  uint64_t seed_;
+  cluster_spec spec_;
+  std::string root_;
+  std::unique_ptr<runtime::sim_network> net_;
+  std::map<std::string, std::unique_ptr<runtime::transport>> transports_; ///< by node
+  std::shared_ptr<cluster_outcome> outcome_;
+  std::shared_ptr<runtime::memory_store> registry_;
+  std::vector<caf::actor> candidates_;
+  std::vector<caf::actor> contenders_;   ///< per candidate, once it started contending
+  std::vector<bool> contending_;         ///< per candidate
+  std::vector<v1::MasterInfo> infos_;    ///< per candidate
+  uint32_t leader_ = 1;
+  std::vector<agent_slot> agents_;
+  std::vector<std::pair<std::string, caf::actor>> drivers_; ///< (node, scheduler driver)
+  caf::actor observer_;
+  bool framework_crashed_ = false;
+};
+
+} // namespace troupe::sim

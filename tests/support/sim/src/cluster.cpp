@@ -1,0 +1,476 @@
+#include "troupe/sim/cluster.hpp"
+
+#include <filesystem>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "troupe/actors/common/task_transitions.hpp"
+#include "troupe/agent/agent_actor.hpp"
+#include "troupe/examples/batch_framework.hpp"
+#include "troupe/master/master_actor.hpp"
+#include "troupe/master/master_candidate.hpp"
+#include "troupe/master/registry_store.hpp"
+#include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/messages/resources.hpp"
+#include "troupe/runtime/election/election.hpp"
+#include "troupe/runtime/random.hpp"
+#include "troupe/test/deterministic_fixture.hpp"
+#include "troupe/test/fake_containerizer.hpp"
+
+namespace troupe::sim {
+
+namespace {
+
+constexpr uint16_t master_port = 5055;
+
+} // namespace
+
+struct cluster::agent_slot {
+  agent::agent_config cfg;               ///< what it starts (and restarts) with
+  std::shared_ptr<test::fake_host> host; ///< its machine: executors outlive the agent
+  caf::actor actor;                      ///< null while stopped or crashed
+  uint32_t incarnation = 0;
+};
+
+cluster::cluster(caf::actor_system& sys, uint64_t seed, cluster_spec spec, std::string work_root)
+  : sys_(sys),
+    seed_(seed),
+    spec_(std::move(spec)),
+    root_(std::move(work_root)),
+    net_(std::make_unique<runtime::sim_network>(sys, seed, spec_.faults)),
+    outcome_(std::make_shared<cluster_outcome>()) {
+  std::filesystem::create_directories(root_);
+}
+
+cluster::~cluster() {
+  stop();
+  agents_.clear();
+  transports_.clear();
+  net_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(root_, ec);
+}
+
+runtime::transport& cluster::transport_of(const std::string& node) {
+  auto& tp = transports_[node];
+  if (!tp)
+    tp = net_->transport_for(node);
+  return *tp;
+}
+
+caf::actor cluster::spawn_candidate(uint32_t i) {
+  master::candidate_config cfg;
+  cfg.master.info = infos_[i - 1];
+  cfg.master.ping_interval = std::chrono::seconds{1};
+  cfg.master.max_missed_pings = 5;
+  cfg.master.allocator.allocation_interval = std::chrono::milliseconds{100};
+  cfg.master.allocator.seed = seed_;
+  cfg.master.agent_reregister_timeout = std::chrono::seconds{60};
+  cfg.master.node = "sim-" + master_node(i);
+  cfg.store = registry_;
+  cfg.detached_registrar = false;
+  auto* slot = &contenders_[i - 1]; // made when the candidate starts contending, not now
+  cfg.make_contender = [slot](caf::actor_system& s, runtime::election::leadership_listener l) {
+    auto c = runtime::election::spawn_standalone_contender(s, std::move(l));
+    *slot = caf::actor_cast<caf::actor>(c);
+    return caf::actor_cast<runtime::election::contender_actor>(c);
+  };
+  auto out = outcome_;
+  cfg.on_term = [out, i](const v1::MasterInfo* serving) {
+    if (serving == nullptr)
+      return;
+    auto& who = out->served[serving->epoch()];
+    if (who.empty() || who.back() != i)
+      who.push_back(i);
+  };
+  auto candidate = master::spawn_master_candidate(sys_, std::move(cfg));
+  (void) transport_of(master_node(i)).publish(candidate, {master_node(i), master_port});
+  return candidate;
+}
+
+void cluster::spawn_agent(uint32_t i) {
+  auto& a = agents_[i - 1];
+  // A fresh stream per incarnation: a restarted agent must not repeat its update UUIDs.
+  a.cfg.seed = runtime::derive_seed(seed_, agent_node(i) + "#" + std::to_string(a.incarnation++));
+  auto master = transport_of(agent_node(i)).connect({master_node(leader_), master_port});
+  test::fake_containerizer_config fake;
+  fake.default_duration = spec_.task_duration;
+  fake.host = a.host;
+  auto out = outcome_;
+  fake.on_report = [out](const v1::TaskStatus& s) {
+    auto& sent = out->reported[s.task_id().value()];
+    if (sent.empty() || sent.back() != s.state())
+      sent.push_back(s.state());
+  };
+  a.actor = caf::actor_cast<caf::actor>(agent::spawn_agent(
+    sys_, a.cfg,
+    master ? caf::actor_cast<protocols::master_actor>(*master) : protocols::master_actor{},
+    test::fake_containerizer_factory(fake)));
+}
+
+void cluster::spawn_frameworks() {
+  auto make_driver = [&](const std::string& node, v1::FrameworkInfo info, auto make) {
+    sdk::scheduler_driver_config dcfg;
+    dcfg.framework = std::move(info);
+    dcfg.master.remote = {master_node(leader_), master_port};
+    dcfg.master.connector = transport_of(node).connector();
+    dcfg.master.follow_leader = true; // it goes where announce_leader() says
+    drivers_.emplace_back(node, caf::actor_cast<caf::actor>(
+                                  sdk::spawn_scheduler_driver(sys_, dcfg, std::move(make))));
+  };
+  if (spec_.tasks > 0) {
+    auto out = outcome_;
+    observer_ = sys_.spawn([out](caf::event_based_actor*) -> caf::behavior {
+      return {
+        [out](const v1::TaskStatus& s) {
+          out->updates[s.task_id().value()].push_back(s.state());
+        },
+        [out](examples::batch_done_atom, uint32_t finished, uint32_t gave_up, int32_t) {
+          out->done = true;
+          out->finished = finished;
+          out->gave_up = gave_up;
+        },
+      };
+    });
+    auto info = make_framework_info("sim-batch", "sim", {"*"});
+    info.set_failover_timeout(spec_.failover_timeout_s);
+    examples::batch_config bcfg;
+    bcfg.name = "copy";
+    bcfg.copies = spec_.tasks;
+    bcfg.command = make_shell_command("true");
+    bcfg.per_task = resources::parse(spec_.task_resources).value();
+    bcfg.max_attempts = spec_.max_attempts;
+    auto observer = caf::actor_cast<examples::batch_observer_actor>(observer_);
+    auto* sys = &sys_;
+    make_driver(framework_node, info, [sys, bcfg, observer](sdk::scheduler_driver_actor d) {
+      return examples::spawn_batch_framework(*sys, d, bcfg, observer);
+    });
+  }
+  for (const auto& f : spec_.frameworks) {
+    auto* sys = &sys_;
+    auto make = f.make;
+    make_driver(f.node, f.info, [sys, make](sdk::scheduler_driver_actor d) {
+      return make(*sys, d);
+    });
+  }
+}
+
+void cluster::start() {
+  // The master candidates: standalone contenders (master-1 appointed) over one registry.
+  registry_ = std::make_shared<runtime::memory_store>();
+  contenders_.resize(spec_.masters);
+  contending_.assign(spec_.masters, false);
+  for (uint32_t i = 1; i <= spec_.masters; ++i) {
+    v1::MasterInfo info;
+    info.set_id("sim-master-" + std::to_string(i));
+    info.set_hostname(master_node(i));
+    info.set_actor_port(master_port);
+    infos_.push_back(info);
+    candidates_.push_back(spawn_candidate(i));
+  }
+  // Standalone contenders lead once they contend: only master-1 does for now.
+  caf::anon_send(candidates_[0], runtime::election::contend_atom::value, infos_[0]);
+  contending_[0] = true;
+  auto total = resources::parse(spec_.agent_resources).value();
+  agents_.resize(spec_.agents);
+  for (uint32_t i = 1; i <= spec_.agents; ++i) {
+    auto& a = agents_[i - 1];
+    auto node = agent_node(i);
+    a.cfg.info = make_agent_info(node, 5065, total);
+    a.cfg.work_dir = root_ + "/" + node;
+    a.cfg.executor_path = "fake";
+    a.cfg.executor_endpoint = "in-process:0";
+    a.cfg.node = node;
+    a.host = std::make_shared<test::fake_host>(sys_);
+    spawn_agent(i);
+  }
+  spawn_frameworks();
+  announce_leader();
+}
+
+void cluster::fail_over(uint32_t to) {
+  if (contenders_[leader_ - 1])
+    caf::anon_send(contenders_[leader_ - 1], runtime::election::depose_atom::value);
+  if (candidates_[to - 1]) {
+    if (!contending_[to - 1]) { // a standalone contender leads as soon as it contends
+      caf::anon_send(candidates_[to - 1], runtime::election::contend_atom::value,
+                     infos_[to - 1]);
+      contending_[to - 1] = true;
+    } else if (contenders_[to - 1]) {
+      caf::anon_send(contenders_[to - 1], runtime::election::appoint_atom::value);
+    }
+  }
+  leader_ = to;
+}
+
+void cluster::announce_leader() {
+  auto registry = master::load_registry(*registry_);
+  auto info = infos_[leader_ - 1];
+  info.set_epoch(registry ? registry->epoch() : 0);
+  auto tell = [&](const caf::actor& whom, const std::string& node) {
+    if (!whom)
+      return;
+    if (auto leader = transport_of(node).connect({master_node(leader_), master_port}))
+      caf::anon_send(whom, runtime::election::leader_atom::value, *leader, info);
+  };
+  for (uint32_t i = 1; i <= agents_.size(); ++i)
+    tell(agents_[i - 1].actor, agent_node(i));
+  for (const auto& [node, driver] : drivers_)
+    tell(driver, node);
+}
+
+void cluster::crash_master(uint32_t i) {
+  net_->take_down(master_node(i));
+  // A clean stop ends the candidate's term actors and contender with it (a kill would leave
+  // them behind); the node being down, nothing they do now leaves it.
+  if (candidates_[i - 1])
+    caf::anon_send_exit(candidates_[i - 1], caf::exit_reason::user_shutdown);
+  candidates_[i - 1] = nullptr;
+  contenders_[i - 1] = nullptr;
+  contending_[i - 1] = false;
+}
+
+void cluster::restart_master(uint32_t i) {
+  net_->bring_up(master_node(i));
+  if (spec_.masters == 1)
+    registry_->crash(); // its own disk: what it wrote but never synced is gone
+  candidates_[i - 1] = spawn_candidate(i);
+  if (i == leader_) {
+    caf::anon_send(candidates_[i - 1], runtime::election::contend_atom::value, infos_[i - 1]);
+    contending_[i - 1] = true;
+  }
+}
+
+void cluster::crash_agent(uint32_t i) {
+  auto& a = agents_[i - 1];
+  net_->take_down(agent_node(i));
+  if (a.actor)
+    caf::anon_send_exit(a.actor, caf::exit_reason::kill);
+  a.actor = nullptr;
+  a.host->reboot();
+}
+
+void cluster::stop_agent(uint32_t i) {
+  auto& a = agents_[i - 1];
+  if (a.actor)
+    caf::anon_send_exit(a.actor, caf::exit_reason::kill);
+  a.actor = nullptr;
+  a.host->agent_gone();
+}
+
+void cluster::restart_agent(uint32_t i) {
+  net_->bring_up(agent_node(i));
+  spawn_agent(i);
+}
+
+void cluster::crash_framework() {
+  net_->take_down(framework_node);
+  for (auto& [node, driver] : drivers_)
+    if (node == framework_node && driver) {
+      caf::anon_send_exit(driver, caf::exit_reason::kill); // the framework is linked
+      driver = nullptr;
+    }
+  framework_crashed_ = true;
+}
+
+caf::error cluster::inject(const fault& f) {
+  auto index = [&](const std::string& node, const char* prefix, uint32_t count,
+                   uint32_t& out) {
+    auto p = std::string{prefix} + "-";
+    if (node.rfind(p, 0) != 0)
+      return false;
+    try {
+      out = static_cast<uint32_t>(std::stoul(node.substr(p.size())));
+    } catch (const std::exception&) {
+      return false;
+    }
+    return out >= 1 && out <= count;
+  };
+  auto no = [&](const std::string& why) {
+    return make_error(errc::invalid_argument, "\"" + f.text + "\": " + why);
+  };
+  uint32_t i = 0;
+  const std::string node = f.nodes.empty() ? "" : f.nodes.front();
+  bool master = index(node, "master", spec_.masters, i);
+  bool agent = !master && index(node, "agent", spec_.agents, i);
+  switch (f.kind) {
+    case fault_kind::partition:
+      net_->partition(f.nodes, f.others);
+      return caf::none;
+    case fault_kind::cut:
+      net_->cut(f.nodes[0], f.nodes[1]);
+      return caf::none;
+    case fault_kind::clog: {
+      auto slow = spec_.faults;
+      slow.min_delay = slow.max_delay = f.delay;
+      net_->set_link_faults(f.nodes[0], f.nodes[1], slow);
+      return caf::none;
+    }
+    case fault_kind::heal:
+      net_->heal();
+      return caf::none;
+    case fault_kind::crash:
+      if (master)
+        crash_master(i);
+      else if (agent)
+        crash_agent(i);
+      else if (node == framework_node && spec_.tasks > 0)
+        crash_framework();
+      else
+        return no("no such node (master-1.." + std::to_string(spec_.masters) + ", agent-1.."
+                  + std::to_string(spec_.agents) + ", framework)");
+      return caf::none;
+    case fault_kind::stop:
+      if (!agent)
+        return no("only agents stop (agent-1.." + std::to_string(spec_.agents) + ")");
+      if (!agents_[i - 1].actor)
+        return no("it is not running");
+      stop_agent(i);
+      return caf::none;
+    case fault_kind::restart:
+      if (master && !candidates_[i - 1])
+        restart_master(i);
+      else if (agent && !agents_[i - 1].actor)
+        restart_agent(i);
+      else
+        return no(master || agent ? "it is running (crash or stop it first)"
+                                  : "only masters and agents restart");
+      return caf::none;
+    case fault_kind::fail_over:
+      if (!master)
+        return no("fail over to master-1.." + std::to_string(spec_.masters));
+      fail_over(i);
+      return caf::none;
+  }
+  return no("unknown fault");
+}
+
+std::optional<v1::MasterState> cluster::state(test::deterministic_fixture& f) {
+  if (!master())
+    return std::nullopt;
+  caf::scoped_actor self{f.sys};
+  self->send(master(), master::state_atom::value);
+  f.run();
+  std::optional<v1::MasterState> out;
+  self->receive([&](v1::MasterState& st) { out = std::move(st); },
+                caf::after(std::chrono::seconds{0}) >> [] {});
+  return out;
+}
+
+run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
+                        caf::timespan limit) {
+  using namespace std::chrono_literals;
+  run_report r;
+  auto start = f.now();
+  const auto& faults = plan.faults();
+  size_t next = 0;
+  bool announce = false; // a new or restarted leader is told a second on, at announce_at
+  caf::timespan announce_at{0};
+  bool expired_now = false;
+  caf::timespan unanswered{0}; // how long the leader has not answered state requests
+  auto goal = [&] { return framework_crashed_ ? expired_now : done(); };
+  auto add = [&](std::vector<std::string> xs) {
+    for (auto& x : xs)
+      r.problems.push_back(std::move(x));
+  };
+  for (;;) {
+    auto t = f.now() - start;
+    for (; next < faults.size() && faults[next].at <= t && r.problems.empty(); ++next) {
+      const auto& what = faults[next];
+      if (auto err = inject(what)) {
+        r.problems.push_back(error_message(err));
+        break;
+      }
+      r.faults.push_back(describe(what));
+      bool leader_restart = what.kind == fault_kind::restart && what.nodes[0] == master_node(leader_);
+      if (what.kind == fault_kind::fail_over || leader_restart) {
+        announce = true;
+        announce_at = t + 1s;
+      }
+    }
+    if (announce && t >= announce_at) {
+      announce_leader();
+      announce = false;
+    }
+    if (!r.problems.empty() || (spec_.tasks > 0 && goal()) || t >= limit)
+      break;
+    caf::timespan step = 1s; // but land exactly on the next fault and announcement
+    if (next < faults.size())
+      step = std::min(step, faults[next].at - t);
+    if (announce)
+      step = std::min(step, announce_at - t);
+    step = std::min(std::max(step, caf::timespan{1ms}), limit - t);
+    f.advance(step);
+    if (auto st = state(f)) {
+      unanswered = {};
+      add(check_state(*st));
+      if (framework_crashed_)
+        expired_now = expired(*st);
+    } else if (master() && (unanswered += step) > 30s) {
+      r.problems.push_back("the leader " + master_node(leader_)
+                           + " has not served for 30 s although it runs");
+    }
+    add(check_updates(false));
+    add(check_masters());
+  }
+  auto t = f.now() - start;
+  r.virtual_s = std::chrono::duration<double>(t).count();
+  if (r.problems.empty() && spec_.tasks > 0 && !goal()) {
+    r.problems.push_back(framework_crashed_
+                           ? "the master did not expire the crashed framework within the limit"
+                           : "the framework did not finish within the limit");
+    if (auto st = state(f)) {
+      for (const auto& task : st->tasks())
+        if (!common::is_terminal(task.state()))
+          r.problems.push_back("  at the master: " + task.task_id().value() + " "
+                               + v1::TaskState_Name(task.state()) + " on "
+                               + task.agent_id().value());
+      for (const auto& fw : st->frameworks())
+        r.problems.push_back("  framework " + fw.info().id().value() + " connected "
+                             + std::to_string(fw.connected()) + ", "
+                             + std::to_string(fw.offers()) + " offers, "
+                             + std::to_string(fw.active_tasks()) + " active tasks");
+    }
+  }
+  if (!framework_crashed_) // an expired framework never hears the end of its tasks
+    add(check_updates(true));
+  if (outcome_->gave_up > 0) {
+    r.problems.push_back(std::to_string(outcome_->gave_up) + " copies gave up");
+    for (const auto& [task, states] : outcome_->updates) {
+      std::string seen;
+      for (auto s : states)
+        seen += " " + v1::TaskState_Name(s);
+      r.problems.push_back("  " + task + ":" + seen);
+    }
+  }
+  return r;
+}
+
+void cluster::stop() {
+  for (auto& [node, driver] : drivers_)
+    if (driver) {
+      caf::anon_send_exit(driver, caf::exit_reason::kill);
+      driver = nullptr;
+    }
+  if (observer_) {
+    caf::anon_send_exit(observer_, caf::exit_reason::kill);
+    observer_ = nullptr;
+  }
+  for (auto& c : candidates_) // a clean stop: the candidate ends its term's actors too
+    if (c)
+      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+  candidates_.clear();
+  for (auto& a : agents_) {
+    if (a.actor)
+      caf::anon_send_exit(a.actor, caf::exit_reason::kill);
+    a.actor = nullptr;
+    if (a.host)
+      a.host->reboot();
+  }
+}
+
+} // namespace troupe::sim

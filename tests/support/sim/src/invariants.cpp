@@ -1,0 +1,124 @@
+// The invariants a simulated run must keep (cluster.hpp says which, and when they are checked).
+#include <algorithm>
+#include <set>
+
+#include "troupe/actors/common/task_transitions.hpp"
+#include "troupe/messages/resources.hpp"
+#include "troupe/sim/cluster.hpp"
+
+namespace troupe::sim {
+
+namespace {
+
+std::string joined(const std::vector<v1::TaskState>& states) {
+  std::string out;
+  for (auto s : states)
+    out += " " + v1::TaskState_Name(s);
+  return out;
+}
+
+// TASK_UNKNOWN is a final answer too: the master never launched the task.
+bool final_state(v1::TaskState s) {
+  return common::is_terminal(s) || s == v1::TASK_UNKNOWN;
+}
+
+} // namespace
+
+std::vector<std::string> cluster::check_state(const v1::MasterState& st) {
+  std::vector<std::string> problems;
+  std::map<std::string, std::string> status;
+  for (const auto& a : st.agents()) {
+    status[a.info().id().value()] = a.status();
+    auto total = resources::from_proto(a.info().resources());
+    auto u = resources::from_proto(a.used());
+    auto o = resources::from_proto(a.offered());
+    if (total && u && o && !total->contains(*u + *o))
+      problems.push_back("agent " + a.info().id().value() + ": used " + u->to_string()
+                         + " + offered " + o->to_string() + " exceed " + total->to_string());
+  }
+  std::set<std::string> frameworks;
+  for (const auto& f : st.frameworks())
+    frameworks.insert(f.info().id().value());
+  for (const auto& offer : st.offers()) {
+    auto s = status.find(offer.agent_id().value());
+    if (s == status.end() || s->second != "registered")
+      problems.push_back("offer " + offer.id().value() + " outlives agent "
+                         + offer.agent_id().value()
+                         + (s == status.end() ? " (gone)" : " (" + s->second + ")"));
+    if (frameworks.count(offer.framework_id().value()) == 0)
+      problems.push_back("offer " + offer.id().value() + " outlives framework "
+                         + offer.framework_id().value());
+  }
+  return problems;
+}
+
+std::vector<std::string> cluster::check_updates(bool at_end) const {
+  std::vector<std::string> problems;
+  for (const auto& [task, states] : outcome_->updates) {
+    for (size_t i = 1; i < states.size(); ++i)
+      if (final_state(states[i - 1]) && states[i] != states[i - 1])
+        problems.push_back("task " + task + ": " + v1::TaskState_Name(states[i])
+                           + " after terminal " + v1::TaskState_Name(states[i - 1]));
+    // The executor's states arrive in the order it reported them (repeats allowed).
+    auto rep = outcome_->reported.find(task);
+    std::vector<v1::TaskState> sent;
+    if (rep != outcome_->reported.end())
+      sent = rep->second;
+    size_t reached = 0; // index in `sent` of the latest state that arrived
+    for (auto s : states) {
+      auto at = std::find(sent.begin(), sent.end(), s);
+      if (at == sent.end())
+        continue;
+      auto index = static_cast<size_t>(at - sent.begin());
+      if (index < reached) {
+        problems.push_back("task " + task + ": the executor reported" + joined(sent)
+                           + " but the framework saw" + joined(states));
+        break;
+      }
+      reached = index;
+    }
+    if (!at_end)
+      continue;
+    if (states.empty() || !final_state(states.back()))
+      problems.push_back("task " + task + " never reached a terminal state:" + joined(states));
+    // At least once: every state the executor reported arrived, unless the task was ended by
+    // someone else (a terminal state the executor never reported: its agent or machine was
+    // lost, the master answered for it).
+    bool ended_elsewhere = std::any_of(states.begin(), states.end(), [&](v1::TaskState s) {
+      return final_state(s) && std::find(sent.begin(), sent.end(), s) == sent.end();
+    });
+    for (auto s : sent)
+      if (!ended_elsewhere && std::find(states.begin(), states.end(), s) == states.end()) {
+        problems.push_back("task " + task + ": the executor reported " + v1::TaskState_Name(s)
+                           + ", the framework never saw it (it saw" + joined(states) + ")");
+        break;
+      }
+  }
+  return problems;
+}
+
+std::vector<std::string> cluster::check_masters() const {
+  std::vector<std::string> problems;
+  for (const auto& [epoch, who] : outcome_->served) {
+    std::set<uint32_t> distinct(who.begin(), who.end());
+    if (distinct.size() > 1) {
+      std::string names;
+      for (auto i : distinct)
+        names += " " + master_node(i);
+      problems.push_back("epoch " + std::to_string(epoch) + " was served by" + names);
+    }
+  }
+  return problems;
+}
+
+bool cluster::expired(const v1::MasterState& st) const {
+  for (const auto& f : st.frameworks())
+    if (f.info().name() == "sim-batch")
+      return false;
+  for (const auto& t : st.tasks()) // the example framework's tasks are "copy-<n>-<attempt>"
+    if (t.task_id().value().rfind("copy-", 0) == 0 && !common::is_terminal(t.state()))
+      return false;
+  return true;
+}
+
+} // namespace troupe::sim
