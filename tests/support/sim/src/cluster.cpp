@@ -371,8 +371,16 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
   bool announce = false; // a new or restarted leader is told a second on, at announce_at
   caf::timespan announce_at{0};
   bool expired_now = false;
+  std::optional<v1::MasterState> last; // the leader's latest state
   caf::timespan unanswered{0}; // how long the leader has not answered state requests
-  auto goal = [&] { return framework_crashed_ ? expired_now : done(); };
+  // The goal: the batch done (or the crashed framework expired), every fault injected, and
+  // every task the framework saw settled (an agent that comes back reports its tasks).
+  auto goal = [&] {
+    if (framework_crashed_)
+      return expired_now && next == faults.size();
+    return done() && next == faults.size() && !announce && last
+           && check_updates(&*last).empty();
+  };
   auto add = [&](std::vector<std::string> xs) {
     for (auto& x : xs)
       r.problems.push_back(std::move(x));
@@ -410,11 +418,12 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
       add(check_state(*st));
       if (framework_crashed_)
         expired_now = expired(*st);
+      last = std::move(st);
     } else if (master() && (unanswered += step) > 30s) {
       r.problems.push_back("the leader " + master_node(leader_)
                            + " has not served for 30 s although it runs");
     }
-    add(check_updates(false));
+    add(check_updates(nullptr));
     add(check_masters());
   }
   auto t = f.now() - start;
@@ -422,7 +431,9 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
   if (r.problems.empty() && spec_.tasks > 0 && !goal()) {
     r.problems.push_back(framework_crashed_
                            ? "the master did not expire the crashed framework within the limit"
-                           : "the framework did not finish within the limit");
+                         : done() ? "the framework finished, but not every task settled "
+                                    "within the limit"
+                                  : "the framework did not finish within the limit");
     if (auto st = state(f)) {
       for (const auto& task : st->tasks())
         if (!common::is_terminal(task.state()))
@@ -436,8 +447,10 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
                              + std::to_string(fw.active_tasks()) + " active tasks");
     }
   }
-  if (!framework_crashed_) // an expired framework never hears the end of its tasks
-    add(check_updates(true));
+  if (!last)
+    r.problems.push_back("the leader never answered a state request");
+  else if (!framework_crashed_) // an expired framework never hears the end of its tasks
+    add(check_updates(&*last));
   if (outcome_->gave_up > 0) {
     r.problems.push_back(std::to_string(outcome_->gave_up) + " copies gave up");
     for (const auto& [task, states] : outcome_->updates) {

@@ -52,8 +52,24 @@ std::vector<std::string> cluster::check_state(const v1::MasterState& st) {
   return problems;
 }
 
-std::vector<std::string> cluster::check_updates(bool at_end) const {
+std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) const {
   std::vector<std::string> problems;
+  // After the framework tore itself down, tasks it last saw unsettled (on an agent that was
+  // away) are settled by the master: terminal there, or gone with the framework, once every
+  // agent is back.
+  std::set<std::string> live_at_master;
+  bool agents_back = true;
+  if (at_end != nullptr) {
+    for (const auto& t : at_end->tasks())
+      if (!common::is_terminal(t.state()))
+        live_at_master.insert(t.task_id().value());
+    for (const auto& a : at_end->agents())
+      agents_back = agents_back && a.status() == "registered";
+  }
+  auto settled_by_master = [&](const std::string& task) {
+    return at_end != nullptr && outcome_->done && agents_back
+           && live_at_master.count(task) == 0;
+  };
   for (const auto& [task, states] : outcome_->updates) {
     for (size_t i = 1; i < states.size(); ++i)
       if (final_state(states[i - 1]) && states[i] != states[i - 1])
@@ -77,9 +93,9 @@ std::vector<std::string> cluster::check_updates(bool at_end) const {
       }
       reached = index;
     }
-    if (!at_end)
+    if (at_end == nullptr)
       continue;
-    if (states.empty() || !final_state(states.back()))
+    if ((states.empty() || !final_state(states.back())) && !settled_by_master(task))
       problems.push_back("task " + task + " never reached a terminal state:" + joined(states));
     // At least once: every state the executor reported arrived, unless the task was ended by
     // someone else (a terminal state the executor never reported: its agent or machine was

@@ -178,10 +178,12 @@ public:
 
   /// Violations in what the example framework saw. Per task: nothing after a terminal state
   /// or TASK_UNKNOWN but repeats of it (updates are at-least-once); the executor's states
-  /// arrive in the order it reported them; at the end every one of them arrived (unless
-  /// something else ended the task: an agent or machine lost, the master), and every task is
-  /// terminal or was answered TASK_UNKNOWN by reconciliation.
-  std::vector<std::string> check_updates(bool at_end) const;
+  /// arrive in the order it reported them. At the end (`at_end`, with the master's state):
+  /// every one of them arrived (unless something else ended the task: an agent or machine
+  /// lost, the master), and every task is terminal or was answered TASK_UNKNOWN by
+  /// reconciliation — or, once the framework finished and tore itself down, the master holds
+  /// it terminal (or no longer) and every agent is back.
+  std::vector<std::string> check_updates(const v1::MasterState* at_end) const;
 
   /// Violations of "at most one master serves per epoch".
   std::vector<std::string> check_masters() const;
