@@ -125,6 +125,18 @@ BOOST_AUTO_TEST_CASE(the_batch_finishes_under_message_loss) {
   sweep(spec, sweep_seeds(), 30min);
 }
 
+// The chaos points, armed per seed (a slow or failing registry, offers one per event), with
+// delays and duplicates: every rare path still ends with the batch done.
+BOOST_AUTO_TEST_CASE(the_batch_finishes_with_chaos_points_armed) {
+  sim::cluster_spec spec;
+  spec.masters = 2;
+  spec.faults.min_delay = 1ms;
+  spec.faults.max_delay = 30ms;
+  spec.faults.duplicate = 0.02;
+  spec.chaos = true;
+  sweep(spec, sweep_seeds(), 10min, sim::fault_plan::of("2s fail-over master-2"));
+}
+
 // An agent is cut off from the master while the first tasks launch, then healed: its tasks
 // become unreachable and are relaunched elsewhere (or finish when it comes back); every copy
 // still finishes and nothing is allocated twice.

@@ -12,6 +12,7 @@
 #include "troupe/actors/common/task_transitions.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/runtime/chaos.hpp"
 
 namespace troupe::master {
 
@@ -68,8 +69,18 @@ void master_node::on_offer_batch(allocator::offer_batch& batch) {
     auto key = offer.id().value(); // copied first: the record below takes the offer
     offers_.emplace(std::move(key), offer_record{actor, std::move(offer), d.role, d.res});
   }
-  for (auto& [id, offers] : per_framework)
+  for (auto& [id, offers] : per_framework) {
+    if (offers.offers_size() > 1
+        && runtime::chaos::hit(runtime::chaos::point::small_offer_batches)) {
+      for (auto& offer : *offers.mutable_offers()) { // one event per offer
+        v1::scheduler::Offers one;
+        *one.add_offers() = std::move(offer);
+        send_event(frameworks_[id], make_event(std::move(one)));
+      }
+      continue;
+    }
     send_event(frameworks_[id], make_event(std::move(offers)));
+  }
 }
 
 void master_node::on_offer_expired(const v1::OfferID& id) {

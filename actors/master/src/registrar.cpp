@@ -12,6 +12,7 @@
 
 #include "troupe/master/registry_store.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/runtime/chaos.hpp"
 #include "troupe/runtime/logging.hpp"
 
 namespace troupe::master {
@@ -58,11 +59,18 @@ void drain(registrar_pointer self) {
     self->delayed_send(self, st.cfg.retry, retry_atom::value);
     return;
   }
+  if (runtime::chaos::hit(runtime::chaos::point::registry_slow)) { // as if the store lagged
+    st.waiting = true;
+    self->delayed_send(self, st.cfg.retry, retry_atom::value);
+    return;
+  }
   bool wrote = false;
   std::vector<caf::typed_response_promise<bool>> written; // answered once synced
   while (!st.pending.empty()) {
     auto& next = st.pending.front();
-    auto err = apply_operation(*st.cfg.store, next.op);
+    auto err = runtime::chaos::hit(runtime::chaos::point::registry_unavailable)
+                 ? make_error(errc::unavailable, "chaos: the registry is unavailable")
+                 : apply_operation(*st.cfg.store, next.op);
     if (is(err, errc::invalid_argument)) {
       st.log->error("registry operation dropped: {}", error_message(err));
       if (next.done)

@@ -160,6 +160,12 @@ void cluster::spawn_frameworks() {
 }
 
 void cluster::start() {
+  if (spec_.chaos) { // which points, and how often, is the seed's choice
+    runtime::seeded_random pick{seed_, "chaos-plan"};
+    for (auto& p : chaos_)
+      p = pick.chance(0.5) ? 0.1 + 0.4 * static_cast<double>(pick.next() % 1000) / 1000 : 0;
+    runtime::chaos::arm(seed_, chaos_);
+  }
   // The master candidates: standalone contenders (master-1 appointed) over one registry.
   registry_ = std::make_shared<runtime::memory_store>();
   contenders_.resize(spec_.masters);
@@ -427,6 +433,12 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
     add(check_masters());
   }
   auto t = f.now() - start;
+  auto hits = runtime::chaos::hits();
+  for (size_t i = 0; i < chaos_.size(); ++i)
+    if (chaos_[i] > 0)
+      r.faults.push_back("chaos " + std::string{runtime::chaos::name(runtime::chaos::point(i))}
+                         + " " + std::to_string(static_cast<int>(chaos_[i] * 100)) + " %: "
+                         + std::to_string(hits[i]) + " hits");
   r.virtual_s = std::chrono::duration<double>(t).count();
   if (r.problems.empty() && spec_.tasks > 0 && !goal()) {
     r.problems.push_back(framework_crashed_
@@ -464,6 +476,8 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
 }
 
 void cluster::stop() {
+  if (spec_.chaos)
+    runtime::chaos::disarm();
   for (auto& [node, driver] : drivers_)
     if (driver) {
       caf::anon_send_exit(driver, caf::exit_reason::kill);

@@ -130,6 +130,8 @@ int main(int argc, char** argv) {
                  "fault = [\"...\", ...]; the language: tests/support/sim/README.md)");
   app.add_option("--limit", o.limit_s, "virtual seconds before a run counts as stuck")
     ->capture_default_str();
+  app.add_flag("--chaos", o.spec.chaos,
+               "arm the chaos points (which ones, and how often, chosen by the seed)");
   app.add_flag("--trace", o.trace, "print every routing decision");
   app.add_flag("--replay", o.replay, "run each seed twice and compare the runs");
   CLI11_PARSE(app, argc, argv);

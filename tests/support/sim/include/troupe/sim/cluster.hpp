@@ -23,6 +23,7 @@
 #include <caf/fwd.hpp>
 
 #include "troupe/messages/proto.hpp"
+#include "troupe/runtime/chaos.hpp"
 #include "troupe/runtime/sim_network.hpp"
 #include "troupe/runtime/store/memory_store.hpp"
 #include "troupe/sdk/scheduler_driver.hpp"
@@ -55,6 +56,9 @@ struct cluster_spec {
   double failover_timeout_s = 60;                          ///< the example framework's
   runtime::sim_faults faults;                              ///< of every link
   std::vector<framework_spec> frameworks;                  ///< brought by the test
+  /// Arms the chaos points (runtime/chaos.hpp) for the run: each one, chosen by the seed, on
+  /// (probability 10-50 %) or off.
+  bool chaos = false;
 };
 
 /// What happened, as the harness saw it.
@@ -73,7 +77,8 @@ struct cluster_outcome {
 /// What cluster::run saw.
 struct run_report {
   std::vector<std::string> problems; ///< invariant violations (empty: every one held)
-  std::vector<std::string> faults;   ///< "t=1500ms crash agent-1", as injected
+  std::vector<std::string> faults;   ///< "t=1500ms crash agent-1", as injected, and the
+                                     ///< chaos points armed ("chaos registry_slow 12 %: 3 hits")
   double virtual_s = 0;
 };
 
@@ -217,6 +222,7 @@ private:
   std::vector<std::pair<std::string, caf::actor>> drivers_; ///< (node, scheduler driver)
   caf::actor observer_;
   bool framework_crashed_ = false;
+  runtime::chaos::probabilities chaos_{}; ///< armed at start() when the spec asks
 };
 
 } // namespace troupe::sim
