@@ -395,9 +395,9 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
     auto t = f.now() - start;
     for (; next < faults.size() && faults[next].at <= t && r.problems.empty(); ++next) {
       const auto& what = faults[next];
-      if (auto err = inject(what)) {
+      if (auto err = inject(what)) { // the plan does not fit: nothing else is meaningful
         r.problems.push_back(error_message(err));
-        break;
+        return r;
       }
       r.faults.push_back(describe(what));
       bool leader_restart = what.kind == fault_kind::restart && what.nodes[0] == master_node(leader_);

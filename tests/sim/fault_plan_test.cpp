@@ -1,0 +1,92 @@
+// The fault plan language: every fault parses with its nodes, delay and time (s, ms, bare
+// seconds), comments and blank lines are skipped, faults sort by time keeping plan order on
+// ties; malformed lines are refused with the line number and what is wrong; a plan that names
+// a node the cluster lacks is refused when injected.
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include "troupe/messages/errc.hpp"
+#include "troupe/sim/cluster.hpp"
+#include "troupe/sim/fault_plan.hpp"
+#include "troupe/test/deterministic_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace troupe;
+
+BOOST_AUTO_TEST_SUITE(fault_plan_test)
+
+BOOST_AUTO_TEST_CASE(every_fault_parses_and_sorts_by_time) {
+  auto plan = sim::fault_plan::parse(R"(
+    # a comment
+    20s heal
+    1.5s partition agent-1 agent-2 | master-1 framework   # trailing comment
+    800ms clog agent-3 master-1 250ms
+    2 cut agent-2 master-1
+    4s crash master-2
+    4s stop agent-1
+    9s restart agent-1
+    1.2s fail-over master-2
+  )");
+  BOOST_REQUIRE_MESSAGE(plan, (plan ? "" : error_message(plan.error())));
+  const auto& f = plan->faults();
+  BOOST_REQUIRE_EQUAL(f.size(), 8u);
+  BOOST_CHECK(f[0].kind == sim::fault_kind::clog);
+  BOOST_CHECK(f[0].at == 800ms);
+  BOOST_CHECK(f[0].delay == 250ms);
+  BOOST_CHECK(f[0].nodes == (std::vector<std::string>{"agent-3", "master-1"}));
+  BOOST_CHECK(f[1].kind == sim::fault_kind::fail_over);
+  BOOST_CHECK(f[2].kind == sim::fault_kind::partition);
+  BOOST_CHECK(f[2].at == 1500ms);
+  BOOST_CHECK(f[2].nodes == (std::vector<std::string>{"agent-1", "agent-2"}));
+  BOOST_CHECK(f[2].others == (std::vector<std::string>{"master-1", "framework"}));
+  BOOST_CHECK(f[3].kind == sim::fault_kind::cut);
+  BOOST_CHECK(f[3].at == 2s);
+  BOOST_CHECK(f[4].kind == sim::fault_kind::crash); // 4s ties keep plan order
+  BOOST_CHECK(f[5].kind == sim::fault_kind::stop);
+  BOOST_CHECK(f[6].kind == sim::fault_kind::restart);
+  BOOST_CHECK(f[7].kind == sim::fault_kind::heal);
+  BOOST_CHECK_EQUAL(sim::describe(f[4]), "t=4000ms crash master-2");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_lines_are_refused_with_their_line_and_reason) {
+  struct bad_case {
+    const char* text;
+    const char* says;
+  };
+  for (auto c : {bad_case{"crash agent-1", "line 1"}, bad_case{"-1s heal", "<time>"},
+                 bad_case{"1s explode agent-1", "unknown fault \"explode\""},
+                 bad_case{"1s partition agent-1 master-1", "two groups"},
+                 bad_case{"1s cut agent-1", "cut FROM TO"},
+                 bad_case{"1s clog a b soon", "not a delay"},
+                 bad_case{"1s heal now", "nothing after"},
+                 bad_case{"\n\n1s crash", "line 3"}}) {
+    auto plan = sim::fault_plan::parse(c.text);
+    BOOST_REQUIRE_MESSAGE(!plan, c.text);
+    auto msg = error_message(plan.error());
+    BOOST_CHECK_MESSAGE(msg.find(c.says) != std::string::npos, msg << " lacks " << c.says);
+  }
+  BOOST_CHECK_THROW(sim::fault_plan::of("soon crash agent-1"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(faults_naming_missing_nodes_are_refused_when_injected) {
+  test::deterministic_fixture f;
+  {
+    sim::cluster c{f.sys, 1, {}, "/dev/shm/troupe-plan-test-" + std::to_string(getpid())};
+    c.start();
+    auto report = c.run(f, sim::fault_plan::of("1s crash agent-9"), 60s);
+    BOOST_REQUIRE_EQUAL(report.problems.size(), 1u);
+    BOOST_CHECK_MESSAGE(report.problems[0].find("no such node") != std::string::npos,
+                        report.problems[0]);
+    BOOST_CHECK(c.inject(sim::fault_plan::of("1s stop master-1").faults()[0]));
+    BOOST_CHECK(c.inject(sim::fault_plan::of("1s restart agent-1").faults()[0])); // running
+    BOOST_CHECK(!c.inject(sim::fault_plan::of("1s stop agent-1").faults()[0]));
+    BOOST_CHECK(c.inject(sim::fault_plan::of("1s stop agent-1").faults()[0])); // stopped
+    c.stop();
+    f.run();
+    f.sched.clock().cancel_all();
+    f.run();
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
