@@ -76,6 +76,8 @@ struct sim_network::impl {
   void on_target_exit(caf::actor_id target, const std::string& seen_from, caf::error reason);
   void reap(caf::actor_id target, const std::string& seen_from);
   std::map<std::pair<caf::actor_id, std::string>, caf::error> exits; ///< reaps under way
+  /// Per (sender, receiver): when its latest message arrives (FIFO unless it may reorder).
+  std::map<std::pair<caf::actor_id, caf::actor_id>, caf::actor_clock::time_point> last_arrival;
 };
 
 namespace {
@@ -205,7 +207,11 @@ void sim_network::impl::on_target_exit(caf::actor_id target, const std::string& 
   auto delay = (lf != link_faults.end() ? lf->second : faults).max_delay;
   exits.emplace(key, std::move(reason));
   auto now = sys.clock().now();
-  sys.clock().schedule_message(now + delay + std::chrono::microseconds{1},
+  auto at = now + delay; // and after everything it sent is in (FIFO may push that later)
+  for (auto i = last_arrival.lower_bound({target, 0});
+       i != last_arrival.end() && i->first.first == target; ++i)
+    at = std::max(at, i->second);
+  sys.clock().schedule_message(at + std::chrono::microseconds{1},
                                caf::actor_cast<caf::strong_actor_ptr>(reaper),
                                caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
                                                          sim_reap_atom::value, target,
@@ -280,8 +286,12 @@ void sim_network::impl::route(caf::mailbox_element_ptr x, const caf::strong_acto
   caf::strong_actor_ptr from; // the sender as the receiver's node sees it
   if (x->sender)
     from = caf::actor_cast<caf::strong_actor_ptr>(proxy(x->sender, dst));
+  auto& last = last_arrival[{x->sender ? x->sender->id() : 0, dest->id()}];
   for (int c = 0; c < copies; ++c) {
     auto delay = rng.between(f.min_delay, f.max_delay);
+    if (!rng.chance(f.reorder) && now + delay < last) // never before an earlier message
+      delay = last - now;
+    last = std::max(last, now + delay);
     ++stats.delivered;
     record(fmt::format("t={} {}->{} {} DELIVER +{}us", at, src, dst, what,
                        std::chrono::duration_cast<std::chrono::microseconds>(delay).count()));

@@ -111,6 +111,7 @@ BOOST_AUTO_TEST_CASE(the_same_seed_replays_the_run_and_another_seed_differs) {
   f.duplicate = 0.2;
   f.min_delay = 1ms;
   f.max_delay = 50ms;
+  f.reorder = 0.5;
   struct outcome {
     uint64_t hash;
     std::vector<int> replies;
@@ -134,6 +135,12 @@ BOOST_AUTO_TEST_CASE(the_same_seed_replays_the_run_and_another_seed_differs) {
   BOOST_CHECK_GT(x.stats.duplicated, 10u);
   // Reordering: with 1-50 ms of jitter the replies do not come back in send order.
   BOOST_CHECK(!std::is_sorted(x.replies.begin(), x.replies.end()));
+  // Without reorder each sender -> receiver pair is FIFO, whatever the jitter (duplicates
+  // arrive right after their original).
+  f.reorder = 0;
+  auto fifo = scenario(7);
+  BOOST_CHECK_GT(fifo.replies.size(), 100u);
+  BOOST_CHECK(std::is_sorted(fifo.replies.begin(), fifo.replies.end()));
 }
 
 BOOST_AUTO_TEST_CASE(cuts_are_one_way_partitions_both_and_heal_restores) {

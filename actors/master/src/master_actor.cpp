@@ -59,7 +59,9 @@ master_node::master_node(master_pointer self, master_config cfg)
   : self_(self),
     cfg_(std::move(cfg)),
     log_(runtime::node_logger(cfg_.node)),
-    agents_(cfg_.info.id(), cfg_.max_missed_pings) {
+    id_prefix_(cfg_.info.epoch() == 0 ? cfg_.info.id()
+                                      : cfg_.info.id() + "-e" + std::to_string(cfg_.info.epoch())),
+    agents_(id_prefix_, cfg_.max_missed_pings) {
 }
 
 // Outstanding offers end with the master (their exit functors return the resources).

@@ -128,7 +128,7 @@ void master_node::subscribe(const v1::scheduler::Call& call) {
       }
   if (id.empty()) {
     std::ostringstream os;
-    os << cfg_.info.id() << "-F" << std::setw(4) << std::setfill('0') << next_framework_++;
+    os << id_prefix_ << "-F" << std::setw(4) << std::setfill('0') << next_framework_++;
     id = os.str();
   }
   auto it = frameworks_.find(id);

@@ -168,6 +168,9 @@ private:
   master_pointer self_;
   master_config cfg_;
   std::shared_ptr<spdlog::logger> log_;
+  /// Prefix of every ID this term makes (agents, frameworks, offers): the master's ID and, with
+  /// a registry, the term's epoch ("m1-e3"), so that no two terms ever hand out the same ID.
+  std::string id_prefix_;
   allocator::allocator_actor allocator_;
   agent_registry agents_;
   std::map<std::string, agent_link> links_;           ///< by agent ID

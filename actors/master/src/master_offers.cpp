@@ -57,7 +57,7 @@ void master_node::on_offer_batch(allocator::offer_batch& batch) {
       continue;
     }
     std::ostringstream os;
-    os << cfg_.info.id() << "-O" << next_offer_++;
+    os << id_prefix_ << "-O" << next_offer_++;
     auto offer = make_offer(make_offer_id(os.str()), d.framework, d.agent,
                             agent->info.hostname(), d.res, d.role);
     *offer.mutable_attributes() = agent->info.attributes();

@@ -15,6 +15,8 @@
 // Vocabulary
 //   node       a name ("master-1", "agent-7"); actors belong to the node whose transport
 //              published them or through whose proxy they first sent something
+//   FIFO       messages between two actors arrive in the order sent (as CAF guarantees),
+//              unless sim_faults::reorder lets one overtake
 //   cut        a one-way link that drops everything (partition = both ways between groups)
 //   down       a crashed node: its endpoints vanish, messages to it are dropped
 //
@@ -38,6 +40,9 @@ namespace troupe::runtime {
 struct sim_faults {
   double drop = 0.0;                                    ///< probability a message is lost
   double duplicate = 0.0;                               ///< probability it arrives twice
+  /// Probability a message may overtake earlier ones between the same two actors. Otherwise
+  /// (the default) each sender -> receiver pair is FIFO, as CAF guarantees.
+  double reorder = 0.0;
   caf::timespan min_delay = std::chrono::milliseconds{1}; ///< latency, uniform in
   caf::timespan max_delay = std::chrono::milliseconds{1}; ///< [min_delay, max_delay]
 };
