@@ -128,6 +128,8 @@ void cluster::spawn_frameworks() {
       return {
         [out](const v1::TaskStatus& s) {
           out->updates[s.task_id().value()].push_back(s.state());
+          if (!s.uuid().empty()) // the agent's reliable stream (acknowledged, retried)
+            out->stream[s.task_id().value()].push_back(s.state());
         },
         [out](examples::batch_done_atom, uint32_t finished, uint32_t gave_up, int32_t) {
           out->done = true;

@@ -71,27 +71,46 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
            && live_at_master.count(task) == 0;
   };
   for (const auto& [task, states] : outcome_->updates) {
-    for (size_t i = 1; i < states.size(); ++i)
-      if (final_state(states[i - 1]) && states[i] != states[i - 1])
-        problems.push_back("task " + task + ": " + v1::TaskState_Name(states[i])
-                           + " after terminal " + v1::TaskState_Name(states[i - 1]));
-    // The executor's states arrive in the order it reported them (repeats allowed).
     auto rep = outcome_->reported.find(task);
     std::vector<v1::TaskState> sent;
     if (rep != outcome_->reported.end())
       sent = rep->second;
+    auto reported = [&](v1::TaskState s) {
+      return std::find(sent.begin(), sent.end(), s) != sent.end();
+    };
+    auto in_stream = outcome_->stream.find(task);
+    std::vector<v1::TaskState> stream;
+    if (in_stream != outcome_->stream.end())
+      stream = in_stream->second;
+    // The stream: the executor's order, repeats allowed, nothing after its terminal state.
     size_t reached = 0; // index in `sent` of the latest state that arrived
-    for (auto s : states) {
-      auto at = std::find(sent.begin(), sent.end(), s);
-      if (at == sent.end())
-        continue;
+    for (size_t i = 0; i < stream.size(); ++i) {
+      auto at = std::find(sent.begin(), sent.end(), stream[i]);
       auto index = static_cast<size_t>(at - sent.begin());
-      if (index < reached) {
+      bool after_end = i > 0 && final_state(stream[i - 1]) && stream[i] != stream[i - 1];
+      if (after_end || (at != sent.end() && index < reached)) {
         problems.push_back("task " + task + ": the executor reported" + joined(sent)
-                           + " but the framework saw" + joined(states));
+                           + " but the agent's stream brought" + joined(stream));
         break;
       }
-      reached = index;
+      if (at != sent.end())
+        reached = index;
+    }
+    // Nothing from the stream after a terminal state the master declared on its own.
+    const v1::TaskState* declared = nullptr;
+    size_t streamed = 0; // stream updates seen so far, in arrival order
+    for (size_t i = 0; i < states.size() && streamed <= stream.size(); ++i) {
+      bool from_stream = streamed < stream.size() && stream[streamed] == states[i]
+                         && (declared == nullptr || reported(states[i]));
+      if (from_stream)
+        ++streamed;
+      if (declared != nullptr && from_stream && states[i] != *declared) {
+        problems.push_back("task " + task + ": " + v1::TaskState_Name(states[i])
+                           + " after the master declared it " + v1::TaskState_Name(*declared));
+        break;
+      }
+      if (declared == nullptr && final_state(states[i]) && !reported(states[i]))
+        declared = &states[i];
     }
     if (at_end == nullptr)
       continue;

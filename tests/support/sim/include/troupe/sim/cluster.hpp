@@ -65,6 +65,10 @@ struct cluster_spec {
 struct cluster_outcome {
   /// Per task ID of the example framework, the states it received, in arrival order.
   std::map<std::string, std::vector<v1::TaskState>> updates;
+  /// The same for the updates that carried a UUID: the agent's reliable stream (the others
+  /// are the master's: reconciliation answers, losses it declared, what it learnt from a
+  /// reregistering agent; they may run ahead of the stream).
+  std::map<std::string, std::vector<v1::TaskState>> stream;
   /// Per task ID, the states its executor reported, in order (what the agent must deliver).
   std::map<std::string, std::vector<v1::TaskState>> reported;
   /// Per leadership epoch, the candidates that served it (more than one is a violation).
@@ -181,9 +185,10 @@ public:
   /// does not know.
   static std::vector<std::string> check_state(const v1::MasterState& st);
 
-  /// Violations in what the example framework saw. Per task: nothing after a terminal state
-  /// or TASK_UNKNOWN but repeats of it (updates are at-least-once); the executor's states
-  /// arrive in the order it reported them. At the end (`at_end`, with the master's state):
+  /// Violations in what the example framework saw. Per task: the agent's stream brings the
+  /// executor's states in the order it reported them (repeats allowed: at-least-once) and
+  /// nothing after a terminal state of its own; nothing from the stream follows a terminal
+  /// state the master declared and the executor never reported (GONE, LOST, ...). At the end (`at_end`, with the master's state):
   /// every one of them arrived (unless something else ended the task: an agent or machine
   /// lost, the master), and every task is terminal or was answered TASK_UNKNOWN by
   /// reconciliation — or, once the framework finished and tore itself down, the master holds
