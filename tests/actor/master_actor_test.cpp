@@ -240,9 +240,9 @@ BOOST_FIXTURE_TEST_SUITE(master_actor_test, master_fixture)
 BOOST_AUTO_TEST_CASE(registration_subscription_and_a_first_offer) {
   start();
   auto agent_id = register_agent();
-  BOOST_CHECK_EQUAL(agent_id.value(), "m1-S0");
+  BOOST_CHECK_EQUAL(agent_id.value(), "m1-e1-S0"); // the term's epoch: no later term reuses it
   auto fw = subscribe();
-  BOOST_CHECK_EQUAL(fw.value(), "m1-F0000");
+  BOOST_CHECK_EQUAL(fw.value(), "m1-e1-F0000");
   advance(1s);
   auto got = offers();
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
