@@ -504,6 +504,31 @@ BOOST_AUTO_TEST_CASE(a_total_before_registration_is_ignored) {
   BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
 }
 
+// Found by the simulator (troupe-sim seed 183, cluster_sim_test
+// agents_partitioned_and_crashed_while_launching): the answer to the registration was lost, the
+// launch arrived, and the task started without an agent ID (its container failed); after a
+// crash the restarted agent reported it although the master had declared its ID gone. A launch
+// before registration is dropped now (the master resends launches that stay STAGING).
+BOOST_AUTO_TEST_CASE(a_launch_before_registration_is_dropped) {
+  start(); // registering: no ID yet
+  run_task("early", 5000);
+  advance(100ms);
+  BOOST_CHECK(updates().empty());
+  BOOST_CHECK(agent_tasks().empty());
+  v1::AgentRegistered reply;
+  *reply.mutable_agent_id() = agent_id;
+  reply.mutable_master()->set_epoch(epoch);
+  reply.set_ping_interval_seconds(1);
+  reply.set_epoch(epoch);
+  master.send_to(agent, reply);
+  run();
+  run_task("early", 5000); // the master's resend
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 1u);
+  BOOST_CHECK_EQUAL(name(ups[0].status().state()), "TASK_RUNNING");
+  BOOST_CHECK_EQUAL(ups[0].agent_id().value(), agent_id.value());
+}
+
 BOOST_AUTO_TEST_CASE(a_task_reports_the_role_it_was_launched_for) {
   cfg.master_silence_pings = 3;
   start_registered(1);

@@ -84,6 +84,7 @@ public:
   }
 
   // tasks and executors (agent_tasks.cpp)
+  bool may_launch(const std::string& what);
   void on_run_task(const v1::RunTask& msg);
   void on_run_task_group(const v1::RunTaskGroup& msg);
   void on_kill_task(const v1::KillTask& msg);

@@ -64,8 +64,18 @@ executor_record& agent_node::executor_for(framework_entry& fw, const v1::Executo
   return ex;
 }
 
+// Launches wait until the agent knows its ID (the master resends them while they stay
+// STAGING): a task started before would run without one, and a restart before the answer
+// arrives would bring back tasks of an ID the master has since declared gone.
+bool agent_node::may_launch(const std::string& what) {
+  if (!cfg_.info.id().value().empty())
+    return true;
+  log_->warn("dropping a launch of {}: not registered yet (the master sends it again)", what);
+  return false;
+}
+
 void agent_node::on_run_task(const v1::RunTask& msg) {
-  if (!fresh_epoch(msg.epoch()))
+  if (!fresh_epoch(msg.epoch()) || !may_launch(msg.task().task_id().value()))
     return;
   if (auto err = validate(msg)) {
     log_->warn("dropping an invalid RunTask: {}", error_message(err));
@@ -101,7 +111,7 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
 }
 
 void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
-  if (!fresh_epoch(msg.epoch()))
+  if (!fresh_epoch(msg.epoch()) || !may_launch("a task group"))
     return;
   if (auto err = validate(msg)) {
     log_->warn("dropping an invalid RunTaskGroup: {}", error_message(err));

@@ -1,4 +1,6 @@
 // Agents: registration, reregistration, liveness (pings), unreachable and gone agents.
+#include <set>
+
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -228,10 +230,13 @@ void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
     auto* rec = find_task(key.first, key.second);
     if (rec == nullptr || common::is_terminal(rec->task.state()))
       continue;
-    if (rec->task.state() == v1::TASK_STAGING && rec->launch) {
-      // Its RunTask may have crossed the reregistration: send it again (the agent ignores a
+    if (rec->task.state() == v1::TASK_STAGING && (rec->launch || rec->group_launch)) {
+      // Its launch may have crossed the reregistration: send it again (the agent ignores a
       // task it already has), rather than declare a task gone that is about to start.
-      self_->send(link.handle, *rec->launch);
+      if (rec->launch)
+        self_->send(link.handle, *rec->launch);
+      else
+        self_->send(link.handle, *rec->group_launch);
       continue;
     }
     master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_GONE,
@@ -266,9 +271,10 @@ void master_node::on_ping_tick() {
 // connection breaking would stay STAGING forever.
 void master_node::resend_staging_launches() {
   constexpr uint32_t launch_resend_ticks = 3;
+  std::set<std::pair<std::string, std::string>> groups_sent; // (framework, executor) this round
   for (auto i = staging_.begin(); i != staging_.end();) {
     auto* rec = find_task(i->first, i->second);
-    if (rec == nullptr || !rec->launch || rec->kill_requested
+    if (rec == nullptr || (!rec->launch && !rec->group_launch) || rec->kill_requested
         || common::is_terminal(rec->task.state())) { // a killed launch must not start late
       i = staging_.erase(i);
       continue;
@@ -279,9 +285,17 @@ void master_node::resend_staging_launches() {
       if (auto handle = agent_handle(rec->task.agent_id())) {
         log_->info("task {} still STAGING on {}: sending its launch again",
                    rec->task.task_id().value(), rec->task.agent_id().value());
-        auto run = *rec->launch;
-        run.set_epoch(cfg_.info.epoch());
-        self_->send(handle, std::move(run));
+        if (rec->launch) {
+          auto run = *rec->launch;
+          run.set_epoch(cfg_.info.epoch());
+          self_->send(handle, std::move(run));
+        } else if (groups_sent
+                     .insert({i->first, rec->group_launch->executor().executor_id().value()})
+                     .second) { // a group goes once for all its tasks
+          auto run = *rec->group_launch;
+          run.set_epoch(cfg_.info.epoch());
+          self_->send(handle, std::move(run));
+        }
       }
     ++i;
   }

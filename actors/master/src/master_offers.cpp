@@ -288,6 +288,10 @@ void master_node::on_offers_accepted_impl(const v1::FrameworkID& fid,
     }
     run.set_epoch(cfg_.info.epoch());
     run.set_role(role);
+    for (const auto& task : group.tasks) { // kept while STAGING, resent like single launches
+      fw.tasks[task.task_id().value()].group_launch = run;
+      staging_.insert({fid.value(), task.task_id().value()});
+    }
     self_->send(handle, std::move(run));
   }
   if (!plan.unused.empty()) {

@@ -83,8 +83,10 @@ void master_node::update_task(framework_record& fw, task_record& task,
     }
   }
   task.task.set_state(to);
-  if (to != v1::TASK_STAGING)
-    task.launch.reset(); // the agent has it
+  if (to != v1::TASK_STAGING) { // the agent has it
+    task.launch.reset();
+    task.group_launch.reset();
+  }
   *task.task.add_statuses() = status;
   if (task.task.statuses_size() > max_statuses_kept)
     task.task.mutable_statuses()->DeleteSubrange(0, 1);

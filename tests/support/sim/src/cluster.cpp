@@ -99,6 +99,7 @@ void cluster::spawn_agent(uint32_t i) {
   auto master = transport_of(agent_node(i)).connect({master_node(leader_), master_port});
   test::fake_containerizer_config fake;
   fake.default_duration = spec_.task_duration;
+  fake.default_exit_code = spec_.task_exit_code;
   fake.host = a.host;
   auto out = outcome_;
   fake.on_report = [out](const v1::TaskStatus& s) {
@@ -127,9 +128,16 @@ void cluster::spawn_frameworks() {
     observer_ = sys_.spawn([out](caf::event_based_actor*) -> caf::behavior {
       return {
         [out](const v1::TaskStatus& s) {
-          out->updates[s.task_id().value()].push_back(s.state());
-          if (!s.uuid().empty()) // the agent's reliable stream (acknowledged, retried)
-            out->stream[s.task_id().value()].push_back(s.state());
+          auto& states = out->updates[s.task_id().value()];
+          if (!s.uuid().empty())
+            out->stream_at[s.task_id().value()].push_back(states.size());
+          if (s.source() == v1::TaskStatus::SOURCE_MASTER)
+            out->master_at[s.task_id().value()].push_back(states.size());
+          states.push_back(s.state());
+          out->update_log[s.task_id().value()].push_back(
+            v1::TaskState_Name(s.state()) + " from " + v1::TaskStatus::Source_Name(s.source())
+            + " (" + v1::TaskStatus::Reason_Name(s.reason()) + ")"
+            + (s.uuid().empty() ? "" : " uuid " + s.uuid()));
         },
         [out](examples::batch_done_atom, uint32_t finished, uint32_t gave_up, int32_t) {
           out->done = true;
@@ -442,6 +450,7 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
                          + " " + std::to_string(static_cast<int>(chaos_[i] * 100)) + " %: "
                          + std::to_string(hits[i]) + " hits");
   r.virtual_s = std::chrono::duration<double>(t).count();
+  bool failed_during_run = !r.problems.empty();
   if (r.problems.empty() && spec_.tasks > 0 && !goal()) {
     r.problems.push_back(framework_crashed_
                            ? "the master did not expire the crashed framework within the limit"
@@ -461,11 +470,16 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
                              + std::to_string(fw.active_tasks()) + " active tasks");
     }
   }
+  if (failed_during_run)
+    return r; // a violation during the run: the end checks would only repeat its fallout
   if (!last)
     r.problems.push_back("the leader never answered a state request");
   else if (!framework_crashed_) // an expired framework never hears the end of its tasks
     add(check_updates(&*last));
-  if (outcome_->gave_up > 0) {
+  if (spec_.task_exit_code != 0 && outcome_->done && outcome_->finished > 0)
+    r.problems.push_back(std::to_string(outcome_->finished)
+                         + " copies finished although every task fails");
+  if (spec_.task_exit_code == 0 && outcome_->gave_up > 0) {
     r.problems.push_back(std::to_string(outcome_->gave_up) + " copies gave up");
     for (const auto& [task, states] : outcome_->updates) {
       std::string seen;

@@ -64,7 +64,7 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
       if (!common::is_terminal(t.state()))
         live_at_master.insert(t.task_id().value());
     for (const auto& a : at_end->agents())
-      agents_back = agents_back && a.status() == "registered";
+      agents_back = agents_back && (a.status() == "registered" || a.status() == "gone");
   }
   auto settled_by_master = [&](const std::string& task) {
     return at_end != nullptr && outcome_->done && agents_back
@@ -75,13 +75,14 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
     std::vector<v1::TaskState> sent;
     if (rep != outcome_->reported.end())
       sent = rep->second;
-    auto reported = [&](v1::TaskState s) {
-      return std::find(sent.begin(), sent.end(), s) != sent.end();
+    auto index_list = [&](const std::map<std::string, std::vector<size_t>>& m) {
+      auto it = m.find(task);
+      return it != m.end() ? it->second : std::vector<size_t>{};
     };
-    auto in_stream = outcome_->stream.find(task);
+    auto stream_at = index_list(outcome_->stream_at);
     std::vector<v1::TaskState> stream;
-    if (in_stream != outcome_->stream.end())
-      stream = in_stream->second;
+    for (auto i : stream_at)
+      stream.push_back(states[i]);
     // The stream: the executor's order, repeats allowed, nothing after its terminal state.
     size_t reached = 0; // index in `sent` of the latest state that arrived
     for (size_t i = 0; i < stream.size(); ++i) {
@@ -96,21 +97,19 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
       if (at != sent.end())
         reached = index;
     }
-    // Nothing from the stream after a terminal state the master declared on its own.
-    const v1::TaskState* declared = nullptr;
-    size_t streamed = 0; // stream updates seen so far, in arrival order
-    for (size_t i = 0; i < states.size() && streamed <= stream.size(); ++i) {
-      bool from_stream = streamed < stream.size() && stream[streamed] == states[i]
-                         && (declared == nullptr || reported(states[i]));
-      if (from_stream)
-        ++streamed;
-      if (declared != nullptr && from_stream && states[i] != *declared) {
-        problems.push_back("task " + task + ": " + v1::TaskState_Name(states[i])
-                           + " after the master declared it " + v1::TaskState_Name(*declared));
-        break;
-      }
-      if (declared == nullptr && final_state(states[i]) && !reported(states[i]))
-        declared = &states[i];
+    // Nothing from the stream after a terminal state the master declared on its own (the task
+    // is GONE, LOST, DROPPED, UNKNOWN...: the agent must not bring it back).
+    for (auto m : index_list(outcome_->master_at)) {
+      if (!final_state(states[m]))
+        continue;
+      for (auto j : stream_at)
+        if (j > m && states[j] != states[m]) {
+          problems.push_back("task " + task + ": " + v1::TaskState_Name(states[j])
+                             + " from the agent after the master declared it "
+                             + v1::TaskState_Name(states[m]));
+          break;
+        }
+      break;
     }
     if (at_end == nullptr)
       continue;
@@ -118,12 +117,26 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
       problems.push_back("task " + task + " never reached a terminal state:" + joined(states));
     // At least once: every state the executor reported arrived, unless the task was ended by
     // someone else (a terminal state the executor never reported: its agent or machine was
-    // lost, the master answered for it).
+    // lost, the master answered for it), or the framework finished and left once a later
+    // state reached it through the master (the agent's retries of the earlier one end there).
     bool ended_elsewhere = std::any_of(states.begin(), states.end(), [&](v1::TaskState s) {
       return final_state(s) && std::find(sent.begin(), sent.end(), s) == sent.end();
     });
-    for (auto s : sent)
-      if (!ended_elsewhere && std::find(states.begin(), states.end(), s) == states.end()) {
+    // A task the framework left unsettled when it finished (unreachable, replaced) is the
+    // master's to settle; what its executor said later went nowhere.
+    ended_elsewhere = ended_elsewhere
+                      || ((states.empty() || !final_state(states.back()))
+                          && settled_by_master(task));
+    auto superseded = [&](size_t k) {
+      return outcome_->done && std::any_of(sent.begin() + static_cast<long>(k) + 1, sent.end(),
+                                           [&](v1::TaskState later) {
+                                             return std::find(states.begin(), states.end(),
+                                                              later) != states.end();
+                                           });
+    };
+    for (size_t k = 0; k < sent.size(); ++k)
+      if (auto s = sent[k]; !ended_elsewhere && !superseded(k)
+                            && std::find(states.begin(), states.end(), s) == states.end()) {
         problems.push_back("task " + task + ": the executor reported " + v1::TaskState_Name(s)
                            + ", the framework never saw it (it saw" + joined(states) + ")");
         break;

@@ -11,7 +11,6 @@
 // each seed twice and checks the two runs are the same bit for bit (equal trace hashes);
 // --trace prints every routing decision. Exit status: 0 when every invariant held for every
 // seed, 1 otherwise (the failing seeds are listed with the command that replays them).
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -20,11 +19,9 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <caf/scoped_actor.hpp>
 
 #include "troupe/messages/errc.hpp"
-#include "troupe/test/deterministic_fixture.hpp"
-#include "troupe/sim/cluster.hpp"
+#include "troupe/sim/run.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -43,42 +40,24 @@ struct options {
   bool replay = false;
 };
 
-struct result {
-  sim::run_report report;
-  uint64_t hash = 0;
-  runtime::sim_stats stats;
-  uint32_t finished = 0, gave_up = 0;
-};
-
 caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
 }
 
-result run_seed(uint64_t seed, const options& o, const sim::fault_plan& plan) {
-  result r;
-  test::deterministic_fixture f;
+sim::run_result run_seed(uint64_t seed, const options& o, const sim::fault_plan& plan) {
   auto spec = o.spec;
   spec.faults.min_delay = seconds(o.min_delay_ms / 1000);
   spec.faults.max_delay = seconds(o.max_delay_ms / 1000);
   spec.task_duration = seconds(o.duration_s);
-  {
-    sim::cluster c{f.sys, seed, spec,
-                   "/dev/shm/troupe-sim-" + std::to_string(getpid()) + "-" + std::to_string(seed)};
-    c.net().set_tracing(o.trace);
-    c.start();
-    r.report = c.run(f, plan, seconds(o.limit_s));
-    r.hash = c.net().trace_hash();
-    r.stats = c.net().stats();
-    r.finished = c.outcome().finished;
-    r.gave_up = c.outcome().gave_up;
-    if (o.trace)
-      for (const auto& line : c.net().trace())
-        std::cout << "  " << line << '\n';
-    c.stop();
-    f.run();
-    f.sched.clock().cancel_all();
-    f.run();
-  }
+  sim::run_options ro;
+  ro.limit = seconds(o.limit_s);
+  ro.trace = o.trace;
+  auto r = sim::run_one(seed, spec, plan, ro);
+  for (const auto& line : r.trace)
+    std::cout << "  " << line << '\n';
+  for (const auto& [task, lines] : r.updates)
+    for (const auto& line : lines)
+      std::cout << "  update " << task << ": " << line << '\n';
   return r;
 }
 
@@ -112,6 +91,12 @@ int main(int argc, char** argv) {
   app.add_option("--task-resources", o.spec.task_resources)->capture_default_str();
   app.add_option("--task-duration", o.duration_s, "seconds a task runs")->capture_default_str()
     ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--task-exit-code", o.spec.task_exit_code,
+                 "exit code of every task (not 0: tasks fail and copies give up)")
+    ->capture_default_str();
+  app.add_option("--reorder", o.spec.faults.reorder,
+                 "probability a message may overtake earlier ones between two actors")
+    ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--drop", o.spec.faults.drop, "probability a message is lost")
     ->capture_default_str()->check(CLI::Range(0.0, 0.5));
   app.add_option("--duplicate", o.spec.faults.duplicate, "probability it arrives twice")
@@ -155,9 +140,9 @@ int main(int argc, char** argv) {
     auto& problems = r.report.problems;
     if (o.replay) {
       auto again = run_seed(seed, o, *plan);
-      if (again.hash != r.hash)
-        problems.push_back("not deterministic: trace hash " + std::to_string(r.hash)
-                             + " then " + std::to_string(again.hash));
+      if (again.trace_hash != r.trace_hash)
+        problems.push_back("not deterministic: trace hash " + std::to_string(r.trace_hash)
+                           + " then " + std::to_string(again.trace_hash));
     }
     std::printf("seed %llu: %s — %u finished, %u gave up, %.0f s virtual; %llu delivered, "
                 "%llu dropped, %llu duplicated; trace %016llx\n",
@@ -166,7 +151,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(r.stats.delivered),
                 static_cast<unsigned long long>(r.stats.dropped),
                 static_cast<unsigned long long>(r.stats.duplicated),
-                static_cast<unsigned long long>(r.hash));
+                static_cast<unsigned long long>(r.trace_hash));
     for (const auto& f : r.report.faults)
       std::printf("  fault: %s\n", f.c_str());
     for (const auto& p : problems)

@@ -52,6 +52,9 @@ struct cluster_spec {
                                                            ///< runs (0: no example framework)
   std::string task_resources = "cpus:1;mem:128";
   caf::timespan task_duration = std::chrono::seconds{2};  ///< virtual run time of a task
+  int task_exit_code = 0;                                  ///< its exit code (not 0: it fails,
+                                                           ///< and copies giving up is the
+                                                           ///< expected end)
   uint32_t max_attempts = 3;                               ///< launches per copy
   double failover_timeout_s = 60;                          ///< the example framework's
   runtime::sim_faults faults;                              ///< of every link
@@ -65,10 +68,15 @@ struct cluster_spec {
 struct cluster_outcome {
   /// Per task ID of the example framework, the states it received, in arrival order.
   std::map<std::string, std::vector<v1::TaskState>> updates;
-  /// The same for the updates that carried a UUID: the agent's reliable stream (the others
-  /// are the master's: reconciliation answers, losses it declared, what it learnt from a
-  /// reregistering agent; they may run ahead of the stream).
-  std::map<std::string, std::vector<v1::TaskState>> stream;
+  /// Per task ID, which of those updates carried a UUID: the agent's reliable stream
+  /// (acknowledged, retried, in order) ...
+  std::map<std::string, std::vector<size_t>> stream_at;
+  /// ... and which came from the master on its own: reconciliation answers, losses it declared,
+  /// what it learnt from a reregistering agent (these may run ahead of the stream).
+  std::map<std::string, std::vector<size_t>> master_at;
+  /// Per task ID, every update as the framework got it: "TASK_RUNNING from SOURCE_EXECUTOR
+  /// (REASON_...) uuid ..." (for troupe-sim --trace and failure reports).
+  std::map<std::string, std::vector<std::string>> update_log;
   /// Per task ID, the states its executor reported, in order (what the agent must deliver).
   std::map<std::string, std::vector<v1::TaskState>> reported;
   /// Per leadership epoch, the candidates that served it (more than one is a violation).
