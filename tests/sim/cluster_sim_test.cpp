@@ -270,6 +270,23 @@ BOOST_AUTO_TEST_CASE(failing_tasks_give_up_after_their_attempts) {
   sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of("1s stop agent-2\n3s restart agent-2"));
 }
 
+// The framework is cut off from both masters for longer than its failover timeout while the
+// master fails over: the master removes it, and when the network heals its driver is told so
+// (Error.removed) and stops resubscribing; the batch ends. Before, the driver retried forever
+// and the framework never learnt why nothing happened.
+BOOST_AUTO_TEST_CASE(a_framework_cut_off_beyond_its_failover_timeout_is_told_it_was_removed) {
+  sim::cluster_spec spec;
+  spec.masters = 2;
+  spec.task_duration = 6s;
+  spec.failover_timeout_s = 5;
+  spec.faults.max_delay = 20ms;
+  spec.faults.drop = 0.02;
+  sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of(R"(
+    2s  partition framework | master-1 master-2
+    3s  fail-over master-2
+    30s heal)"));
+}
+
 // A clogged link (800 ms one way, agent-1 -> master-1) while everything launches.
 BOOST_AUTO_TEST_CASE(a_clogged_link_slows_but_loses_nothing) {
   sim::cluster_spec spec;

@@ -41,6 +41,9 @@ examples::batch_observer_actor::behavior_type printer(bool exit_when_done) {
       std::cout << "example: task " << s.task_id().value() << " " << v1::TaskState_Name(s.state())
                 << (s.message().empty() ? "" : " (" + s.message() + ")") << std::endl;
     },
+    [](const v1::scheduler::Error& err) {
+      std::cout << "example: the master removed the framework: " << err.message() << std::endl;
+    },
     [exit_when_done](examples::batch_done_atom, uint32_t ok, uint32_t failed, int32_t) {
       std::cout << "example: done, " << ok << " finished, " << failed << " gave up" << std::endl;
       example_result = failed == 0 ? 0 : 1;

@@ -95,6 +95,9 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
           std::cout << " [" << v1::TaskStatus::Reason_Name(s.reason()) << "]";
         std::cout << std::endl;
       },
+      [&](const v1::scheduler::Error& err) {
+        std::cerr << "troupe: the master removed the framework: " << err.message() << '\n';
+      },
       [&](examples::batch_done_atom, uint32_t ok, uint32_t failed, int32_t exit_status) {
         done = true;
         out.finished = ok;

@@ -90,11 +90,13 @@ void master_node::send_event(framework_record& fw, v1::scheduler::Event event) {
     self_->send(fw.scheduler, std::move(event));
 }
 
-void master_node::send_error(const protocols::scheduler_actor& to, const std::string& message) {
+void master_node::send_error(const protocols::scheduler_actor& to, const std::string& message,
+                             bool removed) {
   if (!to)
     return;
   v1::scheduler::Error err;
   err.set_message(message);
+  err.set_removed(removed);
   auto event = make_event(std::move(err));
   event.set_epoch(cfg_.info.epoch());
   self_->send(to, std::move(event));

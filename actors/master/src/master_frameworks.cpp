@@ -114,7 +114,7 @@ void master_node::subscribe(const v1::scheduler::Call& call) {
   std::string id = !call.framework_id().value().empty() ? call.framework_id().value()
                                                         : info.id().value();
   if (!id.empty() && removed_frameworks_.count(id) > 0) {
-    send_error(sender, "framework " + id + " was removed; subscribe without an ID");
+    send_error(sender, "framework " + id + " was removed; subscribe without an ID", true);
     return;
   }
   framework_record* fw = nullptr;

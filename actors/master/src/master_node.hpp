@@ -160,7 +160,9 @@ private:
                      v1::TaskStatus::Reason reason, const std::string& message,
                      const v1::AgentID& agent);
   void send_event(framework_record& fw, v1::scheduler::Event event);
-  void send_error(const protocols::scheduler_actor& to, const std::string& message);
+  /// `removed`: the framework's ID is gone for good (its driver stops resubscribing).
+  void send_error(const protocols::scheduler_actor& to, const std::string& message,
+                  bool removed = false);
   void kill_framework_tasks(framework_record& fw);
   void prune_completed();
   protocols::agent_actor agent_handle(const v1::AgentID& id) const;

@@ -46,6 +46,8 @@ void call(batch_pointer self, Msg msg) {
   self->send(self->state.driver, make_call(v1::FrameworkID{}, std::move(msg)));
 }
 
+void finish(batch_pointer self, bool tear_down);
+
 bool ended(const copy_slot& c) {
   return c.phase == copy_phase::finished || c.phase == copy_phase::gave_up;
 }
@@ -128,14 +130,21 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
     default:
       return;
   }
-  if (std::all_of(st.copies.begin(), st.copies.end(), ended)) {
-    auto ok = std::count_if(st.copies.begin(), st.copies.end(),
-                            [](auto& c) { return c.phase == copy_phase::finished; });
+  if (std::all_of(st.copies.begin(), st.copies.end(), ended))
+    finish(self, true);
+}
+
+// The batch is over (every copy ended, or the master removed the framework: the copies not
+// finished count as given up). `tear_down`: tell the master we are done.
+void finish(batch_pointer self, bool tear_down) {
+  auto& st = self->state;
+  auto ok = std::count_if(st.copies.begin(), st.copies.end(),
+                          [](auto& c) { return c.phase == copy_phase::finished; });
+  if (tear_down)
     call(self, v1::scheduler::Teardown{}); // queued at the driver before anyone hears "done"
-    self->send(st.observer, batch_done_atom::value, static_cast<uint32_t>(ok),
-               static_cast<uint32_t>(st.copies.size() - ok), st.last_exit);
-    self->quit();
-  }
+  self->send(st.observer, batch_done_atom::value, static_cast<uint32_t>(ok),
+             static_cast<uint32_t>(st.copies.size() - ok), st.last_exit);
+  self->quit();
 }
 
 // Launched copies without a final answer are reconciled explicitly; copies waiting for offers
@@ -177,7 +186,13 @@ batch_impl::behavior_type batch_fn(batch_pointer self, sdk::scheduler_driver_act
     [self](const v1::scheduler::Update& msg) { on_update(self, msg.status()); },
     [](const v1::scheduler::ExecutorMessage&) {},
     [](const v1::scheduler::Failure&) {},
-    [](const v1::scheduler::Error&) {},
+    [self](const v1::scheduler::Error& err) {
+      if (!err.removed())
+        return; // a refused call: the periodic check reconciles and retries
+      self->state.last_exit = -1;
+      self->send(self->state.observer, err);
+      finish(self, false); // removed (failover timeout passed): nothing left to run with
+    },
     [](sdk::disconnected_atom) {},
     [self](check_atom) { check(self); },
     [self](relaunch_atom, uint32_t i) {

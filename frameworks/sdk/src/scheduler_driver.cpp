@@ -30,6 +30,7 @@ struct driver_state {
   framework_actor framework;
   protocols::master_actor master;
   bool subscribed = false;
+  bool removed = false;    ///< the master removed the framework: the driver stays idle
   uint64_t generation = 0; ///< bumps on every connection attempt; stale timers ignore
   size_t attempt = 0;
   caf::timespan heartbeat = std::chrono::seconds{15};
@@ -70,6 +71,8 @@ void lost(driver_pointer self, const std::string& why) {
 void connect(driver_pointer self) {
   auto& st = self->state;
   ++st.generation;
+  if (st.removed)
+    return;
   if (st.cfg.master.local || st.cfg.master.follow_leader) {
     st.master = st.cfg.master.local
                   ? caf::actor_cast<protocols::master_actor>(st.cfg.master.local)
@@ -147,6 +150,10 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
       self->send(st.framework, std::move(*event.mutable_failure()));
       break;
     case E::kError:
+      if (event.error().removed() && !st.subscribed) { // our ID is gone: no more attempts
+        st.removed = true;
+        ++st.generation; // pending retries and checks are stale
+      }
       self->send(st.framework, std::move(*event.mutable_error()));
       break;
     default: // heartbeats only prove the master alive

@@ -139,6 +139,7 @@ void cluster::spawn_frameworks() {
             + " (" + v1::TaskStatus::Reason_Name(s.reason()) + ")"
             + (s.uuid().empty() ? "" : " uuid " + s.uuid()));
         },
+        [out](const v1::scheduler::Error&) { out->removed = true; },
         [out](examples::batch_done_atom, uint32_t finished, uint32_t gave_up, int32_t) {
           out->done = true;
           out->finished = finished;
@@ -392,7 +393,7 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
   // The goal: the batch done (or the crashed framework expired), every fault injected, and
   // every task the framework saw settled (an agent that comes back reports its tasks).
   auto goal = [&] {
-    if (framework_crashed_)
+    if (framework_crashed_ || outcome_->removed)
       return expired_now && next == faults.size();
     return done() && next == faults.size() && !announce && last
            && check_updates(&*last).empty();
@@ -411,7 +412,9 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
       }
       r.faults.push_back(describe(what));
       bool leader_restart = what.kind == fault_kind::restart && what.nodes[0] == master_node(leader_);
-      if (what.kind == fault_kind::fail_over || leader_restart) {
+      // A detector tells every node about a new leader, and catches up a node cut off from it
+      // once the network heals.
+      if (what.kind == fault_kind::fail_over || leader_restart || what.kind == fault_kind::heal) {
         announce = true;
         announce_at = t + 1s;
       }
@@ -432,7 +435,7 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
     if (auto st = state(f)) {
       unanswered = {};
       add(check_state(*st));
-      if (framework_crashed_)
+      if (framework_crashed_ || outcome_->removed)
         expired_now = expired(*st);
       last = std::move(st);
     } else if (master() && (unanswered += step) > 30s) {
@@ -474,12 +477,12 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
     return r; // a violation during the run: the end checks would only repeat its fallout
   if (!last)
     r.problems.push_back("the leader never answered a state request");
-  else if (!framework_crashed_) // an expired framework never hears the end of its tasks
-    add(check_updates(&*last));
+  else if (!framework_crashed_ && !outcome_->removed) // an expired framework never hears
+    add(check_updates(&*last));                         // the end of its tasks
   if (spec_.task_exit_code != 0 && outcome_->done && outcome_->finished > 0)
     r.problems.push_back(std::to_string(outcome_->finished)
                          + " copies finished although every task fails");
-  if (spec_.task_exit_code == 0 && outcome_->gave_up > 0) {
+  if (spec_.task_exit_code == 0 && outcome_->gave_up > 0 && !outcome_->removed) {
     r.problems.push_back(std::to_string(outcome_->gave_up) + " copies gave up");
     for (const auto& [task, states] : outcome_->updates) {
       std::string seen;

@@ -27,8 +27,11 @@ using batch_done_atom = caf::atom_constant<caf::atom("batchdone")>;
 using batch_observer_actor = caf::typed_actor<
   /// Every status update of every task, as the framework received it.
   caf::reacts_to<v1::TaskStatus>,
+  /// The master removed the framework (e.g. it was cut off beyond its failover timeout): the
+  /// batch ends now, the copies not finished given up (batch_done follows).
+  caf::reacts_to<v1::scheduler::Error>,
   /// The batch ended: copies finished, copies that gave up, and the last copy's exit status
-  /// (-1 when unknown). The framework has torn itself down.
+  /// (-1 when unknown). The framework has torn itself down (or was removed).
   caf::reacts_to<batch_done_atom, uint32_t, uint32_t, int32_t>>;
 
 struct batch_config {

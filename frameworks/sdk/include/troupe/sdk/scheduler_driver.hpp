@@ -47,7 +47,9 @@ using framework_actor = caf::typed_actor<
   caf::reacts_to<v1::scheduler::ExecutorMessage>,
   /// An agent or executor failed.
   caf::reacts_to<v1::scheduler::Failure>,
-  /// The master refused a call (or the driver could not send one); the text says why.
+  /// The master refused a call (or the driver could not send one); the text says why. With
+  /// `removed` set the master removed the framework (its failover timeout passed): the driver
+  /// stops resubscribing with that ID; end, or start a new driver without it.
   caf::reacts_to<v1::scheduler::Error>,
   /// The driver lost the master; it resubscribes by itself and then sends Subscribed again.
   caf::reacts_to<disconnected_atom>>;

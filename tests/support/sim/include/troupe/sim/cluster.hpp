@@ -81,7 +81,8 @@ struct cluster_outcome {
   std::map<std::string, std::vector<v1::TaskState>> reported;
   /// Per leadership epoch, the candidates that served it (more than one is a violation).
   std::map<uint64_t, std::vector<uint32_t>> served;
-  bool done = false; ///< the example framework finished its batch
+  bool done = false;    ///< the example framework finished its batch
+  bool removed = false; ///< the master removed it (its failover timeout passed while cut off)
   uint32_t finished = 0;
   uint32_t gave_up = 0;
 };
