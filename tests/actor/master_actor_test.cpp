@@ -337,6 +337,23 @@ BOOST_AUTO_TEST_CASE(a_launch_without_any_update_is_sent_again) {
   BOOST_CHECK_EQUAL(agent.received<v1::RunTask>().size(), 2u);
 }
 
+// A reconcile that arrives while an accept waits for its offer actors gets no answer for the
+// tasks of that accept (not TASK_UNKNOWN, which the launch would then contradict).
+BOOST_AUTO_TEST_CASE(a_reconcile_during_an_accept_does_not_call_its_tasks_unknown) {
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  v1::scheduler::Reconcile explicit_call;
+  *explicit_call.add_tasks()->mutable_task_id() = make_task_id("t1");
+  sched.send_to(master, make_call(fw, explicit_call));
+  run();
+  for (const auto& u : updates())
+    BOOST_ERROR("unexpected update " << v1::TaskState_Name(u.state()) << ": " << u.message());
+  BOOST_CHECK_EQUAL(agent.received<v1::RunTask>().size(), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(accept_launches_valid_tasks_and_rejects_invalid_ones_with_a_reason) {
   start();
   auto agent_id = register_agent();
@@ -382,6 +399,28 @@ BOOST_AUTO_TEST_CASE(a_task_group_goes_to_the_agent_as_one_run_task_group) {
   BOOST_REQUIRE_EQUAL(st.tasks_size(), 2);
   BOOST_CHECK_EQUAL(st.tasks(0).executor_id().value(), "pod");
   check_no_double_allocation();
+}
+
+// A lost RunTaskGroup is sent again, once for the whole group, while its tasks stay STAGING.
+BOOST_AUTO_TEST_CASE(a_task_group_launch_without_any_update_is_sent_again_once) {
+  cfg.ping_interval = 1s;
+  start();
+  auto agent_id = register_agent();
+  auto fw = subscribe();
+  advance(1s);
+  v1::ExecutorInfo ex;
+  ex.set_type(v1::ExecutorInfo::DEFAULT);
+  *ex.mutable_executor_id() = make_executor_id("pod");
+  v1::scheduler::Accept acc;
+  *acc.add_offer_ids() = offers().front().id();
+  *acc.add_operations() = make_launch_group(ex, {task("g1", agent_id), task("g2", agent_id)});
+  sched.send_to(master, make_call(fw, acc));
+  run();
+  BOOST_REQUIRE_EQUAL(agent.received<v1::RunTaskGroup>().size(), 1u);
+  advance(3s);
+  auto groups = agent.received<v1::RunTaskGroup>();
+  BOOST_REQUIRE_EQUAL(groups.size(), 2u);
+  BOOST_CHECK_EQUAL(groups[1].task_group().tasks_size(), 2);
 }
 
 BOOST_AUTO_TEST_CASE(decline_filter_holds_for_refuse_seconds) {

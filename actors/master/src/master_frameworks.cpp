@@ -314,6 +314,8 @@ void master_node::reconcile(framework_record& fw, const v1::scheduler::Reconcile
              "reconciliation");
       continue;
     }
+    if (fw.launching.count(item.task_id().value()) > 0)
+      continue; // its accept waits for the offer actors: it launches, or DROPPED follows
     const auto* agent = agents_.find(item.agent_id());
     if (agent != nullptr && agent->status == agent_status::unreachable)
       answer(item.task_id(), v1::TASK_UNREACHABLE, item.agent_id(), "its agent is unreachable");
