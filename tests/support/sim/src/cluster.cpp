@@ -366,6 +366,27 @@ caf::error cluster::inject(const fault& f) {
   return no("unknown fault");
 }
 
+std::vector<std::string> cluster::running_on_agents(test::deterministic_fixture& f) {
+  std::vector<std::string> out;
+  for (uint32_t i = 1; i <= agents_.size(); ++i) {
+    const auto& a = agents_[i - 1].actor;
+    if (!a)
+      continue;
+    caf::scoped_actor self{f.sys};
+    self->send(a, agent::agent_state_atom::value);
+    f.run();
+    self->receive(
+      [&](const v1::AgentID&, const std::vector<v1::Task>& tasks) {
+        for (const auto& t : tasks)
+          if (!common::is_terminal(t.state()))
+            out.push_back(agent_node(i) + " runs " + t.task_id().value() + " ("
+                          + v1::TaskState_Name(t.state()) + ")");
+      },
+      caf::after(std::chrono::seconds{0}) >> [] {});
+  }
+  return out;
+}
+
 std::optional<v1::MasterState> cluster::state(test::deterministic_fixture& f) {
   if (!master())
     return std::nullopt;
@@ -393,10 +414,11 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
   // The goal: the batch done (or the crashed framework expired), every fault injected, and
   // every task the framework saw settled (an agent that comes back reports its tasks).
   auto goal = [&] {
-    if (framework_crashed_ || outcome_->removed)
-      return expired_now && next == faults.size();
-    return done() && next == faults.size() && !announce && last
-           && check_updates(&*last).empty();
+    bool ended = framework_crashed_ || outcome_->removed
+                   ? expired_now && next == faults.size()
+                   : done() && next == faults.size() && !announce && last
+                       && check_updates(&*last).empty();
+    return ended && running_on_agents(f).empty();
   };
   auto add = [&](std::vector<std::string> xs) {
     for (auto& x : xs)
@@ -458,8 +480,10 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
     r.problems.push_back(framework_crashed_
                            ? "the master did not expire the crashed framework within the limit"
                          : done() ? "the framework finished, but not every task settled "
-                                    "within the limit"
+                                    "(at the framework, or on the agents) within the limit"
                                   : "the framework did not finish within the limit");
+    for (auto& orphan : running_on_agents(f))
+      r.problems.push_back("  " + orphan);
     if (auto st = state(f)) {
       for (const auto& task : st->tasks())
         if (!common::is_terminal(task.state()))

@@ -204,6 +204,11 @@ public:
   /// it terminal (or no longer) and every agent is back.
   std::vector<std::string> check_updates(const v1::MasterState* at_end) const;
 
+  /// Tasks the running agents still hold non-terminal ("agent-2 runs copy-3-1 (TASK_RUNNING)"):
+  /// at the goal there must be none (no orphan keeps running after its framework is done,
+  /// removed, or replaced it).
+  std::vector<std::string> running_on_agents(test::deterministic_fixture& f);
+
   /// Violations of "at most one master serves per epoch".
   std::vector<std::string> check_masters() const;
 
