@@ -31,6 +31,8 @@ const char* name(point p) {
       return "registry_unavailable";
     case point::small_offer_batches:
       return "small_offer_batches";
+    case point::registry_sync_late:
+      return "registry_sync_late";
   }
   return "?";
 }

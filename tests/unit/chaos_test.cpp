@@ -28,7 +28,7 @@ BOOST_AUTO_TEST_CASE(unarmed_points_never_fire) {
 }
 
 BOOST_AUTO_TEST_CASE(armed_points_fire_at_their_probability_and_replay_by_seed) {
-  chaos::arm(7, {0.25, 0.0, 1.0});
+  chaos::arm(7, {0.25, 0.0, 1.0, 0.0});
   auto first = draws(chaos::point::registry_slow, 4000);
   auto fired = std::count(first.begin(), first.end(), true);
   BOOST_CHECK_GT(fired, 850); // 1000 expected
@@ -39,9 +39,9 @@ BOOST_AUTO_TEST_CASE(armed_points_fire_at_their_probability_and_replay_by_seed) 
   BOOST_CHECK_EQUAL(n[0], static_cast<uint64_t>(fired));
   BOOST_CHECK_EQUAL(n[1], 0u);
   BOOST_CHECK_EQUAL(n[2], 1u);
-  chaos::arm(7, {0.25, 0.0, 1.0});
+  chaos::arm(7, {0.25, 0.0, 1.0, 0.0});
   BOOST_CHECK(draws(chaos::point::registry_slow, 4000) == first);
-  chaos::arm(8, {0.25, 0.0, 1.0});
+  chaos::arm(8, {0.25, 0.0, 1.0, 0.0});
   BOOST_CHECK(draws(chaos::point::registry_slow, 4000) != first);
   chaos::disarm();
   BOOST_CHECK(!chaos::hit(chaos::point::small_offer_batches));

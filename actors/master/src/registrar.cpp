@@ -21,7 +21,10 @@ namespace {
 
 using retry_atom = caf::atom_constant<caf::atom("regretry")>;
 
-using registrar_impl = registrar_actor::extend<caf::reacts_to<retry_atom>>;
+/// Registrar -> itself: sync the store now (a sync the chaos point deferred).
+using sync_atom = caf::atom_constant<caf::atom("regsync")>;
+
+using registrar_impl = registrar_actor::extend<caf::reacts_to<retry_atom>, caf::reacts_to<sync_atom>>;
 
 struct registrar_state {
   registrar_config cfg;
@@ -32,11 +35,15 @@ struct registrar_state {
   };
   std::deque<pending_op> pending;
   bool waiting = false; ///< a retry is scheduled; new operations queue behind the failed one
+  bool sync_deferred = false; ///< written but not synced (chaos): a crash now loses the writes
+  std::vector<caf::typed_response_promise<bool>> unsynced; ///< durable waiters of those writes
   uint64_t epoch = 0;   ///< this term's (set by recover); writes are fenced with it
   static inline const char* name = "troupe.registrar";
 };
 
 using registrar_pointer = registrar_impl::stateful_pointer<registrar_state>;
+
+void sync_and_answer(registrar_pointer self, std::vector<caf::typed_response_promise<bool>> waiters);
 
 // Applies the queue in order. The batch is fenced first (check_term): a newer term elsewhere
 // ends this registrar (its term ends with it). A write the store refuses as malformed is
@@ -50,6 +57,8 @@ void drain(registrar_pointer self) {
     for (auto& p : st.pending) // waiters learn why instead of timing out
       if (p.done)
         p.done->deliver(err);
+    for (auto& rp : st.unsynced)
+      rp.deliver(err);
     self->quit(err);
     return;
   } else if (err) {
@@ -87,11 +96,26 @@ void drain(registrar_pointer self) {
     st.pending.pop_front();
     wrote = true;
   }
-  caf::error synced;
+  if (wrote && (st.sync_deferred || runtime::chaos::hit(runtime::chaos::point::registry_sync_late))) {
+    // As if the disk were slow to sync: durable waiters wait for it; a crash meanwhile loses
+    // every write since the last sync, and none of them was confirmed.
+    for (auto& rp : written)
+      st.unsynced.push_back(std::move(rp));
+    if (!st.sync_deferred)
+      self->delayed_send(self, st.cfg.retry, sync_atom::value);
+    st.sync_deferred = true;
+    return;
+  }
   if (wrote)
-    if ((synced = st.cfg.store->sync()))
-      st.log->error("registry sync failed: {}", error_message(synced));
-  for (auto& rp : written)
+    sync_and_answer(self, std::move(written));
+}
+
+void sync_and_answer(registrar_pointer self, std::vector<caf::typed_response_promise<bool>> waiters) {
+  auto& st = self->state;
+  caf::error synced;
+  if ((synced = st.cfg.store->sync()))
+    st.log->error("registry sync failed: {}", error_message(synced));
+  for (auto& rp : waiters)
     if (synced)
       rp.deliver(synced);
     else
@@ -135,6 +159,12 @@ registrar_impl::behavior_type registrar_fn(registrar_pointer self, registrar_con
     [self](retry_atom) {
       self->state.waiting = false;
       drain(self);
+    },
+    [self](sync_atom) {
+      auto& st = self->state;
+      st.sync_deferred = false;
+      sync_and_answer(self, std::move(st.unsynced));
+      st.unsynced.clear();
     },
   };
 }

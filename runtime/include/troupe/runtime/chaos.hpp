@@ -21,9 +21,10 @@ enum class point : uint8_t {
   registry_slow,        ///< the registrar defers writes and their answers by its retry delay
   registry_unavailable, ///< a registry write fails with a retryable error (and is retried)
   small_offer_batches,  ///< the master sends each offer in an Offers event of its own
+  registry_sync_late,   ///< the registrar writes but syncs later (a crash loses the writes)
 };
 
-inline constexpr size_t point_count = 3;
+inline constexpr size_t point_count = 4;
 
 using probabilities = std::array<double, point_count>;
 using counts = std::array<uint64_t, point_count>;
