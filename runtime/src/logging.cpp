@@ -46,7 +46,10 @@ std::shared_ptr<spdlog::logger> node_logger(const std::string& node) {
   if (auto existing = spdlog::get(node))
     return existing;
   auto created = make_node_logger(node, "info");
-  return created ? *created : spdlog::default_logger();
+  if (!created)
+    return spdlog::default_logger();
+  (*created)->set_level(spdlog::get_level()); // the process-wide level (info unless set)
+  return *created;
 }
 
 } // namespace troupe::runtime

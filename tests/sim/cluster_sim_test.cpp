@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 
@@ -332,7 +333,36 @@ BOOST_AUTO_TEST_CASE(a_user_framework_runs_beside_the_example) {
                              [](caf::actor_system& sys, sdk::scheduler_driver_actor driver) {
                                return sys.spawn(decliner, driver);
                              }});
-  sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of("5s crash agent-3"));
+  // Outside this fixture a framework author uses the library's sweep (a fresh system per seed).
+  auto result = sim::sweep(spec, sim::fault_plan::of("5s crash agent-3"), seed,
+                           sweep_seeds() / 10);
+  BOOST_CHECK_MESSAGE(result.ok, "seed " << result.failed_seed << ":"
+                                         << joined(result.failure.report.problems));
+  BOOST_CHECK_EQUAL(result.runs, sweep_seeds() / 10);
+}
+
+// Without the example framework, the test's own goal ends the run: here, the decliner is
+// subscribed and every agent registered again after agent-1's machine rebooted.
+BOOST_AUTO_TEST_CASE(a_test_goal_ends_a_run_without_the_example_framework) {
+  sim::cluster_spec spec;
+  spec.tasks = 0;
+  spec.frameworks.push_back({"decliner", make_framework_info("decliner", "sim", {"*"}),
+                             [](caf::actor_system& sys, sdk::scheduler_driver_actor driver) {
+                               return sys.spawn(decliner, driver);
+                             }});
+  spec.goal = [](const v1::MasterState& st) {
+    auto registered = std::count_if(st.agents().begin(), st.agents().end(),
+                                    [](const auto& a) { return a.status() == "registered"; });
+    return st.frameworks_size() == 1 && st.frameworks(0).connected() && registered == 3;
+  };
+  sim::run_options options;
+  options.limit = 5min;
+  auto r = sim::run_one(seed, spec, sim::fault_plan::of("1s crash agent-1\n3s restart agent-1"),
+                        options);
+  BOOST_CHECK_MESSAGE(r.report.problems.empty(), "seed " << seed << ":"
+                                                         << joined(r.report.problems));
+  BOOST_CHECK_GE(r.report.virtual_s, 3.0); // not before the restart
+  BOOST_CHECK_LT(r.report.virtual_s, 60.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #include "troupe/sim/cluster.hpp"
 
 #include <filesystem>
+#include <stdexcept>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -171,6 +172,8 @@ void cluster::spawn_frameworks() {
 }
 
 void cluster::start() {
+  if (auto err = check(spec_))
+    throw std::invalid_argument(error_message(err));
   if (spec_.chaos) { // which points, and how often, is the seed's choice
     runtime::seeded_random pick{seed_, "chaos-plan"};
     for (auto& p : chaos_)
@@ -366,6 +369,14 @@ caf::error cluster::inject(const fault& f) {
   return no("unknown fault");
 }
 
+std::set<std::string> cluster::down_agent_nodes() const {
+  std::set<std::string> out;
+  for (uint32_t i = 1; i <= agents_.size(); ++i)
+    if (!agents_[i - 1].actor)
+      out.insert(agent_node(i));
+  return out;
+}
+
 std::vector<std::string> cluster::running_on_agents(test::deterministic_fixture& f) {
   std::vector<std::string> out;
   for (uint32_t i = 1; i <= agents_.size(); ++i) {
@@ -413,11 +424,15 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
   caf::timespan unanswered{0}; // how long the leader has not answered state requests
   // The goal: the batch done (or the crashed framework expired), every fault injected, and
   // every task the framework saw settled (an agent that comes back reports its tasks).
+  const bool has_goal = spec_.tasks > 0 || spec_.goal;
   auto goal = [&] {
+    if (next < faults.size() || announce || (spec_.goal && !(last && spec_.goal(*last))))
+      return false;
+    if (spec_.tasks == 0)
+      return true;
     bool ended = framework_crashed_ || outcome_->removed
-                   ? expired_now && next == faults.size()
-                   : done() && next == faults.size() && !announce && last
-                       && check_updates(&*last).empty();
+                   ? expired_now
+                   : done() && last && check_updates(&*last).empty();
     return ended && running_on_agents(f).empty();
   };
   auto add = [&](std::vector<std::string> xs) {
@@ -445,7 +460,7 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
       announce_leader();
       announce = false;
     }
-    if (!r.problems.empty() || (spec_.tasks > 0 && goal()) || t >= limit)
+    if (!r.problems.empty() || (has_goal && goal()) || t >= limit)
       break;
     caf::timespan step = 1s; // but land exactly on the next fault and announcement
     if (next < faults.size())
@@ -476,8 +491,9 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
                          + std::to_string(hits[i]) + " hits");
   r.virtual_s = std::chrono::duration<double>(t).count();
   bool failed_during_run = !r.problems.empty();
-  if (r.problems.empty() && spec_.tasks > 0 && !goal()) {
-    r.problems.push_back(framework_crashed_
+  if (r.problems.empty() && has_goal && !goal()) {
+    r.problems.push_back(spec_.tasks == 0 ? "the test's goal was not reached within the limit"
+                         : framework_crashed_
                            ? "the master did not expire the crashed framework within the limit"
                          : done() ? "the framework finished, but not every task settled "
                                     "(at the framework, or on the agents) within the limit"

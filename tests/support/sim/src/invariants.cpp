@@ -56,17 +56,30 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
   std::vector<std::string> problems;
   // After the framework tore itself down, tasks it last saw unsettled (on an agent that was
   // away) are settled by the master: terminal there, or gone with the framework, once every
-  // agent is back.
-  std::set<std::string> live_at_master;
+  // agent is back. Tasks on agents the plan left down (crashed or stopped, never restarted)
+  // stay unreachable, as in Mesos until the agent is removed: they count as settled.
+  std::set<std::string> live_at_master, on_down_agents;
   bool agents_back = true;
   if (at_end != nullptr) {
-    for (const auto& t : at_end->tasks())
+    std::set<std::string> down_ids;
+    auto down = down_agent_nodes();
+    for (const auto& a : at_end->agents())
+      if (down.count(a.info().hostname()) > 0)
+        down_ids.insert(a.info().id().value());
+    for (const auto& t : at_end->tasks()) {
       if (!common::is_terminal(t.state()))
         live_at_master.insert(t.task_id().value());
+      if (down_ids.count(t.agent_id().value()) > 0)
+        on_down_agents.insert(t.task_id().value());
+    }
     for (const auto& a : at_end->agents())
-      agents_back = agents_back && (a.status() == "registered" || a.status() == "gone");
+      agents_back = agents_back
+                    && (a.status() == "registered" || a.status() == "gone"
+                        || down_ids.count(a.info().id().value()) > 0);
   }
   auto settled_by_master = [&](const std::string& task) {
+    if (on_down_agents.count(task) > 0)
+      return true;
     return at_end != nullptr && outcome_->done && agents_back
            && live_at_master.count(task) == 0;
   };

@@ -34,4 +34,20 @@ run_result run_one(uint64_t seed, const cluster_spec& spec, const fault_plan& pl
   return r;
 }
 
+sweep_result sweep(const cluster_spec& spec, const fault_plan& plan, uint64_t first,
+                   uint64_t count, const run_options& options) {
+  sweep_result out;
+  for (uint64_t i = 0; i < count; ++i) {
+    ++out.runs;
+    auto r = run_one(first + i, spec, plan, options);
+    if (!r.report.problems.empty()) {
+      out.ok = false;
+      out.failed_seed = first + i;
+      out.failure = std::move(r);
+      break;
+    }
+  }
+  return out;
+}
+
 } // namespace troupe::sim

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
 #include "troupe/messages/errc.hpp"
 #include "troupe/sim/run.hpp"
@@ -44,15 +45,19 @@ caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
 }
 
-sim::run_result run_seed(uint64_t seed, const options& o, const sim::fault_plan& plan) {
+sim::cluster_spec spec_of(const options& o) {
   auto spec = o.spec;
   spec.faults.min_delay = seconds(o.min_delay_ms / 1000);
   spec.faults.max_delay = seconds(o.max_delay_ms / 1000);
   spec.task_duration = seconds(o.duration_s);
+  return spec;
+}
+
+sim::run_result run_seed(uint64_t seed, const options& o, const sim::fault_plan& plan) {
   sim::run_options ro;
   ro.limit = seconds(o.limit_s);
   ro.trace = o.trace;
-  auto r = sim::run_one(seed, spec, plan, ro);
+  auto r = sim::run_one(seed, spec_of(o), plan, ro);
   for (const auto& line : r.trace)
     std::cout << "  " << line << '\n';
   for (const auto& [task, lines] : r.updates)
@@ -61,28 +66,72 @@ sim::run_result run_seed(uint64_t seed, const options& o, const sim::fault_plan&
   return r;
 }
 
-bool parse_range(const std::string& text, uint64_t& from, uint64_t& to) {
-  auto dots = text.find("..");
-  if (dots == std::string::npos)
+// A whole decimal number, nothing else ("12"; not "-1", "1x" or "").
+bool parse_seed(const std::string& text, uint64_t& out) {
+  if (text.empty() || text.size() > 20
+      || text.find_first_not_of("0123456789") != std::string::npos)
     return false;
   try {
-    from = std::stoull(text.substr(0, dots));
-    to = std::stoull(text.substr(dots + 2));
+    out = std::stoull(text);
   } catch (const std::exception&) {
     return false;
   }
-  return from <= to;
+  return true;
+}
+
+// "A..B" (inclusive, A <= B) or one seed "N".
+bool parse_range(const std::string& text, uint64_t& from, uint64_t& to) {
+  auto dots = text.find("..");
+  if (dots == std::string::npos)
+    return parse_seed(text, from) && parse_seed(text, to);
+  return parse_seed(text.substr(0, dots), from) && parse_seed(text.substr(dots + 2), to)
+         && from <= to;
+}
+
+// A shell word: quoted unless it is plainly safe.
+std::string shell_word(const std::string& arg) {
+  if (!arg.empty()
+      && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "_./:=,+-")
+           == std::string::npos)
+    return arg;
+  std::string out = "'";
+  for (char c : arg)
+    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return out + "'";
+}
+
+// The command that replays one seed: every argument but the seed selection, then that seed
+// (as --seeds N..N, which also overrides a spec file's seeds) and --trace.
+std::string replay_command(int argc, char** argv, uint64_t seed) {
+  std::string out = shell_word(argv[0]);
+  bool trace = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--seed" || arg == "--seeds") {
+      ++i; // and its value
+      continue;
+    }
+    if (arg.rfind("--seed=", 0) == 0 || arg.rfind("--seeds=", 0) == 0)
+      continue;
+    trace = trace || arg == "--trace";
+    out += " " + shell_word(arg);
+  }
+  out += " --seeds " + std::to_string(seed) + ".." + std::to_string(seed);
+  return trace ? out : out + " --trace";
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   options o;
-  o.spec.faults.drop = 0.0;
+  std::string log_level = "warn";
   CLI::App app{"troupe-sim: simulated cluster scenarios with seeded faults and invariants"};
   app.set_config("--spec", "", "scenario file (INI/TOML with the keys of these flags)");
-  app.add_option("--seed", o.seed, "the seed of one run")->capture_default_str();
-  app.add_option("--seeds", o.seeds, "a sweep: A..B (inclusive)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  auto* seed_opt = app.add_option("--seed", o.seed, "the seed of one run")->capture_default_str();
+  app.add_option("--seeds", o.seeds, "a sweep: A..B (inclusive), or one seed N")
+    ->excludes(seed_opt);
   app.add_option("--agents", o.spec.agents, "simulated agents")->capture_default_str()
     ->check(CLI::Range(1u, 100000u));
   app.add_option("--tasks", o.spec.tasks, "copies the example framework runs")
@@ -114,12 +163,21 @@ int main(int argc, char** argv) {
                  "one fault of the plan, e.g. \"3s crash agent-1\" (repeat it; in a spec file: "
                  "fault = [\"...\", ...]; the language: tests/support/sim/README.md)");
   app.add_option("--limit", o.limit_s, "virtual seconds before a run counts as stuck")
-    ->capture_default_str();
+    ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_flag("--chaos", o.spec.chaos,
                "arm the chaos points (which ones, and how often, chosen by the seed)");
-  app.add_flag("--trace", o.trace, "print every routing decision");
+  app.add_flag("--trace", o.trace, "print every routing decision and every update");
   app.add_flag("--replay", o.replay, "run each seed twice and compare the runs");
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--log-level", log_level, "the nodes' log (trace, debug, info, warn, error, off)")
+    ->capture_default_str()
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    auto rc = app.exit(e);
+    return rc == 0 ? 0 : 2; // --help is fine; everything else is bad input
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
   if (o.min_delay_ms > o.max_delay_ms) {
     std::cerr << "--min-delay-ms must not exceed --max-delay-ms\n";
     return 2;
@@ -129,49 +187,61 @@ int main(int argc, char** argv) {
     std::cerr << error_message(plan.error()) << '\n';
     return 2;
   }
-  uint64_t from = o.seed, to = o.seed;
-  if (!o.seeds.empty() && !parse_range(o.seeds, from, to)) {
-    std::cerr << "--seeds " << o.seeds << ": want A..B with A <= B\n";
+  if (auto err = sim::cluster::check(spec_of(o), *plan)) {
+    std::cerr << error_message(err) << '\n';
     return 2;
   }
+  uint64_t from = o.seed, to = o.seed;
+  if (!o.seeds.empty() && !parse_range(o.seeds, from, to)) {
+    std::cerr << "--seeds " << o.seeds << ": want A..B with A <= B, or one seed N\n";
+    return 2;
+  }
+  if (!plan->empty()) {
+    std::printf("plan:\n");
+    for (const auto& f : plan->faults())
+      std::printf("  %s\n", sim::describe(f).c_str());
+  }
   std::vector<uint64_t> failed;
+  uint64_t runs = 0;
   for (uint64_t seed = from; seed <= to; ++seed) {
+    ++runs;
     auto r = run_seed(seed, o, *plan);
     auto& problems = r.report.problems;
     if (o.replay) {
       auto again = run_seed(seed, o, *plan);
+      char line[128];
+      std::snprintf(line, sizeof line, "not deterministic: trace hash %016llx, then %016llx",
+                    static_cast<unsigned long long>(r.trace_hash),
+                    static_cast<unsigned long long>(again.trace_hash));
       if (again.trace_hash != r.trace_hash)
-        problems.push_back("not deterministic: trace hash " + std::to_string(r.trace_hash)
-                           + " then " + std::to_string(again.trace_hash));
+        problems.push_back(line);
     }
     std::printf("seed %llu: %s — %u finished, %u gave up, %.0f s virtual; %llu delivered, "
-                "%llu dropped, %llu duplicated; trace %016llx\n",
+                "%llu dropped, %llu duplicated; trace %016llx%s\n",
                 static_cast<unsigned long long>(seed), problems.empty() ? "ok" : "FAILED",
                 r.finished, r.gave_up, r.report.virtual_s,
                 static_cast<unsigned long long>(r.stats.delivered),
                 static_cast<unsigned long long>(r.stats.dropped),
                 static_cast<unsigned long long>(r.stats.duplicated),
-                static_cast<unsigned long long>(r.trace_hash));
-    for (const auto& f : r.report.faults)
-      std::printf("  fault: %s\n", f.c_str());
+                static_cast<unsigned long long>(r.trace_hash),
+                o.replay && problems.empty() ? " (replayed: same trace)" : "");
+    for (const auto& f : r.report.faults) // the chaos armed, with its hits
+      if (f.rfind("chaos ", 0) == 0)
+        std::printf("  %s\n", f.c_str());
     for (const auto& p : problems)
-      std::printf("  invariant: %s\n", p.c_str());
+      std::printf("  %s %s\n", p.rfind("  ", 0) == 0 ? "      " : "invariant:", p.c_str());
     if (!problems.empty())
       failed.push_back(seed);
     if (seed == UINT64_MAX)
       break;
   }
   if (!failed.empty()) {
-    std::printf("%zu of %llu seeds failed; replay one: %s --seed %llu", failed.size(),
-                static_cast<unsigned long long>(to - from + 1), argv[0],
-                static_cast<unsigned long long>(failed.front()));
-    for (int i = 1; i < argc; ++i)
-      if (std::string{argv[i]} != "--seeds" && (i == 1 || std::string{argv[i - 1]} != "--seeds")
-          && std::string{argv[i]} != "--seed" && (i == 1 || std::string{argv[i - 1]} != "--seed"))
-        std::printf(std::string{argv[i]}.find(' ') != std::string::npos ? " '%s'" : " %s",
-                    argv[i]);
-    std::printf(" --trace\n");
+    std::printf("%zu of %llu seeds failed; replay one: %s\n", failed.size(),
+                static_cast<unsigned long long>(runs),
+                replay_command(argc, argv, failed.front()).c_str());
     return 1;
   }
+  std::printf("%llu of %llu seeds ok\n", static_cast<unsigned long long>(runs),
+              static_cast<unsigned long long>(runs));
   return 0;
 }

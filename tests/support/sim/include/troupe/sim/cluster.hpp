@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ struct cluster_spec {
   double failover_timeout_s = 60;                          ///< the example framework's
   runtime::sim_faults faults;                              ///< of every link
   std::vector<framework_spec> frameworks;                  ///< brought by the test
+  /// The test's own goal (optional): run() also waits for it, and with `tasks` = 0 (no
+  /// example framework) it is the goal. Called with the leader's state after every step.
+  std::function<bool(const v1::MasterState&)> goal;
   /// Arms the chaos points (runtime/chaos.hpp) for the run: each one, chosen by the seed, on
   /// (probability 10-50 %) or off.
   bool chaos = false;
@@ -105,7 +109,17 @@ public:
   cluster(const cluster&) = delete;
   cluster& operator=(const cluster&) = delete;
 
-  /// Spawns the masters, the agents and the frameworks.
+  /// Whether `spec` can run: resources that parse, at least one master and agent, delays and
+  /// probabilities in range (errc::invalid_argument saying what is wrong).
+  static caf::error check(const cluster_spec& spec);
+
+  /// check(spec), and whether `plan` fits it: every node it names exists, partition groups do
+  /// not overlap, only agents stop, only crashed or stopped nodes restart, fail-over names a
+  /// master. troupe-sim runs it before the first seed.
+  static caf::error check(const cluster_spec& spec, const fault_plan& plan);
+
+  /// Spawns the masters, the agents and the frameworks (throws std::invalid_argument when
+  /// check(spec) fails).
   void start();
 
   /// Advances `f`'s clock second by second (landing exactly on each fault's time), injects
@@ -223,6 +237,7 @@ private:
   void spawn_frameworks();
   runtime::transport& transport_of(const std::string& node);
   bool expired(const v1::MasterState& st) const;
+  std::set<std::string> down_agent_nodes() const; ///< agents crashed or stopped right now
 
   caf::actor_system& sys_;
   uint64_t seed_;

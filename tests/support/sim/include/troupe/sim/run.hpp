@@ -3,6 +3,7 @@
 //
 //   auto r = sim::run_one(seed, spec, sim::fault_plan::of("3s crash agent-1"));
 //   BOOST_CHECK_MESSAGE(r.report.problems.empty(), "seed " << seed << ...);
+//   auto s = sim::sweep(spec, plan, 1, 100);   // the first failing seed, if any
 #pragma once
 
 #include <chrono>
@@ -38,5 +39,17 @@ struct run_result {
 /// message and timer and removes its work dirs.
 run_result run_one(uint64_t seed, const cluster_spec& spec, const fault_plan& plan,
                    const run_options& options = {});
+
+struct sweep_result {
+  uint64_t runs = 0;          ///< seeds run (up to and including the first failure)
+  uint64_t failed_seed = 0;   ///< valid when !ok
+  bool ok = true;
+  run_result failure;         ///< the first failing seed's result
+};
+
+/// run_one for `count` seeds from `first`, stopping at the first seed that breaks an
+/// invariant (replay it with run_one, or troupe-sim --seed).
+sweep_result sweep(const cluster_spec& spec, const fault_plan& plan, uint64_t first,
+                   uint64_t count, const run_options& options = {});
 
 } // namespace troupe::sim
