@@ -269,7 +269,7 @@ void sim_network::impl::route(caf::mailbox_element_ptr x, const caf::strong_acto
   auto lf = link_faults.find({src, dst});
   const auto& f = lf != link_faults.end() ? lf->second : faults;
   const char* lost = nullptr;
-  if (down.count(dst) > 0)
+  if (down.count(dst) > 0 || down.count(src) > 0) // a crashed node neither gets nor sends
     lost = "down";
   else if (cuts.count({src, dst}) > 0)
     lost = "cut";

@@ -508,8 +508,8 @@ BOOST_AUTO_TEST_CASE(a_total_before_registration_is_ignored) {
 // agents_partitioned_and_crashed_while_launching): the answer to the registration was lost, the
 // launch arrived, and the task started without an agent ID (its container failed); after a
 // crash the restarted agent reported it although the master had declared its ID gone. A launch
-// before registration is dropped now (the master resends launches that stay STAGING).
-BOOST_AUTO_TEST_CASE(a_launch_before_registration_is_dropped) {
+// before registration is held now, and runs once the agent has its ID.
+BOOST_AUTO_TEST_CASE(a_launch_before_registration_waits_for_the_agent_id) {
   start(); // registering: no ID yet
   run_task("early", 5000);
   advance(100ms);
@@ -522,7 +522,7 @@ BOOST_AUTO_TEST_CASE(a_launch_before_registration_is_dropped) {
   reply.set_epoch(epoch);
   master.send_to(agent, reply);
   run();
-  run_task("early", 5000); // the master's resend
+  run_task("early", 5000); // a resend of it changes nothing
   auto ups = updates();
   BOOST_REQUIRE_EQUAL(ups.size(), 1u);
   BOOST_CHECK_EQUAL(name(ups[0].status().state()), "TASK_RUNNING");

@@ -1,10 +1,13 @@
-// Simulation benchmark: how fast whole simulated clusters run (tests/support sim_cluster on the
-// deterministic scheduler, every message through the seeded sim_network).
+// Simulation benchmark: how fast whole simulated clusters run (tests/support/sim's sim::cluster
+// on the deterministic scheduler, every message through the seeded sim_network).
 //   small  the sim test's cluster (3 agents, 20 tasks of 2 s, 1-30 ms delays, 2 % loss):
 //          seeds per second over --seeds runs
 //   large  1,000 agents (cpus:8;mem:8192) and 10,000 tasks (cpus:0.5;mem:128, 10 s each) with
 //          1-30 ms delays, 1 % duplicates and 0.5 % loss: real time until the batch is done
 //          (--runs, median), virtual time it covered, messages routed
+//   faults the small cluster with two masters under a fault plan (agent crash and restart,
+//          fail-over, agent stop and restart), chaos armed, every invariant checked after
+//          every step (sim::run_one, as troupe-sim and the sweeps run): seeds per second
 //   sim-bench [--seeds 200] [--runs 3] [--quick]
 // A benchmark, not a test: it never asserts timings (it does report unfinished runs).
 #include <unistd.h>
@@ -19,6 +22,7 @@
 
 #include "troupe/test/deterministic_fixture.hpp"
 #include "troupe/sim/cluster.hpp"
+#include "troupe/sim/run.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -96,6 +100,24 @@ int main(int argc, char** argv) {
               seeds, took, seeds / took,
               unfinished > 0 ? (" — " + std::to_string(unfinished) + " did not finish").c_str()
                              : "");
+  sim::cluster_spec faulty = small;
+  faulty.masters = 2;
+  faulty.chaos = true;
+  auto plan = sim::fault_plan::of(R"(
+    1s crash agent-1
+    2s fail-over master-2
+    3s stop agent-2
+    6s restart agent-2
+    9s restart agent-1)");
+  t0 = steady::now();
+  int failed = 0;
+  for (int s = 0; s < seeds; ++s)
+    failed += sim::run_one(2000 + s, faulty, plan).report.problems.empty() ? 0 : 1;
+  took = std::chrono::duration<double>(steady::now() - t0).count();
+  std::printf("faults: %d seeds (2 masters, crash/fail-over/stop/restart, chaos, invariants "
+              "every step) in %.1f s: %.0f seeds/s%s\n",
+              seeds, took, seeds / took,
+              failed > 0 ? (" — " + std::to_string(failed) + " broke an invariant").c_str() : "");
   sim::cluster_spec large;
   large.agents = quick ? 100 : 1000;
   large.tasks = quick ? 1000 : 10000;

@@ -141,8 +141,9 @@ BOOST_AUTO_TEST_CASE(the_batch_finishes_with_chaos_points_armed) {
   sweep(spec, sweep_seeds(), 10min, sim::fault_plan::of("2s fail-over master-2"));
 }
 
-// Same seed, same plan → the same run, bit for bit (network trace hash and every update the
-// framework got), with chaos armed and nodes crashing; another seed differs.
+// Same seed, same plan → the same run, bit for bit (the network's trace hash covers every
+// routing decision; faults and chaos hits agree), with chaos armed and nodes crashing; another
+// seed differs.
 BOOST_AUTO_TEST_CASE(a_seed_replays_bit_for_bit) {
   sim::cluster_spec spec;
   spec.masters = 2;
@@ -247,7 +248,7 @@ BOOST_AUTO_TEST_CASE(a_master_and_an_agent_crash_with_the_registry_lagging) {
 // Two agents partitioned from the master and a third crashing while the first tasks launch,
 // with 2 % loss. Found: an agent whose registration answer was lost launched tasks without an
 // ID, and after its crash reported them although the master had declared that ID gone (seed
-// 183); the agent now drops launches until it is registered.
+// 183); the agent now holds launches until it has its ID.
 BOOST_AUTO_TEST_CASE(agents_partitioned_and_crashed_while_launching) {
   sim::cluster_spec spec;
   spec.agents = 5;

@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(faults_naming_missing_nodes_are_refused_when_injected) {
     c.start();
     auto report = c.run(f, sim::fault_plan::of("1s crash agent-9"), 60s);
     BOOST_REQUIRE_EQUAL(report.problems.size(), 1u);
-    BOOST_CHECK_MESSAGE(report.problems[0].find("no such node") != std::string::npos,
+    BOOST_CHECK_MESSAGE(report.problems[0].find("no node agent-9") != std::string::npos,
                         report.problems[0]);
     BOOST_CHECK(c.inject(sim::fault_plan::of("1s stop master-1").faults()[0]));
     BOOST_CHECK(c.inject(sim::fault_plan::of("1s restart agent-1").faults()[0])); // running
@@ -87,6 +87,37 @@ BOOST_AUTO_TEST_CASE(faults_naming_missing_nodes_are_refused_when_injected) {
     f.sched.clock().cancel_all();
     f.run();
   }
+}
+
+// A plan is checked against the spec before it runs: every fault names nodes that exist, in
+// a state that allows it.
+BOOST_AUTO_TEST_CASE(plans_that_do_not_fit_the_cluster_are_refused_before_running) {
+  sim::cluster_spec spec; // 1 master, 3 agents, the example framework
+  struct bad_case {
+    const char* plan;
+    const char* says;
+  };
+  for (auto c : {bad_case{"1s cut agent1 master-1", "no node agent1"},
+                 bad_case{"1s clog agent-9 master-1 1s", "no node agent-9"},
+                 bad_case{"1s partition agent-1 | agent-1 master-1", "both sides"},
+                 bad_case{"1s stop master-1", "only agents stop"},
+                 bad_case{"1s restart agent-1", "is running"},
+                 bad_case{"1s crash agent-1\n2s crash agent-1", "already down"},
+                 bad_case{"1s fail-over master-2", "no node master-2"},
+                 bad_case{"1s restart framework", "only masters and agents restart"}}) {
+    auto err = sim::cluster::check(spec, sim::fault_plan::of(c.plan));
+    BOOST_REQUIRE_MESSAGE(err, c.plan);
+    auto msg = error_message(err);
+    BOOST_CHECK_MESSAGE(msg.find(c.says) != std::string::npos, msg << " lacks " << c.says);
+  }
+  BOOST_CHECK(!sim::cluster::check(spec, sim::fault_plan::of("1s stop agent-1\n2s restart agent-1")));
+  auto bad_resources = spec;
+  bad_resources.agent_resources = "cpus:x";
+  BOOST_CHECK(sim::cluster::check(bad_resources));
+  auto bad_delay = spec;
+  bad_delay.faults.min_delay = 50ms;
+  bad_delay.faults.max_delay = 10ms;
+  BOOST_CHECK(sim::cluster::check(bad_delay));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

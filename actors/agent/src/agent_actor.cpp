@@ -229,6 +229,7 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
   last_ping_ = self_->clock().now();
   log_->info("agent {} {} with master {}", id.value(),
              reregistered ? "reregistered" : "registered", master.id());
+  run_held_launches();
 }
 
 void agent_node::on_ping(const v1::Ping& ping) {

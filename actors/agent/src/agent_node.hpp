@@ -84,7 +84,8 @@ public:
   }
 
   // tasks and executors (agent_tasks.cpp)
-  bool may_launch(const std::string& what);
+  bool may_launch() const;
+  void run_held_launches();
   void on_run_task(const v1::RunTask& msg);
   void on_run_task_group(const v1::RunTaskGroup& msg);
   void on_kill_task(const v1::KillTask& msg);
@@ -137,6 +138,8 @@ private:
   agent_checkpoints checkpoints_;
   internal::AgentCheckpoint checkpoint_; ///< the agent record last written (registration)
   bool recovering_ = false; ///< waiting for the containerizer to adopt surviving containers
+  std::vector<v1::RunTask> held_runs_;        ///< launches that came before the agent's ID
+  std::vector<v1::RunTaskGroup> held_groups_; ///< the same for task groups
   agent_phase phase_ = agent_phase::registering;
   uint64_t epoch_ = 0;
   uint64_t registration_round_ = 0;

@@ -64,19 +64,33 @@ executor_record& agent_node::executor_for(framework_entry& fw, const v1::Executo
   return ex;
 }
 
-// Launches wait until the agent knows its ID (the master resends them while they stay
-// STAGING): a task started before would run without one, and a restart before the answer
-// arrives would bring back tasks of an ID the master has since declared gone.
-bool agent_node::may_launch(const std::string& what) {
-  if (!cfg_.info.id().value().empty())
-    return true;
-  log_->warn("dropping a launch of {}: not registered yet (the master sends it again)", what);
-  return false;
+// Launches wait until the agent knows its ID (its registration answer may have been lost while
+// the master already sent work): a task started before would run without one, and a restart
+// before the answer would bring back tasks of an ID the master has since declared gone. They
+// are held in memory, run once registered, and lost with a crash (the master resends them).
+bool agent_node::may_launch() const {
+  return !cfg_.info.id().value().empty();
+}
+
+void agent_node::run_held_launches() {
+  auto runs = std::move(held_runs_);
+  auto groups = std::move(held_groups_);
+  held_runs_.clear();
+  held_groups_.clear();
+  for (const auto& run : runs)
+    on_run_task(run);
+  for (const auto& group : groups)
+    on_run_task_group(group);
 }
 
 void agent_node::on_run_task(const v1::RunTask& msg) {
-  if (!fresh_epoch(msg.epoch()) || !may_launch(msg.task().task_id().value()))
+  if (!fresh_epoch(msg.epoch()))
     return;
+  if (!may_launch()) {
+    log_->info("holding the launch of {} until registered", msg.task().task_id().value());
+    held_runs_.push_back(msg);
+    return;
+  }
   if (auto err = validate(msg)) {
     log_->warn("dropping an invalid RunTask: {}", error_message(err));
     return;
@@ -111,8 +125,13 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
 }
 
 void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
-  if (!fresh_epoch(msg.epoch()) || !may_launch("a task group"))
+  if (!fresh_epoch(msg.epoch()))
     return;
+  if (!may_launch()) {
+    log_->info("holding the launch of a task group until registered");
+    held_groups_.push_back(msg);
+    return;
+  }
   if (auto err = validate(msg)) {
     log_->warn("dropping an invalid RunTaskGroup: {}", error_message(err));
     return;
@@ -123,9 +142,10 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
     info.clear_command();
   auto& ex = executor_for(fw, info);
   v1::executor::LaunchGroup group;
-  for (const auto& task : msg.task_group().tasks()) {
+  for (const auto& task : msg.task_group().tasks())
     if (fw.tasks.count(task.task_id().value()) > 0)
-      return; // a duplicate of a group already here
+      return; // a duplicate of a group (or part of one) already here: nothing is inserted
+  for (const auto& task : msg.task_group().tasks()) {
     fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id(), msg.role());
     fw.infos[task.task_id().value()] = task;
     ex.tasks.insert(task.task_id().value());

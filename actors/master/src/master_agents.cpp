@@ -222,6 +222,7 @@ void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
     }
   }
   auto& link = links_[agent.value()];
+  std::set<std::pair<std::string, std::string>> groups_sent;
   for (auto it = link.tasks.begin(); it != link.tasks.end();) {
     auto key = *it;
     ++it;
@@ -230,13 +231,11 @@ void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
     auto* rec = find_task(key.first, key.second);
     if (rec == nullptr || common::is_terminal(rec->task.state()))
       continue;
-    if (rec->task.state() == v1::TASK_STAGING && (rec->launch || rec->group_launch)) {
+    if (rec->task.state() == v1::TASK_STAGING && (rec->launch || rec->group_launch)
+        && !rec->kill_requested) {
       // Its launch may have crossed the reregistration: send it again (the agent ignores a
       // task it already has), rather than declare a task gone that is about to start.
-      if (rec->launch)
-        self_->send(link.handle, *rec->launch);
-      else
-        self_->send(link.handle, *rec->group_launch);
+      resend_launch(link.handle, key.first, *rec, groups_sent);
       continue;
     }
     master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_GONE,
@@ -271,7 +270,7 @@ void master_node::on_ping_tick() {
 // connection breaking would stay STAGING forever.
 void master_node::resend_staging_launches() {
   constexpr uint32_t launch_resend_ticks = 3;
-  std::set<std::pair<std::string, std::string>> groups_sent; // (framework, executor) this round
+  std::set<std::pair<std::string, std::string>> groups_sent; // (framework, first task) this round
   for (auto i = staging_.begin(); i != staging_.end();) {
     auto* rec = find_task(i->first, i->second);
     if (rec == nullptr || (!rec->launch && !rec->group_launch) || rec->kill_requested
@@ -285,20 +284,39 @@ void master_node::resend_staging_launches() {
       if (auto handle = agent_handle(rec->task.agent_id())) {
         log_->info("task {} still STAGING on {}: sending its launch again",
                    rec->task.task_id().value(), rec->task.agent_id().value());
-        if (rec->launch) {
-          auto run = *rec->launch;
-          run.set_epoch(cfg_.info.epoch());
-          self_->send(handle, std::move(run));
-        } else if (groups_sent
-                     .insert({i->first, rec->group_launch->executor().executor_id().value()})
-                     .second) { // a group goes once for all its tasks
-          auto run = *rec->group_launch;
-          run.set_epoch(cfg_.info.epoch());
-          self_->send(handle, std::move(run));
-        }
+        resend_launch(handle, i->first, *rec, groups_sent);
       }
     ++i;
   }
+}
+
+// Sends a STAGING task's launch again. A group goes once per round (`groups_sent`, keyed by
+// its first task), with only its members still STAGING and not killed: a member killed or
+// ended meanwhile must not start late.
+void master_node::resend_launch(const protocols::agent_actor& to, const std::string& framework,
+                                const task_record& rec,
+                                std::set<std::pair<std::string, std::string>>& groups_sent) {
+  if (rec.launch) {
+    auto run = *rec.launch;
+    run.set_epoch(cfg_.info.epoch());
+    self_->send(to, std::move(run));
+    return;
+  }
+  const auto& group = *rec.group_launch;
+  if (group.task_group().tasks_size() == 0
+      || !groups_sent.insert({framework, group.task_group().tasks(0).task_id().value()}).second)
+    return;
+  auto run = group;
+  run.mutable_task_group()->clear_tasks();
+  for (const auto& task : group.task_group().tasks()) {
+    const auto* member = find_task(framework, task.task_id().value());
+    if (member != nullptr && member->task.state() == v1::TASK_STAGING && !member->kill_requested)
+      *run.mutable_task_group()->add_tasks() = task;
+  }
+  if (run.task_group().tasks_size() == 0)
+    return;
+  run.set_epoch(cfg_.info.epoch());
+  self_->send(to, std::move(run));
 }
 
 void master_node::mark_unreachable(const v1::AgentID& id) {

@@ -125,6 +125,9 @@ private:
   // agents
   void mark_unreachable(const v1::AgentID& id);
   void resend_staging_launches();
+  void resend_launch(const protocols::agent_actor& to, const std::string& framework,
+                     const task_record& rec,
+                     std::set<std::pair<std::string, std::string>>& groups_sent);
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
   void link_agent(const std::string& id, const protocols::agent_actor& handle);
   void adopt_reported_tasks(v1::ReregisterAgent& msg);

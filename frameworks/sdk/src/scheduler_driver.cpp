@@ -184,8 +184,12 @@ void on_call(driver_pointer self, v1::scheduler::Call& call) {
   if (call.has_subscribe() || !st.subscribed) {
     v1::scheduler::Error err;
     err.set_message(call.has_subscribe() ? "the driver subscribes by itself"
-                                         : "not subscribed: the call was dropped; reconcile "
-                                           "after the next Subscribed");
+                    : st.removed
+                      ? "framework " + st.cfg.framework.id().value()
+                          + " was removed: the call was dropped; start a new driver without its ID"
+                      : "not subscribed: the call was dropped; reconcile after the next "
+                        "Subscribed");
+    err.set_removed(st.removed && !call.has_subscribe());
     self->send(st.framework, std::move(err));
     return;
   }

@@ -18,7 +18,7 @@
 //   FIFO       messages between two actors arrive in the order sent (as CAF guarantees),
 //              unless sim_faults::reorder lets one overtake
 //   cut        a one-way link that drops everything (partition = both ways between groups)
-//   down       a crashed node: its endpoints vanish, messages to it are dropped
+//   down       a crashed node: its endpoints vanish, messages to and from it are dropped
 //
 // Only for the testing scheduler: routing runs inside the sender's enqueue, unsynchronized.
 #pragma once
@@ -84,8 +84,8 @@ public:
   /// Removes every cut and link override.
   void heal();
 
-  /// The node is down: its endpoints are unpublished and messages to it are dropped (kill its
-  /// actors yourself). bring_up() lets a restarted node publish again.
+  /// The node is down: its endpoints are unpublished and messages to and from it are dropped
+  /// (kill its actors yourself). bring_up() lets a restarted node publish again.
   void take_down(const std::string& node);
   void bring_up(const std::string& node);
 

@@ -1,5 +1,7 @@
 #include "troupe/sim/cluster.hpp"
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <stdexcept>
 
@@ -28,6 +30,16 @@ namespace {
 
 constexpr uint16_t master_port = 5055;
 
+// A fresh directory below `root` (created if needed) for one run: stale checkpoints of an
+// earlier run never leak in, and only this directory is removed at the end.
+std::string unique_dir(const std::string& root) {
+  std::filesystem::create_directories(root);
+  std::string pattern = root + "/run-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("cannot create a run directory below " + root);
+  return pattern;
+}
+
 } // namespace
 
 struct cluster::agent_slot {
@@ -41,10 +53,9 @@ cluster::cluster(caf::actor_system& sys, uint64_t seed, cluster_spec spec, std::
   : sys_(sys),
     seed_(seed),
     spec_(std::move(spec)),
-    root_(std::move(work_root)),
+    root_(unique_dir(work_root)),
     net_(std::make_unique<runtime::sim_network>(sys, seed, spec_.faults)),
     outcome_(std::make_shared<cluster_outcome>()) {
-  std::filesystem::create_directories(root_);
 }
 
 cluster::~cluster() {
@@ -377,8 +388,8 @@ std::set<std::string> cluster::down_agent_nodes() const {
   return out;
 }
 
-std::vector<std::string> cluster::running_on_agents(test::deterministic_fixture& f) {
-  std::vector<std::string> out;
+std::map<uint32_t, std::vector<v1::Task>> cluster::agent_tasks(test::deterministic_fixture& f) {
+  std::map<uint32_t, std::vector<v1::Task>> out;
   for (uint32_t i = 1; i <= agents_.size(); ++i) {
     const auto& a = agents_[i - 1].actor;
     if (!a)
@@ -386,16 +397,36 @@ std::vector<std::string> cluster::running_on_agents(test::deterministic_fixture&
     caf::scoped_actor self{f.sys};
     self->send(a, agent::agent_state_atom::value);
     f.run();
-    self->receive(
-      [&](const v1::AgentID&, const std::vector<v1::Task>& tasks) {
-        for (const auto& t : tasks)
-          if (!common::is_terminal(t.state()))
-            out.push_back(agent_node(i) + " runs " + t.task_id().value() + " ("
-                          + v1::TaskState_Name(t.state()) + ")");
-      },
-      caf::after(std::chrono::seconds{0}) >> [] {});
+    self->receive([&](const v1::AgentID&, std::vector<v1::Task>& tasks) { out[i] = std::move(tasks); },
+                  caf::after(std::chrono::seconds{0}) >> [] {});
   }
   return out;
+}
+
+std::vector<std::string> cluster::running_on_agents(test::deterministic_fixture& f) {
+  std::vector<std::string> out;
+  for (const auto& [i, tasks] : agent_tasks(f))
+    for (const auto& t : tasks)
+      if (!common::is_terminal(t.state()))
+        out.push_back(agent_node(i) + " runs " + t.task_id().value() + " ("
+                      + v1::TaskState_Name(t.state()) + ")");
+  return out;
+}
+
+std::vector<std::string> cluster::check_agents(test::deterministic_fixture& f) {
+  std::vector<std::string> problems;
+  for (const auto& [i, tasks] : agent_tasks(f)) {
+    auto total = resources::from_proto(agents_[i - 1].cfg.info.resources());
+    resources held;
+    for (const auto& t : tasks)
+      if (!common::is_terminal(t.state()))
+        if (auto r = resources::from_proto(t.resources()))
+          held += *r;
+    if (total && !total->contains(held))
+      problems.push_back(agent_node(i) + " runs tasks holding " + held.to_string()
+                         + ", more than its " + total->to_string());
+  }
+  return problems;
 }
 
 std::optional<v1::MasterState> cluster::state(test::deterministic_fixture& f) {
@@ -422,6 +453,10 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
   bool expired_now = false;
   std::optional<v1::MasterState> last; // the leader's latest state
   caf::timespan unanswered{0}; // how long the leader has not answered state requests
+  if (auto err = check(spec_, plan)) { // a misspelled node would make a fault-free run
+    r.problems.push_back(error_message(err));
+    return r;
+  }
   // The goal: the batch done (or the crashed framework expired), every fault injected, and
   // every task the framework saw settled (an agent that comes back reports its tasks).
   const bool has_goal = spec_.tasks > 0 || spec_.goal;
@@ -429,7 +464,7 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
     if (next < faults.size() || announce || (spec_.goal && !(last && spec_.goal(*last))))
       return false;
     if (spec_.tasks == 0)
-      return true;
+      return running_on_agents(f).empty();
     bool ended = framework_crashed_ || outcome_->removed
                    ? expired_now
                    : done() && last && check_updates(&*last).empty();
@@ -448,6 +483,8 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
         return r;
       }
       r.faults.push_back(describe(what));
+      if (!what.nodes.empty() && what.nodes.front().rfind("master-", 0) == 0)
+        unanswered = {}; // a master fault: its silence starts over
       bool leader_restart = what.kind == fault_kind::restart && what.nodes[0] == master_node(leader_);
       // A detector tells every node about a new leader, and catches up a node cut off from it
       // once the network heals.
@@ -481,6 +518,7 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
     }
     add(check_updates(nullptr));
     add(check_masters());
+    add(check_agents(f));
   }
   auto t = f.now() - start;
   auto hits = runtime::chaos::hits();

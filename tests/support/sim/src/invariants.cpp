@@ -83,7 +83,13 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
     return at_end != nullptr && outcome_->done && agents_back
            && live_at_master.count(task) == 0;
   };
-  for (const auto& [task, states] : outcome_->updates) {
+  // Every task the framework heard of, and every example-framework task an executor ran even
+  // if the framework never heard a word of it.
+  std::map<std::string, std::vector<v1::TaskState>> seen = outcome_->updates;
+  for (const auto& [task, sent] : outcome_->reported)
+    if (task.rfind("copy-", 0) == 0)
+      seen[task]; // empty when nothing arrived
+  for (const auto& [task, states] : seen) {
     auto rep = outcome_->reported.find(task);
     std::vector<v1::TaskState> sent;
     if (rep != outcome_->reported.end())

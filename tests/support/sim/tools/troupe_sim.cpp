@@ -1,4 +1,4 @@
-// troupe-sim: runs one simulated cluster scenario (tests/support sim_cluster on the
+// troupe-sim: runs one simulated cluster scenario (tests/support/sim's sim::cluster on the
 // deterministic scheduler, every message through the seeded sim_network) per seed and prints
 // the seed, the faults injected and the invariant results.
 //
@@ -53,10 +53,11 @@ sim::cluster_spec spec_of(const options& o) {
   return spec;
 }
 
-sim::run_result run_seed(uint64_t seed, const options& o, const sim::fault_plan& plan) {
+sim::run_result run_seed(uint64_t seed, const options& o, const sim::fault_plan& plan,
+                         bool print_trace) {
   sim::run_options ro;
   ro.limit = seconds(o.limit_s);
-  ro.trace = o.trace;
+  ro.trace = o.trace && print_trace;
   auto r = sim::run_one(seed, spec_of(o), plan, ro);
   for (const auto& line : r.trace)
     std::cout << "  " << line << '\n';
@@ -129,9 +130,8 @@ int main(int argc, char** argv) {
   CLI::App app{"troupe-sim: simulated cluster scenarios with seeded faults and invariants"};
   app.set_config("--spec", "", "scenario file (INI/TOML with the keys of these flags)");
   app.allow_config_extras(CLI::config_extras_mode::error);
-  auto* seed_opt = app.add_option("--seed", o.seed, "the seed of one run")->capture_default_str();
-  app.add_option("--seeds", o.seeds, "a sweep: A..B (inclusive), or one seed N")
-    ->excludes(seed_opt);
+  app.add_option("--seed", o.seed, "the seed of one run")->capture_default_str();
+  app.add_option("--seeds", o.seeds, "a sweep: A..B (inclusive), or one seed N; wins over --seed");
   app.add_option("--agents", o.spec.agents, "simulated agents")->capture_default_str()
     ->check(CLI::Range(1u, 100000u));
   app.add_option("--tasks", o.spec.tasks, "copies the example framework runs")
@@ -205,10 +205,10 @@ int main(int argc, char** argv) {
   uint64_t runs = 0;
   for (uint64_t seed = from; seed <= to; ++seed) {
     ++runs;
-    auto r = run_seed(seed, o, *plan);
+    auto r = run_seed(seed, o, *plan, true);
     auto& problems = r.report.problems;
     if (o.replay) {
-      auto again = run_seed(seed, o, *plan);
+      auto again = run_seed(seed, o, *plan, false); // the trace was printed once
       char line[128];
       std::snprintf(line, sizeof line, "not deterministic: trace hash %016llx, then %016llx",
                     static_cast<unsigned long long>(r.trace_hash),

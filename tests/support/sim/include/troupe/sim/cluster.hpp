@@ -223,6 +223,10 @@ public:
   /// removed, or replaced it).
   std::vector<std::string> running_on_agents(test::deterministic_fixture& f);
 
+  /// Violations on the agents' side: what each running agent really runs (its non-terminal
+  /// tasks) fits its total, whatever the master believes.
+  std::vector<std::string> check_agents(test::deterministic_fixture& f);
+
   /// Violations of "at most one master serves per epoch".
   std::vector<std::string> check_masters() const;
 
@@ -238,6 +242,7 @@ private:
   runtime::transport& transport_of(const std::string& node);
   bool expired(const v1::MasterState& st) const;
   std::set<std::string> down_agent_nodes() const; ///< agents crashed or stopped right now
+  std::map<uint32_t, std::vector<v1::Task>> agent_tasks(test::deterministic_fixture& f);
 
   caf::actor_system& sys_;
   uint64_t seed_;
