@@ -404,6 +404,7 @@ BOOST_AUTO_TEST_CASE(a_task_group_goes_to_the_agent_as_one_run_task_group) {
 // A lost RunTaskGroup is sent again, once for the whole group, while its tasks stay STAGING.
 BOOST_AUTO_TEST_CASE(a_task_group_launch_without_any_update_is_sent_again_once) {
   cfg.ping_interval = 1s;
+  cfg.max_missed_pings = 100; // the stand-in agent answers no pings
   start();
   auto agent_id = register_agent();
   auto fw = subscribe();
@@ -421,6 +422,17 @@ BOOST_AUTO_TEST_CASE(a_task_group_launch_without_any_update_is_sent_again_once) 
   auto groups = agent.received<v1::RunTaskGroup>();
   BOOST_REQUIRE_EQUAL(groups.size(), 2u);
   BOOST_CHECK_EQUAL(groups[1].task_group().tasks_size(), 2);
+  // A member killed meanwhile is left out of the next resend: it must not start late.
+  v1::scheduler::Kill kill;
+  *kill.mutable_task_id() = make_task_id("g1");
+  *kill.mutable_agent_id() = agent_id;
+  sched.send_to(master, make_call(fw, kill));
+  run();
+  advance(3s);
+  groups = agent.received<v1::RunTaskGroup>();
+  BOOST_REQUIRE_EQUAL(groups.size(), 3u);
+  BOOST_REQUIRE_EQUAL(groups[2].task_group().tasks_size(), 1);
+  BOOST_CHECK_EQUAL(groups[2].task_group().tasks(0).task_id().value(), "g2");
 }
 
 BOOST_AUTO_TEST_CASE(decline_filter_holds_for_refuse_seconds) {
