@@ -93,8 +93,11 @@ caf::actor cluster::spawn_candidate(uint32_t i) {
   };
   auto out = outcome_;
   cfg.on_term = [out, i](const v1::MasterInfo* serving) {
-    if (serving == nullptr)
+    if (serving == nullptr) {
+      out->serving.erase(i);
       return;
+    }
+    out->serving[i] = serving->epoch();
     auto& who = out->served[serving->epoch()];
     if (who.empty() || who.back() != i)
       who.push_back(i);

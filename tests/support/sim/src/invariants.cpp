@@ -166,6 +166,12 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
 
 std::vector<std::string> cluster::check_masters() const {
   std::vector<std::string> problems;
+  if (outcome_->serving.size() > 1) {
+    std::string who;
+    for (const auto& [i, epoch] : outcome_->serving)
+      who += " " + master_node(i) + " (epoch " + std::to_string(epoch) + ")";
+    problems.push_back("more than one master serves at once:" + who);
+  }
   for (const auto& [epoch, who] : outcome_->served) {
     std::set<uint32_t> distinct(who.begin(), who.end());
     if (distinct.size() > 1) {

@@ -85,6 +85,9 @@ struct cluster_outcome {
   std::map<std::string, std::vector<v1::TaskState>> reported;
   /// Per leadership epoch, the candidates that served it (more than one is a violation).
   std::map<uint64_t, std::vector<uint32_t>> served;
+  /// The candidates serving right now, with their epochs (more than one is a violation: the
+  /// harness's election is exclusive and a deposed or crashed term ends at once).
+  std::map<uint32_t, uint64_t> serving;
   bool done = false;    ///< the example framework finished its batch
   bool removed = false; ///< the master removed it (its failover timeout passed while cut off)
   uint32_t finished = 0;
@@ -227,7 +230,7 @@ public:
   /// tasks) fits its total, whatever the master believes.
   std::vector<std::string> check_agents(test::deterministic_fixture& f);
 
-  /// Violations of "at most one master serves per epoch".
+  /// Violations of "at most one master serves per epoch" (and at a time).
   std::vector<std::string> check_masters() const;
 
   /// Stops every node (the fixture then drains and cancels the clock).
