@@ -352,6 +352,27 @@ void sim_network::heal() {
   impl_->link_faults.clear();
 }
 
+void sim_network::disconnect(const std::string& a, const std::string& b) {
+  auto& n = *impl_;
+  auto now = n.sys.clock().now();
+  for (const auto& [key, proxy] : n.proxies) {
+    auto h = n.home.find(key.first);
+    if (h == n.home.end())
+      continue;
+    bool across = (h->second == a && key.second == b) || (h->second == b && key.second == a);
+    if (!across || n.exits.count(key) > 0)
+      continue;
+    n.exits.emplace(key, caf::make_error(caf::exit_reason::remote_link_unreachable));
+    n.sys.clock().schedule_message(now, caf::actor_cast<caf::strong_actor_ptr>(n.reaper),
+                                   caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                                             sim_reap_atom::value, key.first,
+                                                             key.second));
+  }
+  n.record(fmt::format("t={} {}<->{} DISCONNECT",
+                       std::chrono::duration_cast<std::chrono::microseconds>(
+                         now.time_since_epoch()).count(), a, b));
+}
+
 void sim_network::take_down(const std::string& node) {
   impl_->down.insert(node);
   for (auto i = impl_->endpoints.begin(); i != impl_->endpoints.end();)

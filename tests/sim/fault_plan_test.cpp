@@ -27,10 +27,11 @@ BOOST_AUTO_TEST_CASE(every_fault_parses_and_sorts_by_time) {
     4s stop agent-1
     9s restart agent-1
     1.2s fail-over master-2
+    30s disconnect framework master-1
   )");
   BOOST_REQUIRE_MESSAGE(plan, (plan ? "" : error_message(plan.error())));
   const auto& f = plan->faults();
-  BOOST_REQUIRE_EQUAL(f.size(), 8u);
+  BOOST_REQUIRE_EQUAL(f.size(), 9u);
   BOOST_CHECK(f[0].kind == sim::fault_kind::clog);
   BOOST_CHECK(f[0].at == 800ms);
   BOOST_CHECK(f[0].delay == 250ms);
@@ -46,6 +47,8 @@ BOOST_AUTO_TEST_CASE(every_fault_parses_and_sorts_by_time) {
   BOOST_CHECK(f[5].kind == sim::fault_kind::stop);
   BOOST_CHECK(f[6].kind == sim::fault_kind::restart);
   BOOST_CHECK(f[7].kind == sim::fault_kind::heal);
+  BOOST_CHECK(f[8].kind == sim::fault_kind::disconnect);
+  BOOST_CHECK(f[8].nodes == (std::vector<std::string>{"framework", "master-1"}));
   BOOST_CHECK_EQUAL(sim::describe(f[4]), "t=4000ms crash master-2");
 }
 

@@ -225,4 +225,31 @@ BOOST_AUTO_TEST_CASE(a_dead_target_takes_its_proxies_down_after_the_link_delay) 
   caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
 }
 
+// disconnect breaks the connections between two nodes: a monitor on the proxy sees it go
+// (remote_link_unreachable) at once, and a new connect gives a fresh proxy that works.
+BOOST_AUTO_TEST_CASE(a_disconnect_breaks_the_proxies_and_a_reconnect_works) {
+  sim_fixture s;
+  auto to = s.remote_server();
+  auto downs = std::make_shared<std::vector<caf::error>>();
+  auto watcher = s.sys.spawn([to, downs](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(to);
+    self->set_down_handler([downs](caf::down_msg& msg) { downs->push_back(msg.reason); });
+    return {[](int) {}};
+  });
+  s.run();
+  s.net->disconnect("a", "b");
+  s.advance(1ms);
+  BOOST_REQUIRE_EQUAL(downs->size(), 1u);
+  BOOST_CHECK(downs->front() == caf::exit_reason::remote_link_unreachable);
+  s.ping(to, 1); // the dead proxy drops it
+  s.advance(10ms);
+  BOOST_CHECK(s.seen->replies.empty());
+  auto again = s.remote_server();
+  BOOST_CHECK(again != to);
+  s.ping(again, 1);
+  s.advance(10ms);
+  BOOST_CHECK_EQUAL(s.seen->replies.size(), 1u);
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

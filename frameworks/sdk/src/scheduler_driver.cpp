@@ -114,6 +114,13 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
   st.epoch = event.epoch();
   st.last_event = self->clock().now();
   using E = v1::scheduler::Event;
+  // Until Subscribed arrives (it may have been lost) the framework could not answer: its calls
+  // would be dropped here. Offers then expire at the master, updates are resent unacknowledged
+  // (found by the simulator: an accept dropped this way stalled a batch for a whole check
+  // interval).
+  if (!st.subscribed && event.event_case() != E::kSubscribed
+      && event.event_case() != E::kError)
+    return;
   switch (event.event_case()) {
     case E::kSubscribed: {
       st.subscribed = true;

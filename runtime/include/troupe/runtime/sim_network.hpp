@@ -84,6 +84,12 @@ public:
   /// Removes every cut and link override.
   void heal();
 
+  /// Breaks every connection between nodes `a` and `b`, as a TCP reset would: the proxies of
+  /// each side's actors as the other side sees them die now (monitors get down messages with
+  /// remote_link_unreachable), and later connects make new ones. Messages still flow (unless
+  /// cut): whoever reconnects gets through.
+  void disconnect(const std::string& a, const std::string& b);
+
   /// The node is down: its endpoints are unpublished and messages to and from it are dropped
   /// (kill its actors yourself). bring_up() lets a restarted node publish again.
   void take_down(const std::string& node);

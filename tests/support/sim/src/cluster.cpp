@@ -347,6 +347,9 @@ caf::error cluster::inject(const fault& f) {
     case fault_kind::heal:
       net_->heal();
       return caf::none;
+    case fault_kind::disconnect:
+      net_->disconnect(f.nodes[0], f.nodes[1]);
+      return caf::none;
     case fault_kind::crash:
       if (master)
         crash_master(i);
@@ -490,8 +493,9 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
         unanswered = {}; // a master fault: its silence starts over
       bool leader_restart = what.kind == fault_kind::restart && what.nodes[0] == master_node(leader_);
       // A detector tells every node about a new leader, and catches up a node cut off from it
-      // once the network heals.
-      if (what.kind == fault_kind::fail_over || leader_restart || what.kind == fault_kind::heal) {
+      // once the network heals or its connection broke.
+      if (what.kind == fault_kind::fail_over || leader_restart || what.kind == fault_kind::heal
+          || what.kind == fault_kind::disconnect) {
         announce = true;
         announce_at = t + 1s;
       }

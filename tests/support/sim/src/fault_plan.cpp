@@ -73,6 +73,11 @@ caf::expected<fault> parse_line(size_t number, const std::string& text) {
     if (!parse_time(args[2], f.delay))
       return bad(number, text, "\"" + args[2] + "\" is not a delay (e.g. 800ms or 2s)");
     f.nodes = {args[0], args[1]};
+  } else if (verb == "disconnect") {
+    f.kind = fault_kind::disconnect;
+    if (auto err = want(2, "\"disconnect A B\""))
+      return err;
+    f.nodes = args;
   } else if (verb == "heal") {
     f.kind = fault_kind::heal;
     if (auto err = want(0, "nothing after \"heal\""))
@@ -88,7 +93,8 @@ caf::expected<fault> parse_line(size_t number, const std::string& text) {
   } else {
     return bad(number, text,
                "unknown fault \"" + verb
-                 + "\" (partition, cut, clog, heal, crash, stop, restart, fail-over)");
+                 + "\" (partition, cut, clog, heal, disconnect, crash, stop, restart, "
+                 "fail-over)");
   }
   return f;
 }

@@ -70,7 +70,7 @@ caf::error cluster::check(const cluster_spec& spec, const fault_plan& plan) {
             return no(n + " is on both sides of the partition");
         break;
       }
-      case fault_kind::cut: case fault_kind::clog:
+      case fault_kind::cut: case fault_kind::clog: case fault_kind::disconnect:
         if (f.nodes[0] == f.nodes[1])
           return no("a link joins two different nodes");
         break;

@@ -5,6 +5,8 @@
 //   2s   cut agent-2 master-1                     one way: agent-2 -> master-1 drops
 //   3s   clog agent-3 master-1 800ms              that link (one way) delays by 800 ms
 //   20s  heal                                     every cut, partition and clog ends
+//   5s   disconnect framework master-1            their connections break (down messages);
+//                                                 whoever reconnects gets through
 //   4s   crash agent-1 | master-2 | framework     the machine: node down, its actors die
 //   4s   stop agent-1                             the agent process only (tasks keep running)
 //   9s   restart agent-1 | master-2               a crashed or stopped node starts again
@@ -23,12 +25,13 @@
 
 namespace troupe::sim {
 
-enum class fault_kind { partition, cut, clog, heal, crash, stop, restart, fail_over };
+enum class fault_kind { partition, cut, clog, heal, disconnect, crash, stop, restart, fail_over };
 
 struct fault {
   caf::timespan at{0};
   fault_kind kind = fault_kind::heal;
-  std::vector<std::string> nodes;  ///< crash/stop/restart/fail-over: one; cut/clog: from, to
+  std::vector<std::string> nodes;  ///< crash/stop/restart/fail-over: one; cut/clog/disconnect:
+                                   ///< the two ends
   std::vector<std::string> others; ///< partition: the second group
   caf::timespan delay{0};          ///< clog
   std::string text;                ///< the line as written (for reports)
