@@ -529,6 +529,23 @@ BOOST_AUTO_TEST_CASE(a_launch_before_registration_waits_for_the_agent_id) {
   BOOST_CHECK_EQUAL(ups[0].agent_id().value(), agent_id.value());
 }
 
+// A launch held while the agent had no ID, meant for an ID it does not get (the master declared
+// that one gone and gave a new one), is dropped: the master counts those tasks lost already.
+BOOST_AUTO_TEST_CASE(a_held_launch_for_another_agent_id_is_dropped) {
+  start(); // registering: no ID yet
+  run_task("early", 5000); // for agent_id, which the master will not give us
+  v1::AgentRegistered reply;
+  reply.mutable_agent_id()->set_value(agent_id.value() + "-new");
+  reply.mutable_master()->set_epoch(epoch);
+  reply.set_ping_interval_seconds(1);
+  reply.set_epoch(epoch);
+  master.send_to(agent, reply);
+  run();
+  advance(100ms);
+  BOOST_CHECK(updates().empty());
+  BOOST_CHECK(agent_tasks().empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_task_reports_the_role_it_was_launched_for) {
   cfg.master_silence_pings = 3;
   start_registered(1);

@@ -339,6 +339,28 @@ BOOST_AUTO_TEST_CASE(broken_connections_are_reconnected) {
     6s disconnect framework master-1)"));
 }
 
+// Every agent's connection to the master breaks while the first launches are under way, with
+// loss and duplicates; then agent-1 restarts. Found (seed 177): an agent whose registration
+// answer was lost registered again over its new connection, got a new ID (the old one declared
+// gone with its tasks), and then ran the launches held for the old ID: 8 cpus on a 4-cpu
+// agent, RUNNING after GONE. Launches for another agent ID are dropped now.
+BOOST_AUTO_TEST_CASE(agent_connections_break_while_launching) {
+  sim::cluster_spec spec;
+  spec.task_duration = 5s;
+  spec.faults.min_delay = 1ms;
+  spec.faults.max_delay = 30ms;
+  spec.faults.drop = 0.03;
+  spec.faults.duplicate = 0.02;
+  auto plan = sim::fault_plan::of(R"(
+    1s   disconnect agent-1 master-1
+    1.2s disconnect agent-2 master-1
+    1.4s disconnect agent-3 master-1
+    3s   stop agent-1
+    4s   restart agent-1)");
+  sweep(spec, 1, 10min, plan, 177);
+  sweep(spec, sweep_seeds() / 10, 10min, plan);
+}
+
 // A clogged link (800 ms one way, agent-1 -> master-1) while everything launches.
 BOOST_AUTO_TEST_CASE(a_clogged_link_slows_but_loses_nothing) {
   sim::cluster_spec spec;

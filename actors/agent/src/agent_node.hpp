@@ -85,6 +85,7 @@ public:
 
   // tasks and executors (agent_tasks.cpp)
   bool may_launch() const;
+  bool launch_is_ours(const v1::TaskInfo& task);
   void run_held_launches();
   void on_run_task(const v1::RunTask& msg);
   void on_run_task_group(const v1::RunTaskGroup& msg);

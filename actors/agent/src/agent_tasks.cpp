@@ -83,6 +83,18 @@ void agent_node::run_held_launches() {
     on_run_task_group(group);
 }
 
+// A launch for another agent ID (held while this agent had none, and meant for an ID the master
+// has since declared gone) must not run here: the master already counts those tasks lost and
+// offers these resources again (found by the simulator: seed 177, an agent re-registered after
+// its connection broke, then ran the launches of its old ID — 8 cpus on a 4-cpu agent).
+bool agent_node::launch_is_ours(const v1::TaskInfo& task) {
+  if (task.agent_id().value().empty() || task.agent_id() == cfg_.info.id())
+    return true;
+  log_->warn("dropping the launch of {}: it is for agent {}, this agent is {}",
+             task.task_id().value(), task.agent_id().value(), cfg_.info.id().value());
+  return false;
+}
+
 void agent_node::on_run_task(const v1::RunTask& msg) {
   if (!fresh_epoch(msg.epoch()))
     return;
@@ -91,6 +103,8 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
     held_runs_.push_back(msg);
     return;
   }
+  if (!launch_is_ours(msg.task()))
+    return;
   if (auto err = validate(msg)) {
     log_->warn("dropping an invalid RunTask: {}", error_message(err));
     return;
@@ -132,6 +146,9 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
     held_groups_.push_back(msg);
     return;
   }
+  for (const auto& task : msg.task_group().tasks())
+    if (!launch_is_ours(task))
+      return;
   if (auto err = validate(msg)) {
     log_->warn("dropping an invalid RunTaskGroup: {}", error_message(err));
     return;
