@@ -401,6 +401,37 @@ BOOST_AUTO_TEST_CASE(a_task_group_goes_to_the_agent_as_one_run_task_group) {
   check_no_double_allocation();
 }
 
+// A registration retried over a new connection (another sender, the same process's
+// incarnation) gets the ID it was given, and the new handle is used from then on; without the
+// incarnation it would count as an agent restarted without its state (its ID gone).
+BOOST_AUTO_TEST_CASE(a_registration_retried_over_a_new_connection_keeps_its_id) {
+  start();
+  v1::RegisterAgent msg;
+  *msg.mutable_agent() = make_agent_info("host1", 5065, resources::parse("cpus:2").value());
+  msg.set_incarnation("inc-1");
+  agent.send_to(master, msg);
+  run();
+  auto first = agent.received<v1::AgentRegistered>();
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  agent = test::spawn_peer_probe(sys); // the same process, a new connection
+  agent.send_to(master, msg);
+  run();
+  auto again = agent.received<v1::AgentRegistered>();
+  BOOST_REQUIRE_EQUAL(again.size(), 1u);
+  BOOST_CHECK(again[0].agent_id() == first[0].agent_id());
+  auto st = state();
+  BOOST_REQUIRE_EQUAL(st.agents_size(), 1);
+  BOOST_CHECK_EQUAL(st.agents(0).status(), "registered");
+  // Another process on the same host:port (a new incarnation) is a restart without state.
+  msg.set_incarnation("inc-2");
+  agent = test::spawn_peer_probe(sys);
+  agent.send_to(master, msg);
+  run();
+  auto restarted = agent.received<v1::AgentRegistered>();
+  BOOST_REQUIRE_EQUAL(restarted.size(), 1u);
+  BOOST_CHECK(restarted[0].agent_id() != first[0].agent_id());
+}
+
 // A lost RunTaskGroup is sent again, once for the whole group, while its tasks stay STAGING.
 BOOST_AUTO_TEST_CASE(a_task_group_launch_without_any_update_is_sent_again_once) {
   cfg.ping_interval = 1s;

@@ -129,6 +129,9 @@ void agent_node::send_registration() {
   if (cfg_.info.id().value().empty()) {
     v1::RegisterAgent msg;
     *msg.mutable_agent() = cfg_.info;
+    if (incarnation_.empty())
+      incarnation_ = new_uuid();
+    msg.set_incarnation(incarnation_);
     self_->send(master_, std::move(msg));
     return;
   }

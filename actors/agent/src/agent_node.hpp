@@ -139,6 +139,7 @@ private:
   agent_checkpoints checkpoints_;
   internal::AgentCheckpoint checkpoint_; ///< the agent record last written (registration)
   bool recovering_ = false; ///< waiting for the containerizer to adopt surviving containers
+  std::string incarnation_; ///< this process's token in RegisterAgent (retries keep their ID)
   std::vector<v1::RunTask> held_runs_;        ///< launches that came before the agent's ID
   std::vector<v1::RunTaskGroup> held_groups_; ///< the same for task groups
   agent_phase phase_ = agent_phase::registering;

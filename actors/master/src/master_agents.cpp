@@ -30,11 +30,24 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
     return;
   }
   auto total = resources::from_proto(msg.agent().resources());
-  // A retry from an agent actor we already admitted (our answer was lost): same ID again.
-  if (auto known = sender ? agent_by_addr_.find(sender.address()) : agent_by_addr_.end();
-      known != agent_by_addr_.end()) {
+  // A retry from an agent we already admitted (our answer was lost): same ID again. Known by
+  // its actor, or by its process's incarnation when the retry came over a new connection (then
+  // the new handle is the one to use from now on; found by the simulator).
+  std::string known_id;
+  if (auto by_addr = sender ? agent_by_addr_.find(sender.address()) : agent_by_addr_.end();
+      by_addr != agent_by_addr_.end())
+    known_id = by_addr->second;
+  else if (auto by_inc = agent_by_incarnation_.find(msg.incarnation());
+           !msg.incarnation().empty() && by_inc != agent_by_incarnation_.end()) {
+    const auto* rec = agents_.find(make_agent_id(by_inc->second));
+    if (rec != nullptr && rec->status == agent_status::registered) {
+      known_id = by_inc->second;
+      link_agent(known_id, sender);
+    }
+  }
+  if (!known_id.empty()) {
     v1::AgentRegistered again;
-    again.mutable_agent_id()->set_value(known->second);
+    again.mutable_agent_id()->set_value(known_id);
     *again.mutable_master() = cfg_.info;
     again.set_ping_interval_seconds(runtime::to_seconds(cfg_.ping_interval));
     again.set_epoch(cfg_.info.epoch());
@@ -57,6 +70,8 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
   admit.mutable_admit_agent()->set_admitted_at(now());
   record(std::move(admit));
   link_agent(admitted.id.value(), sender);
+  if (!msg.incarnation().empty())
+    agent_by_incarnation_[msg.incarnation()] = admitted.id.value();
   self_->send(allocator_, allocator::agent_added{admitted.id, *total, {}});
   log_->info("agent {} registered from {}:{} with {}", admitted.id.value(),
              msg.agent().hostname(), msg.agent().actor_port(), total->to_string());
