@@ -3,6 +3,7 @@
 #include "troupe/runtime/seconds.hpp"
 #include "troupe/agent/agent_actor.hpp"
 
+#include <cstdio>
 #include <filesystem>
 
 #include <caf/actor_system.hpp>
@@ -129,8 +130,13 @@ void agent_node::send_registration() {
   if (cfg_.info.id().value().empty()) {
     v1::RegisterAgent msg;
     *msg.mutable_agent() = cfg_.info;
-    if (incarnation_.empty())
-      incarnation_ = new_uuid();
+    if (incarnation_.empty()) { // text (a proto string): 32 hex digits
+      char text[33];
+      std::snprintf(text, sizeof text, "%016llx%016llx",
+                    static_cast<unsigned long long>(random_.next()),
+                    static_cast<unsigned long long>(random_.next()));
+      incarnation_ = text;
+    }
     msg.set_incarnation(incarnation_);
     self_->send(master_, std::move(msg));
     return;
