@@ -106,6 +106,17 @@ struct agent_fixture : test::deterministic_fixture {
     run();
   }
 
+  /// The master's answer to the agent's registration: `id` is its ID now.
+  void answer_registration(const v1::AgentID& id) {
+    v1::AgentRegistered reply;
+    *reply.mutable_agent_id() = id;
+    reply.mutable_master()->set_epoch(epoch);
+    reply.set_ping_interval_seconds(1);
+    reply.set_epoch(epoch);
+    master.send_to(agent, reply);
+    run();
+  }
+
   void kill_task(const std::string& id) {
     v1::KillTask msg;
     *msg.mutable_framework_id() = framework.id();
@@ -491,13 +502,7 @@ BOOST_AUTO_TEST_CASE(a_total_before_registration_is_ignored) {
   msg.set_epoch(epoch);
   master.send_to(agent, msg);
   run();
-  v1::AgentRegistered reply;
-  *reply.mutable_agent_id() = agent_id;
-  reply.mutable_master()->set_epoch(epoch);
-  reply.set_ping_interval_seconds(1);
-  reply.set_epoch(epoch);
-  master.send_to(agent, reply);
-  run();
+  answer_registration(agent_id);
   auto reregs = await_reregistration();
   BOOST_REQUIRE_GE(reregs.size(), 1u);
   auto reported = reported_total(reregs[0]);
@@ -515,13 +520,7 @@ BOOST_AUTO_TEST_CASE(a_launch_before_registration_waits_for_the_agent_id) {
   advance(100ms);
   BOOST_CHECK(updates().empty());
   BOOST_CHECK(agent_tasks().empty());
-  v1::AgentRegistered reply;
-  *reply.mutable_agent_id() = agent_id;
-  reply.mutable_master()->set_epoch(epoch);
-  reply.set_ping_interval_seconds(1);
-  reply.set_epoch(epoch);
-  master.send_to(agent, reply);
-  run();
+  answer_registration(agent_id);
   run_task("early", 5000); // a resend of it changes nothing
   auto ups = updates();
   BOOST_REQUIRE_EQUAL(ups.size(), 1u);
@@ -534,13 +533,7 @@ BOOST_AUTO_TEST_CASE(a_launch_before_registration_waits_for_the_agent_id) {
 BOOST_AUTO_TEST_CASE(a_held_launch_for_another_agent_id_is_dropped) {
   start(); // registering: no ID yet
   run_task("early", 5000); // for agent_id, which the master will not give us
-  v1::AgentRegistered reply;
-  reply.mutable_agent_id()->set_value(agent_id.value() + "-new");
-  reply.mutable_master()->set_epoch(epoch);
-  reply.set_ping_interval_seconds(1);
-  reply.set_epoch(epoch);
-  master.send_to(agent, reply);
-  run();
+  answer_registration(make_agent_id(agent_id.value() + "-new"));
   advance(100ms);
   BOOST_CHECK(updates().empty());
   BOOST_CHECK(agent_tasks().empty());

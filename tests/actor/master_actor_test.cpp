@@ -53,6 +53,18 @@ struct master_fixture : test::deterministic_fixture {
     run();
   }
 
+  /// Accepts the first offer with one task group: g1 and g2 on the default executor "pod".
+  void accept_group(const v1::FrameworkID& fw, const v1::AgentID& agent_id) {
+    v1::ExecutorInfo ex;
+    ex.set_type(v1::ExecutorInfo::DEFAULT);
+    *ex.mutable_executor_id() = make_executor_id("pod");
+    v1::scheduler::Accept acc;
+    *acc.add_offer_ids() = offers().front().id();
+    *acc.add_operations() = make_launch_group(ex, {task("g1", agent_id), task("g2", agent_id)});
+    sched.send_to(master, make_call(fw, acc));
+    run();
+  }
+
   v1::AgentID register_agent(const std::string& res = "cpus:2;mem:1024") {
     v1::RegisterAgent msg;
     *msg.mutable_agent() = make_agent_info("host1", 5065, resources::parse(res).value());
@@ -383,14 +395,7 @@ BOOST_AUTO_TEST_CASE(a_task_group_goes_to_the_agent_as_one_run_task_group) {
   auto agent_id = register_agent();
   auto fw = subscribe();
   advance(1s);
-  v1::ExecutorInfo ex;
-  ex.set_type(v1::ExecutorInfo::DEFAULT);
-  *ex.mutable_executor_id() = make_executor_id("pod");
-  v1::scheduler::Accept acc;
-  *acc.add_offer_ids() = offers().front().id();
-  *acc.add_operations() = make_launch_group(ex, {task("g1", agent_id), task("g2", agent_id)});
-  sched.send_to(master, make_call(fw, acc));
-  run();
+  accept_group(fw, agent_id); // g1 and g2 on executor "pod"
   auto groups = agent.received<v1::RunTaskGroup>();
   BOOST_REQUIRE_EQUAL(groups.size(), 1u);
   BOOST_CHECK_EQUAL(groups[0].task_group().tasks_size(), 2);
@@ -440,14 +445,7 @@ BOOST_AUTO_TEST_CASE(a_task_group_launch_without_any_update_is_sent_again_once) 
   auto agent_id = register_agent();
   auto fw = subscribe();
   advance(1s);
-  v1::ExecutorInfo ex;
-  ex.set_type(v1::ExecutorInfo::DEFAULT);
-  *ex.mutable_executor_id() = make_executor_id("pod");
-  v1::scheduler::Accept acc;
-  *acc.add_offer_ids() = offers().front().id();
-  *acc.add_operations() = make_launch_group(ex, {task("g1", agent_id), task("g2", agent_id)});
-  sched.send_to(master, make_call(fw, acc));
-  run();
+  accept_group(fw, agent_id); // g1 and g2 on executor "pod"
   BOOST_REQUIRE_EQUAL(agent.received<v1::RunTaskGroup>().size(), 1u);
   advance(3s);
   auto groups = agent.received<v1::RunTaskGroup>();

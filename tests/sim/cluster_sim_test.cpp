@@ -95,6 +95,14 @@ sdk::framework_actor::behavior_type decliner(sdk::framework_actor::pointer self,
   };
 }
 
+// The cluster of most fault scenarios: 3 agents, 20 copies of `duration`, links of 1-20 ms.
+sim::cluster_spec spec_with(caf::timespan duration) {
+  sim::cluster_spec spec;
+  spec.task_duration = duration;
+  spec.faults.max_delay = 20ms;
+  return spec;
+}
+
 // Seeds per sweep: $TROUPE_SIM_SEEDS, else 1,000 (about 12 s per scenario on 2 cores).
 uint64_t sweep_seeds() {
   if (const char* env = std::getenv("TROUPE_SIM_SEEDS"); env != nullptr && *env != '\0')
@@ -172,9 +180,7 @@ BOOST_AUTO_TEST_CASE(a_seed_replays_bit_for_bit) {
 // become unreachable and are relaunched elsewhere (or finish when it comes back); every copy
 // still finishes and nothing is allocated twice.
 BOOST_AUTO_TEST_CASE(an_agent_partitioned_during_launch) {
-  sim::cluster_spec spec;
-  spec.task_duration = 20s;
-  spec.faults.max_delay = 20ms;
+  auto spec = spec_with(20s); // 1-20 ms links
   sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of(R"(
     1.5s partition agent-1 | master-1 framework   # first offers out, launches under way
     21.5s heal)"));
@@ -194,9 +200,7 @@ BOOST_AUTO_TEST_CASE(the_master_fails_over_mid_offer) {
 // An agent process restarts while its tasks run: the executors live on, reconnect, and the new
 // agent adopts them from its checkpoints; the tasks finish where they ran.
 BOOST_AUTO_TEST_CASE(an_agent_restarts_while_its_tasks_run) {
-  sim::cluster_spec spec;
-  spec.task_duration = 10s;
-  spec.faults.max_delay = 20ms;
+  auto spec = spec_with(10s); // 1-20 ms links
   sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of(R"(
     3s stop agent-1      # tasks running there
     6s restart agent-1)"));
@@ -206,9 +210,7 @@ BOOST_AUTO_TEST_CASE(an_agent_restarts_while_its_tasks_run) {
 // marks it unreachable, the framework relaunches elsewhere, the rebooted agent reports its
 // tasks failed; no copy is lost or run twice at once.
 BOOST_AUTO_TEST_CASE(an_agent_machine_crashes_and_reboots) {
-  sim::cluster_spec spec;
-  spec.task_duration = 10s;
-  spec.faults.max_delay = 20ms;
+  auto spec = spec_with(10s); // 1-20 ms links
   sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of(R"(
     3s crash agent-2
     33s restart agent-2)"));
@@ -217,9 +219,7 @@ BOOST_AUTO_TEST_CASE(an_agent_machine_crashes_and_reboots) {
 // The only master crashes and restarts from its disk (the registry loses what was not synced);
 // agents and the framework find it again and every copy finishes.
 BOOST_AUTO_TEST_CASE(the_single_master_crashes_and_restarts) {
-  sim::cluster_spec spec;
-  spec.task_duration = 10s;
-  spec.faults.max_delay = 20ms;
+  auto spec = spec_with(10s); // 1-20 ms links
   sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of(R"(
     2s crash master-1
     7s restart master-1)"));
