@@ -17,6 +17,7 @@
 #include "troupe/messages/errc.hpp"
 #include "troupe/messages/resources.hpp"
 #include "troupe/test/child_process.hpp"
+#include "troupe/actors/common/task_transitions.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
 #include "troupe/test/fake_containerizer.hpp"
 #include "troupe/test/peer_probe.hpp"
@@ -526,6 +527,21 @@ BOOST_AUTO_TEST_CASE(a_launch_before_registration_waits_for_the_agent_id) {
   BOOST_REQUIRE_EQUAL(ups.size(), 1u);
   BOOST_CHECK_EQUAL(name(ups[0].status().state()), "TASK_RUNNING");
   BOOST_CHECK_EQUAL(ups[0].agent_id().value(), agent_id.value());
+}
+
+// A held launch that is killed before the agent has its ID never runs (the kill already ended
+// it at the master: it must not start late).
+BOOST_AUTO_TEST_CASE(a_held_launch_that_is_killed_never_runs) {
+  start(); // registering: no ID yet
+  run_task("early", 5000);
+  kill_task("early");
+  answer_registration(agent_id);
+  advance(100ms);
+  for (const auto& u : updates())
+    BOOST_CHECK_MESSAGE(u.status().state() != v1::TASK_RUNNING,
+                        "the killed launch ran: " << name(u.status().state()));
+  for (const auto& t : agent_tasks())
+    BOOST_CHECK_MESSAGE(common::is_terminal(t.state()), "live task " << t.task_id().value());
 }
 
 // A launch held while the agent had no ID, meant for an ID it does not get (the master declared

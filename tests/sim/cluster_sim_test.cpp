@@ -322,7 +322,7 @@ BOOST_AUTO_TEST_CASE(a_framework_cut_off_beyond_its_failover_timeout_is_told_it_
 // finishes once, promptly. Found (seed 3, first plan): the Subscribed event was lost, the
 // driver still handed offers to the framework and then dropped its accepts as "not
 // subscribed", so the batch stalled for a whole check interval (91 s instead of 22 s). The
-// driver now drops events until Subscribed.
+// driver now drops offers until Subscribed.
 BOOST_AUTO_TEST_CASE(broken_connections_are_reconnected) {
   sim::cluster_spec spec;
   spec.task_duration = 8s;

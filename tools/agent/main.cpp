@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   cfg->node = node.node_name;
+  // Unique per process (not from the cluster seed): a restart without state must not pass for
+  // a retry of this process's registration.
+  cfg->incarnation = std::to_string(runtime::choose_cluster_seed(0));
   auto containerizer = tools::choose_containerizer(flags, *cfg);
   if (!containerizer) {
     std::cerr << runtime::render(containerizer.error()) << '\n';

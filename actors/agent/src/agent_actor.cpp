@@ -130,6 +130,8 @@ void agent_node::send_registration() {
   if (cfg_.info.id().value().empty()) {
     v1::RegisterAgent msg;
     *msg.mutable_agent() = cfg_.info;
+    if (incarnation_.empty())
+      incarnation_ = cfg_.incarnation;
     if (incarnation_.empty()) { // text (a proto string): 32 hex digits
       char text[33];
       std::snprintf(text, sizeof text, "%016llx%016llx",

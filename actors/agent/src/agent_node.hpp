@@ -87,6 +87,7 @@ public:
   bool may_launch() const;
   bool launch_is_ours(const v1::TaskInfo& task);
   void run_held_launches();
+  void forget_held(const std::string& framework, const std::string& task);
   void on_run_task(const v1::RunTask& msg);
   void on_run_task_group(const v1::RunTaskGroup& msg);
   void on_kill_task(const v1::KillTask& msg);

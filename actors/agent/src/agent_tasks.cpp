@@ -72,6 +72,25 @@ bool agent_node::may_launch() const {
   return !cfg_.info.id().value().empty();
 }
 
+// Drops held launches of `framework` (of task `task` only, unless empty); a group goes whole.
+void agent_node::forget_held(const std::string& framework, const std::string& task) {
+  auto mentions = [&](const v1::TaskInfo& t) { return task.empty() || t.task_id().value() == task; };
+  held_runs_.erase(std::remove_if(held_runs_.begin(), held_runs_.end(),
+                                  [&](const v1::RunTask& r) {
+                                    return r.framework().id().value() == framework
+                                           && mentions(r.task());
+                                  }),
+                   held_runs_.end());
+  held_groups_.erase(
+    std::remove_if(held_groups_.begin(), held_groups_.end(),
+                   [&](const v1::RunTaskGroup& g) {
+                     return g.framework().id().value() == framework
+                            && std::any_of(g.task_group().tasks().begin(),
+                                           g.task_group().tasks().end(), mentions);
+                   }),
+    held_groups_.end());
+}
+
 void agent_node::run_held_launches() {
   auto runs = std::move(held_runs_);
   auto groups = std::move(held_groups_);
@@ -100,6 +119,7 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
     return;
   if (!may_launch()) {
     log_->info("holding the launch of {} until registered", msg.task().task_id().value());
+    forget_held(msg.framework().id().value(), msg.task().task_id().value()); // a resend
     held_runs_.push_back(msg);
     return;
   }
@@ -143,6 +163,8 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
     return;
   if (!may_launch()) {
     log_->info("holding the launch of a task group until registered");
+    if (msg.task_group().tasks_size() > 0) // a resend replaces the copy held
+      forget_held(msg.framework().id().value(), msg.task_group().tasks(0).task_id().value());
     held_groups_.push_back(msg);
     return;
   }
@@ -153,15 +175,16 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
     log_->warn("dropping an invalid RunTaskGroup: {}", error_message(err));
     return;
   }
+  if (auto known = frameworks_.find(msg.framework().id().value()); known != frameworks_.end())
+    for (const auto& task : msg.task_group().tasks())
+      if (known->second.tasks.count(task.task_id().value()) > 0)
+        return; // a duplicate of a group (or part of one) already here: nothing is made
   auto& fw = framework(msg.framework());
   auto info = msg.executor();
   if (info.type() == v1::ExecutorInfo::DEFAULT)
     info.clear_command();
   auto& ex = executor_for(fw, info);
   v1::executor::LaunchGroup group;
-  for (const auto& task : msg.task_group().tasks())
-    if (fw.tasks.count(task.task_id().value()) > 0)
-      return; // a duplicate of a group (or part of one) already here: nothing is inserted
   for (const auto& task : msg.task_group().tasks()) {
     fw.tasks[task.task_id().value()] = task_from(task, fw.info, info.executor_id(), msg.role());
     fw.infos[task.task_id().value()] = task;
@@ -367,6 +390,7 @@ void agent_node::record_update(const v1::StatusUpdate& update) {
 void agent_node::on_kill_task(const v1::KillTask& msg) {
   if (!fresh_epoch(msg.epoch()))
     return;
+  forget_held(msg.framework_id().value(), msg.task_id().value()); // a killed launch never runs
   auto fit = frameworks_.find(msg.framework_id().value());
   if (fit == frameworks_.end() || fit->second.tasks.count(msg.task_id().value()) == 0) {
     agent_update(msg.framework_id(), msg.task_id(), {}, v1::TASK_DROPPED,
@@ -446,6 +470,7 @@ void agent_node::on_acknowledgement(const v1::StatusUpdateAcknowledgement& msg) 
 void agent_node::on_shutdown_framework(const v1::ShutdownFramework& msg) {
   if (!fresh_epoch(msg.epoch()))
     return;
+  forget_held(msg.framework_id().value(), {}); // none of its held launches runs
   auto fit = frameworks_.find(msg.framework_id().value());
   if (fit == frameworks_.end())
     return;

@@ -40,9 +40,13 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
   else if (auto by_inc = agent_by_incarnation_.find(msg.incarnation());
            !msg.incarnation().empty() && by_inc != agent_by_incarnation_.end()) {
     const auto* rec = agents_.find(make_agent_id(by_inc->second));
-    if (rec != nullptr && rec->status == agent_status::registered) {
+    if (rec == nullptr || rec->status != agent_status::registered)
+      agent_by_incarnation_.erase(by_inc); // that ID is over: a new registration follows
+    else if (rec->info.hostname() == msg.agent().hostname()
+             && rec->info.actor_port() == msg.agent().actor_port()) {
       known_id = by_inc->second;
-      link_agent(known_id, sender);
+      if (sender) // the retry's connection is the one to use from now on
+        link_agent(known_id, sender);
     }
   }
   if (!known_id.empty()) {

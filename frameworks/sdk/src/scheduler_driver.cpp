@@ -114,12 +114,12 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
   st.epoch = event.epoch();
   st.last_event = self->clock().now();
   using E = v1::scheduler::Event;
-  // Until Subscribed arrives (it may have been lost) the framework could not answer: its calls
-  // would be dropped here. Offers then expire at the master, updates are resent unacknowledged
-  // (found by the simulator: an accept dropped this way stalled a batch for a whole check
-  // interval).
-  if (!st.subscribed && event.event_case() != E::kSubscribed
-      && event.event_case() != E::kError)
+  // Until Subscribed arrives (it may have been lost) the framework could not answer an offer:
+  // its accept would be dropped here (found by the simulator: that stalled a batch for a whole
+  // check interval). Such offers are not handed on; they expire at the master. Everything
+  // else is.
+  if (!st.subscribed
+      && (event.event_case() == E::kOffers || event.event_case() == E::kRescind))
     return;
   switch (event.event_case()) {
     case E::kSubscribed: {

@@ -111,6 +111,7 @@ void cluster::spawn_agent(uint32_t i) {
   auto& a = agents_[i - 1];
   // A fresh stream per incarnation: a restarted agent must not repeat its update UUIDs.
   a.cfg.seed = runtime::derive_seed(seed_, agent_node(i) + "#" + std::to_string(a.incarnation++));
+  a.cfg.incarnation = agent_node(i) + "#" + std::to_string(a.incarnation); // one per restart
   auto master = transport_of(agent_node(i)).connect({master_node(leader_), master_port});
   test::fake_containerizer_config fake;
   fake.default_duration = spec_.task_duration;

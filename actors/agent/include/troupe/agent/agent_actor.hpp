@@ -53,6 +53,10 @@ using containerizer_factory = std::function<isolation::containerizer_actor(
 struct agent_config {
   v1::AgentInfo info;              ///< hostname, actor port (executors connect there), resources
   std::string work_dir;            ///< sandboxes and checkpoints live below it (required)
+  /// This process's token in RegisterAgent: unique per process (troupe-agent draws one at
+  /// start; the simulator derives one per restart). Empty: drawn from the agent's seeded
+  /// random stream, which repeats for a restart with the same seed, host and port.
+  std::string incarnation;
   std::string executor_path;       ///< the command executor binary (troupe-executor)
   std::string executor_endpoint;   ///< host:port executors connect to (the agent's actors);
                                    ///< empty: wait for executor_endpoint_atom to register
