@@ -164,6 +164,15 @@ struct agent_fixture : test::deterministic_fixture {
   }
 
   /// The total a ReregisterAgent reports.
+  /// The agent reregisters (the master went silent) and reports `expected` as its total.
+  void expect_reported_total(const resources& expected) {
+    auto reregs = await_reregistration();
+    BOOST_REQUIRE_GE(reregs.size(), 1u);
+    auto reported = reported_total(reregs[0]);
+    BOOST_CHECK_MESSAGE(reported == expected, "reported " << reported.to_json() << ", expected "
+                                                          << expected.to_json());
+  }
+
   static resources reported_total(const v1::ReregisterAgent& msg) {
     auto total = resources::from_proto(msg.agent().resources());
     BOOST_REQUIRE_MESSAGE(total, "the reported total does not parse");
@@ -401,10 +410,7 @@ BOOST_AUTO_TEST_CASE(a_later_total_undoing_the_reservation_is_adopted_too) {
   start_registered(1);
   checkpoint_resources(web_reserved_total());
   checkpoint_resources(parsed("cpus:8;mem:8192")); // UNRESERVE
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 BOOST_AUTO_TEST_CASE(a_newer_master_epoch_may_checkpoint_resources) {
@@ -420,10 +426,7 @@ BOOST_AUTO_TEST_CASE(a_total_with_more_cpus_is_refused) {
   cfg.master_silence_pings = 3;
   start_registered(1);
   checkpoint_resources(parsed("cpus:7;mem:8192") + dynamic("cpus", 2, "web")); // cpus:9
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 BOOST_AUTO_TEST_CASE(a_total_with_fewer_resources_is_refused) {
@@ -431,10 +434,7 @@ BOOST_AUTO_TEST_CASE(a_total_with_fewer_resources_is_refused) {
   start_registered(1);
   checkpoint_resources(parsed("cpus:6;mem:8192") + dynamic("cpus", 1, "web")); // cpus:7
   checkpoint_resources(dynamic("cpus", 8, "web")); // no mem at all
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 // Static reservations are the operator's (--resources): a total that changes them is refused.
@@ -442,10 +442,7 @@ BOOST_AUTO_TEST_CASE(a_total_changing_static_reservations_is_refused) {
   cfg.master_silence_pings = 3;
   start_registered(1);
   checkpoint_resources(parsed("cpus:7;cpus(web):1;mem:8192"));
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_total_is_refused) {
@@ -460,10 +457,7 @@ BOOST_AUTO_TEST_CASE(a_malformed_total_is_refused) {
   msg.set_epoch(epoch);
   master.send_to(agent, msg);
   run();
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 BOOST_AUTO_TEST_CASE(a_total_for_another_agent_is_refused) {
@@ -471,10 +465,7 @@ BOOST_AUTO_TEST_CASE(a_total_for_another_agent_is_refused) {
   start_registered(1);
   auto other = make_agent_id("m1-S1");
   checkpoint_resources(web_reserved_total(), epoch, &other);
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 BOOST_AUTO_TEST_CASE(a_total_from_a_stale_master_epoch_is_refused) {
@@ -489,10 +480,7 @@ BOOST_AUTO_TEST_CASE(a_total_from_a_stale_master_epoch_is_refused) {
   run();
   BOOST_REQUIRE_EQUAL(master.received<v1::Pong>().size(), 1u);
   checkpoint_resources(web_reserved_total(), epoch);
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 BOOST_AUTO_TEST_CASE(a_total_before_registration_is_ignored) {
@@ -504,10 +492,7 @@ BOOST_AUTO_TEST_CASE(a_total_before_registration_is_ignored) {
   master.send_to(agent, msg);
   run();
   answer_registration(agent_id);
-  auto reregs = await_reregistration();
-  BOOST_REQUIRE_GE(reregs.size(), 1u);
-  auto reported = reported_total(reregs[0]);
-  BOOST_CHECK_MESSAGE(reported == parsed("cpus:8;mem:8192"), "reported " << reported.to_json());
+  expect_reported_total(parsed("cpus:8;mem:8192"));
 }
 
 // Found by the simulator (troupe-sim seed 183, cluster_sim_test

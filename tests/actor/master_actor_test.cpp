@@ -53,6 +53,16 @@ struct master_fixture : test::deterministic_fixture {
     run();
   }
 
+  /// The common start: the master, one registered agent, one subscribed framework, and a
+  /// second for the first allocation to offer the agent to it.
+  std::pair<v1::AgentID, v1::FrameworkID> start_with_an_offer() {
+    start();
+    auto agent_id = register_agent();
+    auto fw = subscribe();
+    advance(1s);
+    return {agent_id, fw};
+  }
+
   /// Accepts the first offer with one task group: g1 and g2 on the default executor "pod".
   void accept_group(const v1::FrameworkID& fw, const v1::AgentID& agent_id) {
     v1::ExecutorInfo ex;
@@ -283,10 +293,7 @@ BOOST_AUTO_TEST_CASE(offer_timeout_rescinds_and_returns_the_resources_once) {
 }
 
 BOOST_AUTO_TEST_CASE(accept_after_rescind_drops_the_tasks) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   auto offer = offers().front();
   advance(10s); // expired and rescinded
   sched.send_to(master, accept(fw, offer, {task("t1", agent_id)}));
@@ -302,10 +309,7 @@ BOOST_AUTO_TEST_CASE(accept_after_rescind_drops_the_tasks) {
 // launched a task must not report that task TASK_DROPPED — the framework would see
 // DROPPED and then RUNNING.
 BOOST_AUTO_TEST_CASE(a_duplicated_accept_does_not_drop_the_task_it_launched) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   auto offer = offers().front();
   auto call = accept(fw, offer, {task("t1", agent_id)});
   sched.send_to(master, call);
@@ -328,10 +332,7 @@ BOOST_AUTO_TEST_CASE(a_duplicated_accept_does_not_drop_the_task_it_launched) {
 // confirms it (the agent ignores a task it already has).
 BOOST_AUTO_TEST_CASE(a_launch_without_any_update_is_sent_again) {
   cfg.ping_interval = 1s;
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
   run();
   BOOST_REQUIRE_EQUAL(agent.received<v1::RunTask>().size(), 1u);
@@ -352,10 +353,7 @@ BOOST_AUTO_TEST_CASE(a_launch_without_any_update_is_sent_again) {
 // A reconcile that arrives while an accept waits for its offer actors gets no answer for the
 // tasks of that accept (not TASK_UNKNOWN, which the launch would then contradict).
 BOOST_AUTO_TEST_CASE(a_reconcile_during_an_accept_does_not_call_its_tasks_unknown) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
   v1::scheduler::Reconcile explicit_call;
   *explicit_call.add_tasks()->mutable_task_id() = make_task_id("t1");
@@ -367,10 +365,7 @@ BOOST_AUTO_TEST_CASE(a_reconcile_during_an_accept_does_not_call_its_tasks_unknow
 }
 
 BOOST_AUTO_TEST_CASE(accept_launches_valid_tasks_and_rejects_invalid_ones_with_a_reason) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   auto offer = offers().front();
   sched.send_to(master, accept(fw, offer, {task("ok", agent_id), task("big", agent_id, "cpus:8"),
                                            task("ok", agent_id)}));
@@ -391,10 +386,7 @@ BOOST_AUTO_TEST_CASE(accept_launches_valid_tasks_and_rejects_invalid_ones_with_a
 }
 
 BOOST_AUTO_TEST_CASE(a_task_group_goes_to_the_agent_as_one_run_task_group) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   accept_group(fw, agent_id); // g1 and g2 on executor "pod"
   auto groups = agent.received<v1::RunTaskGroup>();
   BOOST_REQUIRE_EQUAL(groups.size(), 1u);
@@ -441,10 +433,7 @@ BOOST_AUTO_TEST_CASE(a_registration_retried_over_a_new_connection_keeps_its_id) 
 BOOST_AUTO_TEST_CASE(a_task_group_launch_without_any_update_is_sent_again_once) {
   cfg.ping_interval = 1s;
   cfg.max_missed_pings = 100; // the stand-in agent answers no pings
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   accept_group(fw, agent_id); // g1 and g2 on executor "pod"
   BOOST_REQUIRE_EQUAL(agent.received<v1::RunTaskGroup>().size(), 1u);
   advance(3s);
@@ -482,10 +471,7 @@ BOOST_AUTO_TEST_CASE(decline_filter_holds_for_refuse_seconds) {
 }
 
 BOOST_AUTO_TEST_CASE(status_updates_reach_the_framework_and_acks_reach_the_agent) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
   run();
   auto status = make_task_status(make_task_id("t1"), v1::TASK_RUNNING,
@@ -555,10 +541,7 @@ BOOST_AUTO_TEST_CASE(agent_missing_pings_goes_unreachable_and_its_offers_are_res
 }
 
 BOOST_AUTO_TEST_CASE(a_run_task_crossing_a_reregistration_is_sent_again_not_declared_gone) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id), task("t2", agent_id)}));
   run();
   BOOST_REQUIRE_EQUAL(agent.received<v1::RunTask>().size(), 2u);
@@ -641,10 +624,7 @@ BOOST_AUTO_TEST_CASE(a_scheduler_that_resubscribes_in_time_keeps_its_tasks) {
 }
 
 BOOST_AUTO_TEST_CASE(reconciliation_answers_known_unknown_and_implicit) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
   run();
   v1::scheduler::Reconcile explicit_call;
@@ -669,10 +649,7 @@ BOOST_AUTO_TEST_CASE(reconciliation_answers_known_unknown_and_implicit) {
 }
 
 BOOST_AUTO_TEST_CASE(kill_goes_to_the_agent_with_the_policy_and_unknown_tasks_are_unknown) {
-  start();
-  auto agent_id = register_agent();
-  auto fw = subscribe();
-  advance(1s);
+  auto [agent_id, fw] = start_with_an_offer();
   sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
   run();
   v1::scheduler::Kill kill;
