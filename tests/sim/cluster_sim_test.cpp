@@ -296,7 +296,8 @@ BOOST_AUTO_TEST_CASE(failing_tasks_give_up_after_their_attempts) {
   spec.task_exit_code = 1;
   spec.faults.max_delay = 20ms;
   spec.faults.drop = 0.01;
-  sweep(spec, sweep_seeds() / 10, 10min, sim::fault_plan::of("1s stop agent-2\n3s restart agent-2"));
+  sweep(spec, sweep_seeds() / 10, 10min,
+        sim::fault_plan::of("1s stop agent-2\n3s restart agent-2"));
 }
 
 // The framework is cut off from both masters for longer than its failover timeout while the

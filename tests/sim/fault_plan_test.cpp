@@ -113,7 +113,8 @@ BOOST_AUTO_TEST_CASE(plans_that_do_not_fit_the_cluster_are_refused_before_runnin
     auto msg = error_message(err);
     BOOST_CHECK_MESSAGE(msg.find(c.says) != std::string::npos, msg << " lacks " << c.says);
   }
-  BOOST_CHECK(!sim::cluster::check(spec, sim::fault_plan::of("1s stop agent-1\n2s restart agent-1")));
+  BOOST_CHECK(
+    !sim::cluster::check(spec, sim::fault_plan::of("1s stop agent-1\n2s restart agent-1")));
   auto bad_resources = spec;
   bad_resources.agent_resources = "cpus:x";
   BOOST_CHECK(sim::cluster::check(bad_resources));

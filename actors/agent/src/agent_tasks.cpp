@@ -74,7 +74,9 @@ bool agent_node::may_launch() const {
 
 // Drops held launches of `framework` (of task `task` only, unless empty); a group goes whole.
 void agent_node::forget_held(const std::string& framework, const std::string& task) {
-  auto mentions = [&](const v1::TaskInfo& t) { return task.empty() || t.task_id().value() == task; };
+  auto mentions = [&](const v1::TaskInfo& t) {
+    return task.empty() || t.task_id().value() == task;
+  };
   held_runs_.erase(std::remove_if(held_runs_.begin(), held_runs_.end(),
                                   [&](const v1::RunTask& r) {
                                     return r.framework().id().value() == framework

@@ -44,7 +44,8 @@ using master_impl = master_node_actor::extend<
 struct task_record {
   v1::Task task;
   std::optional<v1::RunTask> launch;  ///< what was sent to the agent, kept while STAGING
-  std::optional<v1::RunTaskGroup> group_launch; ///< the same for a task of a group
+  /// The same for a task of a group: one copy shared by the group's members.
+  std::shared_ptr<const v1::RunTaskGroup> group_launch;
   uint32_t staging_ticks = 0;         ///< ping rounds spent STAGING (the launch is resent)
   resources res;
   std::string role;

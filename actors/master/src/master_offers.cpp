@@ -288,8 +288,9 @@ void master_node::on_offers_accepted_impl(const v1::FrameworkID& fid,
     }
     run.set_epoch(cfg_.info.epoch());
     run.set_role(role);
-    for (const auto& task : group.tasks) { // kept while STAGING, resent like single launches
-      fw.tasks[task.task_id().value()].group_launch = run;
+    auto kept = std::make_shared<const v1::RunTaskGroup>(run); // while STAGING, for resends
+    for (const auto& task : group.tasks) {
+      fw.tasks[task.task_id().value()].group_launch = kept;
       staging_.insert({fid.value(), task.task_id().value()});
     }
     self_->send(handle, std::move(run));

@@ -24,7 +24,8 @@ using retry_atom = caf::atom_constant<caf::atom("regretry")>;
 /// Registrar -> itself: sync the store now (a sync the chaos point deferred).
 using sync_atom = caf::atom_constant<caf::atom("regsync")>;
 
-using registrar_impl = registrar_actor::extend<caf::reacts_to<retry_atom>, caf::reacts_to<sync_atom>>;
+using registrar_impl =
+  registrar_actor::extend<caf::reacts_to<retry_atom>, caf::reacts_to<sync_atom>>;
 
 struct registrar_state {
   registrar_config cfg;
@@ -43,7 +44,8 @@ struct registrar_state {
 
 using registrar_pointer = registrar_impl::stateful_pointer<registrar_state>;
 
-void sync_and_answer(registrar_pointer self, std::vector<caf::typed_response_promise<bool>> waiters);
+void sync_and_answer(registrar_pointer self,
+                     std::vector<caf::typed_response_promise<bool>> waiters);
 
 // Applies the queue in order. The batch is fenced first (check_term): a newer term elsewhere
 // ends this registrar (its term ends with it). A write the store refuses as malformed is
@@ -96,7 +98,8 @@ void drain(registrar_pointer self) {
     st.pending.pop_front();
     wrote = true;
   }
-  if (wrote && (st.sync_deferred || runtime::chaos::hit(runtime::chaos::point::registry_sync_late))) {
+  if (wrote
+      && (st.sync_deferred || runtime::chaos::hit(runtime::chaos::point::registry_sync_late))) {
     // As if the disk were slow to sync: durable waiters wait for it; a crash meanwhile loses
     // every write since the last sync, and none of them was confirmed.
     for (auto& rp : written)
@@ -110,7 +113,8 @@ void drain(registrar_pointer self) {
     sync_and_answer(self, std::move(written));
 }
 
-void sync_and_answer(registrar_pointer self, std::vector<caf::typed_response_promise<bool>> waiters) {
+void sync_and_answer(registrar_pointer self,
+                     std::vector<caf::typed_response_promise<bool>> waiters) {
   auto& st = self->state;
   caf::error synced;
   if ((synced = st.cfg.store->sync()))
