@@ -119,6 +119,10 @@ bool agent_node::launch_is_ours(const v1::TaskInfo& task) {
 void agent_node::on_run_task(const v1::RunTask& msg) {
   if (!fresh_epoch(msg.epoch()))
     return;
+  if (auto err = validate(msg)) {
+    log_->warn("dropping an invalid RunTask: {}", error_message(err));
+    return;
+  }
   if (!may_launch()) {
     log_->info("holding the launch of {} until registered", msg.task().task_id().value());
     forget_held(msg.framework().id().value(), msg.task().task_id().value()); // a resend
@@ -127,10 +131,6 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
   }
   if (!launch_is_ours(msg.task()))
     return;
-  if (auto err = validate(msg)) {
-    log_->warn("dropping an invalid RunTask: {}", error_message(err));
-    return;
-  }
   auto& fw = framework(msg.framework());
   const auto& task = msg.task();
   if (fw.tasks.count(task.task_id().value()) > 0)
@@ -163,6 +163,10 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
 void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
   if (!fresh_epoch(msg.epoch()))
     return;
+  if (auto err = validate(msg)) {
+    log_->warn("dropping an invalid RunTaskGroup: {}", error_message(err));
+    return;
+  }
   if (!may_launch()) {
     log_->info("holding the launch of a task group until registered");
     if (msg.task_group().tasks_size() > 0) // a resend replaces the copy held
@@ -173,10 +177,6 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
   for (const auto& task : msg.task_group().tasks())
     if (!launch_is_ours(task))
       return;
-  if (auto err = validate(msg)) {
-    log_->warn("dropping an invalid RunTaskGroup: {}", error_message(err));
-    return;
-  }
   if (auto known = frameworks_.find(msg.framework().id().value()); known != frameworks_.end())
     for (const auto& task : msg.task_group().tasks())
       if (known->second.tasks.count(task.task_id().value()) > 0)

@@ -63,6 +63,8 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
     log_->info("agent {} restarted without its state; its old ID {} is gone",
                msg.agent().hostname(), admitted.replaced->value());
     remove_agent(*admitted.replaced, v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_RESTARTED);
+    for (auto i = agent_by_incarnation_.begin(); i != agent_by_incarnation_.end();)
+      i = i->second == admitted.replaced->value() ? agent_by_incarnation_.erase(i) : std::next(i);
     agents_.mark_gone(*admitted.replaced);
     internal::RegistryOperation gone;
     *gone.mutable_mark_gone()->mutable_agent_id() = *admitted.replaced;

@@ -9,6 +9,9 @@
 // The simulator arms chaos for one run with probabilities drawn from its seed; draws come from
 // one generator seeded from it, and the deterministic scheduler asks in a fixed order, so a
 // seed replays bit for bit. Armed chaos is process-wide: only one simulated run at a time.
+// (A deliberate deviation from "per-actor generators" (DESIGN.md §5): the points sit deep in
+// actors that have no simulation knobs, and the simulator is single-threaded; a per-node chaos
+// value in each actor's config would scale better once many points exist.)
 #pragma once
 
 #include <array>
@@ -24,7 +27,7 @@ enum class point : uint8_t {
   registry_sync_late,   ///< the registrar writes but syncs later (a crash loses the writes)
 };
 
-inline constexpr size_t point_count = 4;
+inline constexpr size_t point_count = static_cast<size_t>(point::registry_sync_late) + 1;
 
 using probabilities = std::array<double, point_count>;
 using counts = std::array<uint64_t, point_count>;

@@ -544,40 +544,53 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
                          : done() ? "the framework finished, but not every task settled "
                                     "(at the framework, or on the agents) within the limit"
                                   : "the framework did not finish within the limit");
-    for (auto& orphan : running_on_agents(f))
-      r.problems.push_back("  " + orphan);
-    if (auto st = state(f)) {
-      for (const auto& task : st->tasks())
-        if (!common::is_terminal(task.state()))
-          r.problems.push_back("  at the master: " + task.task_id().value() + " "
-                               + v1::TaskState_Name(task.state()) + " on "
-                               + task.agent_id().value());
-      for (const auto& fw : st->frameworks())
-        r.problems.push_back("  framework " + fw.info().id().value() + " connected "
-                             + std::to_string(fw.connected()) + ", "
-                             + std::to_string(fw.offers()) + " offers, "
-                             + std::to_string(fw.active_tasks()) + " active tasks");
-    }
+    add(stuck_report(f));
   }
-  if (failed_during_run)
-    return r; // a violation during the run: the end checks would only repeat its fallout
-  if (!last)
-    r.problems.push_back("the leader never answered a state request");
+  if (!failed_during_run) // after a violation the end checks would only repeat its fallout
+    add(end_checks(last ? &*last : nullptr));
+  return r;
+}
+
+std::vector<std::string> cluster::stuck_report(test::deterministic_fixture& f) {
+  std::vector<std::string> out;
+  for (auto& orphan : running_on_agents(f))
+    out.push_back("  " + orphan);
+  if (auto st = state(f)) {
+    for (const auto& task : st->tasks())
+      if (!common::is_terminal(task.state()))
+        out.push_back("  at the master: " + task.task_id().value() + " "
+                      + v1::TaskState_Name(task.state()) + " on " + task.agent_id().value());
+    for (const auto& fw : st->frameworks())
+      out.push_back("  framework " + fw.info().id().value() + " connected "
+                    + std::to_string(fw.connected()) + ", " + std::to_string(fw.offers())
+                    + " offers, " + std::to_string(fw.active_tasks()) + " active tasks");
+  }
+  return out;
+}
+
+std::vector<std::string> cluster::end_checks(const v1::MasterState* last) const {
+  std::vector<std::string> out;
+  auto add = [&](std::vector<std::string> xs) {
+    for (auto& x : xs)
+      out.push_back(std::move(x));
+  };
+  if (last == nullptr)
+    out.push_back("the leader never answered a state request");
   else if (!framework_crashed_ && !outcome_->removed) // an expired framework never hears
-    add(check_updates(&*last));                         // the end of its tasks
+    add(check_updates(last));                          // the end of its tasks
   if (spec_.task_exit_code != 0 && outcome_->done && outcome_->finished > 0)
-    r.problems.push_back(std::to_string(outcome_->finished)
-                         + " copies finished although every task fails");
+    out.push_back(std::to_string(outcome_->finished)
+                  + " copies finished although every task fails");
   if (spec_.task_exit_code == 0 && outcome_->gave_up > 0 && !outcome_->removed) {
-    r.problems.push_back(std::to_string(outcome_->gave_up) + " copies gave up");
+    out.push_back(std::to_string(outcome_->gave_up) + " copies gave up");
     for (const auto& [task, states] : outcome_->updates) {
       std::string seen;
-      for (auto s : states)
-        seen += " " + v1::TaskState_Name(s);
-      r.problems.push_back("  " + task + ":" + seen);
+      for (auto st : states)
+        seen += " " + v1::TaskState_Name(st);
+      out.push_back("  " + task + ":" + seen);
     }
   }
-  return r;
+  return out;
 }
 
 void cluster::stop() {

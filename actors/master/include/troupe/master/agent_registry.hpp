@@ -57,7 +57,8 @@ struct ping_round {
 
 class agent_registry {
 public:
-  /// `master_id` prefixes assigned agent IDs ("<master_id>-S<n>").
+  /// `master_id` prefixes assigned agent IDs ("<master_id>-S<n>"; the master passes its ID and
+  /// the term's epoch, "m1-e3", so no two terms assign the same ID).
   agent_registry(std::string master_id, uint64_t max_missed_pings);
 
   /// First registration (info.id unset). The caller validated `info`.

@@ -244,6 +244,8 @@ private:
   void spawn_frameworks();
   runtime::transport& transport_of(const std::string& node);
   bool expired(const v1::MasterState& st) const;
+  std::vector<std::string> stuck_report(test::deterministic_fixture& f); ///< at the limit
+  std::vector<std::string> end_checks(const v1::MasterState* last) const;
   std::set<std::string> down_agent_nodes() const; ///< agents crashed or stopped right now
   std::map<uint32_t, std::vector<v1::Task>> agent_tasks(test::deterministic_fixture& f);
 

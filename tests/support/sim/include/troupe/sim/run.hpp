@@ -48,7 +48,8 @@ struct sweep_result {
 };
 
 /// run_one for `count` seeds from `first`, stopping at the first seed that breaks an
-/// invariant (replay it with run_one, or troupe-sim --seed).
+/// invariant (replay it with run_one; troupe-sim --seed replays specs it can express: the
+/// example framework, no test frameworks or goal).
 sweep_result sweep(const cluster_spec& spec, const fault_plan& plan, uint64_t first,
                    uint64_t count, const run_options& options = {});
 
