@@ -44,7 +44,10 @@ agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
     [node](const v1::CheckpointResources& msg) { node->on_checkpoint_resources(msg); },
     [node](const v1::ShutdownAgent& msg) { node->on_shutdown_agent(msg); },
     [node](const v1::FrameworkToExecutorMessage& msg) { node->on_framework_message(msg); },
-    [node](const v1::executor::Call& call) { node->on_executor_call(call); },
+    [node](const v1::executor::Call& call) { node->on_executor_call(call, caf::actor{}); },
+    [node](const v1::executor::Call& call, const caf::actor& reply_to) {
+      node->on_executor_call(call, reply_to);
+    },
     [node](const v1::StatusUpdate& update) { node->forward_update(update); },
     [node](const isolation::container_exited& msg) { node->on_container_exited(msg); },
     [node](agent_state_atom) { return caf::make_result(node->id(), node->all_tasks()); },

@@ -45,7 +45,9 @@ struct executor_record {
   bool launched = false;                   ///< the container runs
   bool destroying = false;                 ///< destroy requested
   uint64_t generation = 0;                 ///< container incarnation (stale timers ignore)
-  std::vector<v1::executor::Event> queued; ///< launches waiting for the subscription
+  std::vector<v1::executor::Event> launches; ///< launches it has not reported on yet (resent
+                                            ///< at every subscription)
+  std::vector<v1::executor::Event> queued;  ///< other events waiting for the subscription
   std::set<std::string> tasks;             ///< task IDs it runs
 };
 
@@ -96,7 +98,7 @@ public:
   void on_checkpoint_resources(const v1::CheckpointResources& msg);
   void keep_reservations(const v1::AgentInfo& checkpointed);
   void on_framework_message(const v1::FrameworkToExecutorMessage& msg);
-  void on_executor_call(const v1::executor::Call& call);
+  void on_executor_call(const v1::executor::Call& call, const caf::actor& reply_to);
   void on_container_exited(const isolation::container_exited& msg);
   void on_executor_timeout(const std::string& container, uint64_t generation);
   void on_kill_escalate(const std::string& container, uint64_t generation);
@@ -118,6 +120,11 @@ private:
   isolation::container_limits limits_of(const framework_entry& fw,
                                         const executor_record& ex) const;
   void deliver(executor_record& ex, v1::executor::Event event);
+  void on_executor_subscribe(framework_entry& fw, executor_record& ex,
+                             const v1::executor::Call& call,
+                             const protocols::executor_actor& sender);
+  void confirm_launch(executor_record& ex, const std::string& task);
+  void resend_launch(const framework_entry& fw, const std::string& task);
   void agent_update(const v1::FrameworkID& fw, const v1::TaskID& task,
                     const v1::ExecutorID& executor, v1::TaskState state,
                     v1::TaskStatus::Reason reason, const std::string& message);

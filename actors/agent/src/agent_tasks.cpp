@@ -15,6 +15,7 @@
 #include "troupe/messages/ids.hpp"
 #include "troupe/messages/resources.hpp"
 #include "troupe/messages/validation.hpp"
+#include "troupe/runtime/reply_address.hpp"
 #include "troupe/runtime/seconds.hpp"
 #include "troupe/runtime/unix_time.hpp"
 
@@ -133,8 +134,10 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
     return;
   auto& fw = framework(msg.framework());
   const auto& task = msg.task();
-  if (fw.tasks.count(task.task_id().value()) > 0)
-    return; // a duplicate
+  if (fw.tasks.count(task.task_id().value()) > 0) {
+    resend_launch(fw, task.task_id().value()); // the master resends launches still STAGING
+    return;
+  }
   v1::ExecutorInfo info;
   if (task.has_executor()) {
     info = task.executor();
@@ -202,11 +205,49 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
   deliver(ex, std::move(event));
 }
 
+// Launches are kept until the executor reports on their tasks and sent again at every
+// subscription: a Subscribed and its launches can be lost with a connection (the executor then
+// subscribes again), and the executor ignores a launch of a task it already knows.
 void agent_node::deliver(executor_record& ex, v1::executor::Event event) {
+  bool launch = event.has_launch() || event.has_launch_group();
+  if (launch)
+    ex.launches.push_back(event);
   if (ex.handle)
     self_->send(ex.handle, std::move(event));
-  else
+  else if (!launch)
     ex.queued.push_back(std::move(event));
+}
+
+// The executor reported on `task` (or it was killed before it started): its launch need not be
+// sent again. A group's launch goes with the first report of any of its tasks.
+void agent_node::confirm_launch(executor_record& ex, const std::string& task) {
+  auto mentions = [&task](const v1::executor::Event& e) {
+    if (e.has_launch())
+      return e.launch().task().task_id().value() == task;
+    const auto& tasks = e.launch_group().task_group().tasks();
+    return std::any_of(tasks.begin(), tasks.end(),
+                       [&task](const v1::TaskInfo& t) { return t.task_id().value() == task; });
+  };
+  ex.launches.erase(std::remove_if(ex.launches.begin(), ex.launches.end(), mentions),
+                    ex.launches.end());
+}
+
+// A RunTask for a task already here: the master resends launches still STAGING after a while.
+// If the executor has subscribed but not reported on the task, its launch goes again.
+void agent_node::resend_launch(const framework_entry& fw, const std::string& task) {
+  auto tit = fw.tasks.find(task);
+  if (tit == fw.tasks.end() || tit->second.state() != v1::TASK_STAGING
+      || fw.kill_requested.count(task) > 0)
+    return;
+  auto eit = fw.executors.find(tit->second.executor_id().value());
+  if (eit == fw.executors.end() || !eit->second.handle)
+    return;
+  for (const auto& e : eit->second.launches)
+    if (e.has_launch() && e.launch().task().task_id().value() == task) {
+      log_->info("task {} still STAGING: sending its launch to executor {} again", task,
+                 eit->second.info.executor_id().value());
+      self_->send(eit->second.handle, e);
+    }
 }
 
 void agent_node::launch_container(framework_entry& fw, executor_record& ex) {
@@ -411,13 +452,7 @@ void agent_node::on_kill_task(const v1::KillTask& msg) {
   auto& ex = eit->second;
   if (!ex.handle) {
     // Not started yet: never give it to the executor.
-    auto& q = ex.queued;
-    q.erase(std::remove_if(q.begin(), q.end(),
-                           [&](const v1::executor::Event& e) {
-                             return e.has_launch()
-                                    && e.launch().task().task_id() == task.task_id();
-                           }),
-            q.end());
+    confirm_launch(ex, task.task_id().value()); // its launch is never sent
     agent_update(fw->info.id(), task.task_id(), ex.info.executor_id(), v1::TASK_KILLED,
                  v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH, "killed before it started");
     ex.tasks.erase(task.task_id().value());
@@ -506,8 +541,9 @@ void agent_node::on_framework_message(const v1::FrameworkToExecutorMessage& msg)
   self_->send(eit->second.handle, std::move(event));
 }
 
-void agent_node::on_executor_call(const v1::executor::Call& call) {
-  auto sender = caf::actor_cast<protocols::executor_actor>(self_->current_sender());
+void agent_node::on_executor_call(const v1::executor::Call& call, const caf::actor& reply_to) {
+  auto sender = caf::actor_cast<protocols::executor_actor>(
+    runtime::reply_address(self_->current_sender(), reply_to));
   auto fit = frameworks_.find(call.framework_id().value());
   if (auto err = validate(call); err || fit == frameworks_.end()) {
     v1::executor::Error error;
@@ -531,25 +567,7 @@ void agent_node::on_executor_call(const v1::executor::Call& call) {
   }
   auto& ex = eit->second;
   if (call.has_subscribe()) {
-    ex.handle = sender;
-    v1::executor::Subscribed subscribed;
-    *subscribed.mutable_executor_info() = ex.info;
-    *subscribed.mutable_framework_info() = fw.info;
-    *subscribed.mutable_agent_info() = cfg_.info;
-    *subscribed.mutable_container_id() = ex.container;
-    v1::executor::Event event;
-    *event.mutable_subscribed() = std::move(subscribed);
-    self_->send(sender, std::move(event));
-    for (auto& queued : ex.queued)
-      self_->send(sender, std::move(queued));
-    ex.queued.clear();
-    for (const auto& update : call.subscribe().unacknowledged_updates()) {
-      v1::executor::Call again;
-      *again.mutable_update() = update;
-      *again.mutable_framework_id() = call.framework_id();
-      *again.mutable_executor_id() = call.executor_id();
-      on_executor_call(again);
-    }
+    on_executor_subscribe(fw, ex, call, sender);
     return;
   }
   if (call.has_update()) {
@@ -559,6 +577,7 @@ void agent_node::on_executor_call(const v1::executor::Call& call) {
     *status.mutable_container_id() = ex.container;
     status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
     auto uuid = status.uuid();
+    confirm_launch(ex, status.task_id().value());
     auto update = make_status_update(fw.info.id(), cfg_.info.id(), ex.info.executor_id(),
                                      std::move(status), uuid);
     // The executor hears "acknowledged" only once the update is with the status update
@@ -611,6 +630,44 @@ void agent_node::on_executor_call(const v1::executor::Call& call) {
     *out.mutable_executor_id() = ex.info.executor_id();
     out.set_data(call.message().data());
     self_->send(master_, std::move(out));
+  }
+}
+
+// A Subscribe is answered with Subscribed, every launch the executor has not reported on and
+// the events queued for it. One without an address to answer (CAF lost the connection's
+// sender and the executor declared none) cannot be answered: it is ignored, and the executor
+// subscribes again.
+void agent_node::on_executor_subscribe(framework_entry& fw, executor_record& ex,
+                                       const v1::executor::Call& call,
+                                       const protocols::executor_actor& sender) {
+  if (!sender) {
+    log_->warn("a Subscribe of executor {} came without an address to answer: ignored",
+               ex.info.executor_id().value());
+    return;
+  }
+  log_->debug("executor {} subscribed ({} launches to send, {} updates to resend)",
+              ex.info.executor_id().value(), ex.launches.size(),
+              call.subscribe().unacknowledged_updates_size());
+  ex.handle = sender;
+  v1::executor::Subscribed subscribed;
+  *subscribed.mutable_executor_info() = ex.info;
+  *subscribed.mutable_framework_info() = fw.info;
+  *subscribed.mutable_agent_info() = cfg_.info;
+  *subscribed.mutable_container_id() = ex.container;
+  v1::executor::Event event;
+  *event.mutable_subscribed() = std::move(subscribed);
+  self_->send(sender, std::move(event));
+  for (const auto& launch : ex.launches)
+    self_->send(sender, launch);
+  for (auto& queued : ex.queued)
+    self_->send(sender, std::move(queued));
+  ex.queued.clear();
+  for (const auto& update : call.subscribe().unacknowledged_updates()) {
+    v1::executor::Call again;
+    *again.mutable_update() = update;
+    *again.mutable_framework_id() = call.framework_id();
+    *again.mutable_executor_id() = call.executor_id();
+    on_executor_call(again, caf::actor_cast<caf::actor>(sender));
   }
 }
 

@@ -36,6 +36,7 @@ struct executor_state {
   sdk::executor_driver_actor driver;
   isolation::posix_launcher launcher;
   std::map<std::string, running_task> running; ///< by task ID
+  std::set<std::string> launched;              ///< every task ID launched (a repeat is ignored)
   std::set<std::string> awaiting_ack;          ///< uuids of terminal updates not yet acked
   bool reaping = false;
   bool shutting_down = false;
@@ -75,7 +76,7 @@ void maybe_finish(executor_pointer self) {
 
 void launch(executor_pointer self, const v1::TaskInfo& task) {
   auto& st = self->state;
-  if (st.running.count(task.task_id().value()) > 0 || st.shutting_down)
+  if (!st.launched.insert(task.task_id().value()).second || st.shutting_down)
     return;
   st.had_task = true;
   isolation::launch_request req;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -56,8 +57,10 @@ caf::expected<executor_settings> executor_settings::from_environment() {
 namespace {
 
 using reconnect_atom = caf::atom_constant<caf::atom("reconn")>;
+using subscribe_check_atom = caf::atom_constant<caf::atom("subcheck")>;
 
-using driver_impl = executor_driver_actor::extend<caf::reacts_to<reconnect_atom, uint64_t>>;
+using driver_impl = executor_driver_actor::extend<caf::reacts_to<reconnect_atom, uint64_t>,
+                                                  caf::reacts_to<subscribe_check_atom, uint64_t>>;
 
 struct driver_state {
   executor_driver_config cfg;
@@ -67,8 +70,11 @@ struct driver_state {
   std::map<std::string, v1::executor::Update> unacknowledged; ///< by uuid
   uint64_t generation = 0;
   size_t attempt = 0;
-  caf::actor_clock::time_point lost_since{};
+  size_t subscribe_attempt = 0;   ///< Subscribes sent on this connection, unanswered
+  caf::actor_clock::time_point lost_since{}; ///< since when we have no subscription
+  bool subscribed = false;        ///< the agent answered on this connection
   bool ever_subscribed = false;
+  std::set<std::string> launched; ///< task IDs whose launch went to the executor
   static inline const char* name = "troupe.executor_driver";
 };
 
@@ -81,31 +87,67 @@ v1::executor::Call make_executor_call(const executor_settings& s) {
   return call;
 }
 
+// How long we may go without a subscription before giving up. Before the first one the agent is
+// starting us and must be there: it gets the registration timeout, not the (possibly short)
+// recovery timeout of a restarting agent.
+caf::timespan give_up_after(const driver_state& st) {
+  return st.ever_subscribed ? st.cfg.recovery_timeout
+                            : std::max(st.cfg.recovery_timeout, st.cfg.first_subscribe_timeout);
+}
+
+// The Subscribe names our own handle: the agent answers it even when CAF attributes our
+// connection to another node (runtime/reply_address.hpp). It is sent again until answered
+// (a Subscribe or its answer can be lost with a connection or dropped by a busy agent).
 void subscribe(driver_pointer self) {
   auto& st = self->state;
   auto call = make_executor_call(st.cfg.settings);
   auto* sub = call.mutable_subscribe();
   for (const auto& [uuid, update] : st.unacknowledged)
     *sub->add_unacknowledged_updates() = update;
-  self->send(st.agent, std::move(call));
+  self->send(st.agent, std::move(call), caf::actor_cast<caf::actor>(self));
+  self->delayed_send(self, st.cfg.resubscribe.delay(st.subscribe_attempt++),
+                     subscribe_check_atom::value, st.generation);
+}
+
+void on_subscribe_check(driver_pointer self, uint64_t generation) {
+  auto& st = self->state;
+  if (generation != st.generation || st.subscribed || !st.agent)
+    return;
+  if (self->clock().now() - st.lost_since > give_up_after(st)) {
+    self->quit(make_error(errc::unavailable, "the agent does not answer our subscription"));
+    return;
+  }
+  subscribe(self);
 }
 
 void connect(driver_pointer self);
+
+// Whether `event` launches tasks not launched before (and notes them as launched).
+bool first_launch(driver_state& st, const v1::executor::Event& event) {
+  std::vector<std::string> ids;
+  if (event.has_launch())
+    ids.push_back(event.launch().task().task_id().value());
+  else
+    for (const auto& t : event.launch_group().task_group().tasks())
+      ids.push_back(t.task_id().value());
+  for (const auto& id : ids)
+    if (st.launched.count(id) > 0)
+      return false;
+  st.launched.insert(ids.begin(), ids.end());
+  return true;
+}
 
 void lost(driver_pointer self) {
   auto& st = self->state;
   if (st.agent)
     self->demonitor(st.agent.address());
   st.agent = nullptr;
+  st.subscribed = false;
   ++st.generation;
   auto now = self->clock().now();
   if (st.lost_since == caf::actor_clock::time_point{})
     st.lost_since = now;
-  // Before the first subscription the agent is starting us and must be there: give it the
-  // registration timeout, not the (possibly short) recovery timeout of a restarting agent.
-  auto limit = st.ever_subscribed ? st.cfg.recovery_timeout
-                                  : std::max(st.cfg.recovery_timeout, st.cfg.first_subscribe_timeout);
-  if (st.cfg.agent.local || now - st.lost_since > limit) {
+  if (st.cfg.agent.local || now - st.lost_since > give_up_after(st)) {
     self->quit(make_error(errc::unavailable, "lost the agent"));
     return;
   }
@@ -116,6 +158,10 @@ void lost(driver_pointer self) {
 void connect(driver_pointer self) {
   auto& st = self->state;
   ++st.generation;
+  st.subscribed = false;
+  st.subscribe_attempt = 0;
+  if (st.lost_since == caf::actor_clock::time_point{})
+    st.lost_since = self->clock().now();
   if (st.cfg.agent.local) {
     st.agent = caf::actor_cast<protocols::agent_actor>(st.cfg.agent.local);
     self->monitor(st.agent);
@@ -193,11 +239,17 @@ driver_fn(driver_pointer self, executor_driver_config cfg,
       if (!st.agent || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.agent))
         return; // from an agent we already left (or before we found one)
       if (event.has_subscribed()) {
+        if (st.subscribed)
+          return; // the answer to a Subscribe sent again: the executor heard it once
+        st.subscribed = true;
         st.attempt = 0;
         st.lost_since = {};
         st.ever_subscribed = true;
       } else if (event.has_acknowledged()) {
         st.unacknowledged.erase(event.acknowledged().uuid());
+      } else if (event.has_launch() || event.has_launch_group()) {
+        if (!first_launch(st, event))
+          return; // the agent sends launches again at every subscription: once is enough
       }
       self->send(st.executor, std::move(event));
     },
@@ -205,6 +257,7 @@ driver_fn(driver_pointer self, executor_driver_config cfg,
       if (generation == self->state.generation)
         connect(self);
     },
+    [self](subscribe_check_atom, uint64_t generation) { on_subscribe_check(self, generation); },
   };
 }
 

@@ -2,6 +2,7 @@
 // messages; the agent answers the current sender. Messages from the master carry its epoch.
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -37,6 +38,11 @@ using agent_actor = caf::typed_actor<
   /// Master -> agent: a framework's message for one of its executors. Best effort.
   caf::reacts_to<v1::FrameworkToExecutorMessage>,
   /// Executor -> agent: subscribe, status updates and messages to the framework.
-  caf::reacts_to<v1::executor::Call>>;
+  caf::reacts_to<v1::executor::Call>,
+  /// Executor -> agent: a call naming the executor's own handle to answer (the driver sends
+  /// its Subscribe so). The agent answers the declared handle when CAF misattributes the
+  /// connection (runtime/reply_address.hpp). Idempotent: every Subscribe is answered with
+  /// Subscribed and the launches the executor has not yet reported on.
+  caf::reacts_to<v1::executor::Call, caf::actor>>;
 
 } // namespace troupe::protocols

@@ -6,7 +6,8 @@
 //     return sys.spawn(my_executor, d);                           // a protocols::executor_actor
 //   });
 //
-// The driver subscribes with the agent, passes every event (subscribed, launch, launch_group,
+// The driver subscribes with the agent (again until answered, naming its own handle so the
+// agent can answer it whatever CAF thinks the connection is), passes every event (subscribed, launch, launch_group,
 // kill, acknowledged, message, shutdown, error) to the executor, and sends the executor's
 // status updates - stamped with a fresh uuid, the time, and the executor's IDs - keeping each
 // until the agent acknowledges it. If the agent goes away (it restarts), the driver reconnects
@@ -58,6 +59,8 @@ struct executor_driver_config {
   peer_locator agent;          ///< where the agent is
   runtime::exponential_backoff reconnect{std::chrono::milliseconds{200},
                                          std::chrono::seconds{5}, 2.0};
+  runtime::exponential_backoff resubscribe{std::chrono::seconds{1}, std::chrono::seconds{8},
+                                          2.0}; ///< an unanswered Subscribe goes again after
   caf::timespan recovery_timeout = std::chrono::minutes{15}; ///< give up on the agent after
   caf::timespan first_subscribe_timeout = std::chrono::minutes{1}; ///< keep trying this long
                                ///< to reach the agent that started us (a busy agent is slow)
