@@ -18,13 +18,9 @@ BOOST_AUTO_TEST_CASE(fifty_tasks_of_the_example_framework_finish) {
                     "--cpus", "0.1", "--mem", "16", "--timeout", "100"},
                    log, 110s);
   auto out = slurp(log);
-  // Seen twice on heavily loaded machines: one task gets no update until the agent's executor
-  // registration timeout fails it and the framework relaunches it. Not understood yet: say so
-  // loudly (with the logs) without failing, so the next occurrence can be diagnosed.
-  if (out.find("did not subscribe") != std::string::npos || count(out, ": TASK_FAILED") > 0) {
-    std::cout << "WARNING: a task needed a relaunch:\n" << out << std::endl;
-    force_log_dump = true;
-  }
+  // Every task runs once: none needs a relaunch (issue 24: a lost Subscribe left one in a few
+  // hundred STAGING until the executor registration timeout failed it).
+  BOOST_CHECK_MESSAGE(count(out, ": TASK_FAILED") == 0, out);
   BOOST_CHECK_EQUAL(rc, 0);
   BOOST_CHECK_MESSAGE(out.find("example: 50 finished, 0 gave up") != std::string::npos, out);
   BOOST_CHECK_EQUAL(count(out, ": TASK_FINISHED"), 50);
