@@ -49,3 +49,18 @@ std::string to_path(const v1::ContainerID& id) {
 }
 
 } // namespace troupe
+
+namespace troupe {
+
+std::string uuid_hex(const std::string& bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 0xf];
+  }
+  return out;
+}
+
+} // namespace troupe

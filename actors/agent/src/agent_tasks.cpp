@@ -210,6 +210,11 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
 // subscribes again), and the executor ignores a launch of a task it already knows.
 void agent_node::deliver(executor_record& ex, v1::executor::Event event) {
   bool launch = event.has_launch() || event.has_launch_group();
+  if (event.has_launch())
+    log_->debug("task {}: launch {} executor {} (container {})",
+                event.launch().task().task_id().value(),
+                ex.handle ? "sent to" : "waits for", ex.info.executor_id().value(),
+                ex.container.value());
   if (launch)
     ex.launches.push_back(event);
   if (ex.handle)
@@ -577,6 +582,8 @@ void agent_node::on_executor_call(const v1::executor::Call& call, const caf::act
     *status.mutable_container_id() = ex.container;
     status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
     auto uuid = status.uuid();
+    log_->debug("task {}: {} ({}) from executor {}", status.task_id().value(),
+                v1::TaskState_Name(status.state()), uuid_hex(uuid), ex.info.executor_id().value());
     confirm_launch(ex, status.task_id().value());
     auto update = make_status_update(fw.info.id(), cfg_.info.id(), ex.info.executor_id(),
                                      std::move(status), uuid);

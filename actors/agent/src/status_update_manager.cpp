@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "troupe/agent/status_update_log.hpp"
+#include "troupe/messages/ids.hpp"
 #include "troupe/messages/validation.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/logging.hpp"
@@ -55,6 +56,9 @@ void send_head(manager_pointer self, const stream_key& key, task_stream& ts) {
   const auto* head = ts.stream.head();
   if (head == nullptr)
     return;
+  self->state.log->debug("task {}: {} ({}) to the master, send {}", key.second,
+                         v1::TaskState_Name(head->status().state()), uuid_hex(head->status().uuid()),
+                         ts.sends + 1);
   self->send(self->state.sink, *head);
   auto delay = self->state.cfg.retry.delay(ts.attempts++);
   self->delayed_send(self, delay, retry_atom::value, key.first, key.second,
@@ -119,6 +123,7 @@ void on_ack(manager_pointer self, const v1::StatusUpdateAcknowledgement& ack) {
   auto result = ts.stream.acknowledge(ack.uuid());
   if (result == status_update_stream::ack_result::mismatch)
     return;
+  st.log->debug("task {}: update {} acknowledged", key.second, uuid_hex(ack.uuid()));
   internal::StatusUpdateRecord rec;
   rec.set_type(internal::StatusUpdateRecord::ACK);
   rec.set_uuid(ack.uuid());

@@ -31,6 +31,9 @@ namespace troupe {
 /// The full path of a container ID, parents first, joined by '.', e.g. "exec1.task2".
 std::string to_path(const v1::ContainerID& id);
 
+/// A status update UUID (16 raw bytes) as 32 lowercase hex digits, for logs.
+std::string uuid_hex(const std::string& bytes);
+
 } // namespace troupe
 
 #define TROUPE_DECLARE_ID_HASH(T)                                                        \
