@@ -1056,4 +1056,33 @@ BOOST_AUTO_TEST_CASE(reserve_by_another_principal_is_an_error_and_checkpoints_no
   check_no_double_allocation();
 }
 
+// CAF 0.17 can deliver a message from a freshly accepted connection with no sender (or the
+// dead peer's) when the connection reuses a socket descriptor; peers name their own handle
+// (issue 24, runtime/reply_address.hpp). The master answers and keeps that handle.
+BOOST_AUTO_TEST_CASE(messages_without_a_sender_are_answered_at_the_declared_handle) {
+  start();
+  v1::RegisterAgent reg;
+  *reg.mutable_agent() = make_agent_info("host1", 5065, resources::parse("cpus:2").value());
+  caf::anon_send(master, reg, agent.handle);
+  run();
+  auto regs = agent.received<v1::AgentRegistered>();
+  BOOST_REQUIRE_EQUAL(regs.size(), 1u);
+  v1::scheduler::Subscribe sub;
+  *sub.mutable_framework_info() = make_framework_info("fw", "alice", {"*"});
+  caf::anon_send(master, make_call(v1::FrameworkID{}, sub), sched.handle);
+  run();
+  auto subscribed = events(Event::kSubscribed);
+  BOOST_REQUIRE_EQUAL(subscribed.size(), 1u);
+  auto fw = subscribed.front().subscribed().framework_id();
+  advance(1s);
+  BOOST_REQUIRE_EQUAL(offers().size(), 1u);
+  // A later call, again without a sender: the framework's scheduler is the declared handle.
+  v1::scheduler::Decline decline;
+  *decline.add_offer_ids() = offers().front().id();
+  caf::anon_send(master, make_call(fw, decline), sched.handle);
+  run();
+  BOOST_CHECK(events(Event::kError).empty());
+  BOOST_CHECK_EQUAL(state().agents(0).offered().size(), 0); // the offer was declined
+}
+
 BOOST_AUTO_TEST_SUITE_END()

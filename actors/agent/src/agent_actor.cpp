@@ -143,7 +143,7 @@ void agent_node::send_registration() {
       incarnation_ = text;
     }
     msg.set_incarnation(incarnation_);
-    self_->send(master_, std::move(msg));
+    self_->send(master_, std::move(msg), caf::actor_cast<caf::actor>(self_));
     return;
   }
   v1::ReregisterAgent msg;
@@ -155,7 +155,8 @@ void agent_node::send_registration() {
     for (const auto& [eid, ex] : fw.executors)
       *msg.add_executors() = ex.info;
   }
-  self_->send(master_, std::move(msg));
+  // Both name this agent's handle: the master answers it whatever CAF thinks the connection is.
+  self_->send(master_, std::move(msg), caf::actor_cast<caf::actor>(self_));
 }
 
 void agent_node::on_register_tick(uint64_t attempt) {

@@ -21,12 +21,19 @@ master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
   node->start();
   self->set_down_handler([node](caf::down_msg& msg) { node->on_scheduler_down(msg.source); });
   return {
-    [node](const v1::RegisterAgent& msg) { node->on_register(msg); },
-    [node](v1::ReregisterAgent& msg) { node->on_reregister(msg); }, // tasks moved out
+    [node](const v1::RegisterAgent& msg) { node->on_register(msg, {}); },
+    [node](v1::ReregisterAgent& msg) { node->on_reregister(msg, {}); }, // tasks moved out
+    [node](const v1::RegisterAgent& msg, const caf::actor& agent) {
+      node->on_register(msg, agent);
+    },
+    [node](v1::ReregisterAgent& msg, const caf::actor& agent) { node->on_reregister(msg, agent); },
     [node](const v1::Pong& msg) { node->on_pong(msg); },
     [node](const v1::StatusUpdate& msg) { node->on_status_update(msg); },
     [node](const v1::ExecutorToFrameworkMessage& msg) { node->on_executor_message(msg); },
-    [node](const v1::scheduler::Call& call) { node->on_call(call); },
+    [node](const v1::scheduler::Call& call) { node->on_call(call, {}); },
+    [node](const v1::scheduler::Call& call, const caf::actor& scheduler) {
+      node->on_call(call, scheduler);
+    },
     [node](allocator::offer_batch& batch) { node->on_offer_batch(batch); },
     [node](offer_expired_atom, const v1::OfferID& id) { node->on_offer_expired(id); },
     [node](state_atom) { return node->snapshot(); },

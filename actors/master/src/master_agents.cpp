@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master_node.hpp"
+#include "troupe/runtime/reply_address.hpp"
 #include "troupe/actors/common/task_transitions.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
@@ -18,8 +19,9 @@ protocols::agent_actor master_node::agent_handle(const v1::AgentID& id) const {
   return i == links_.end() ? protocols::agent_actor{} : i->second.handle;
 }
 
-void master_node::on_register(const v1::RegisterAgent& msg) {
-  auto sender = caf::actor_cast<protocols::agent_actor>(self_->current_sender());
+void master_node::on_register(const v1::RegisterAgent& msg, const caf::actor& declared) {
+  auto sender = caf::actor_cast<protocols::agent_actor>(
+    runtime::reply_address(self_->current_sender(), declared));
   if (auto err = validate(msg)) {
     log_->warn("refusing an agent registration: {}", error_message(err));
     v1::ShutdownAgent bye;
@@ -90,8 +92,9 @@ void master_node::on_register(const v1::RegisterAgent& msg) {
     self_->send(sender, std::move(reply));
 }
 
-void master_node::on_reregister(v1::ReregisterAgent& msg) {
-  auto sender = caf::actor_cast<protocols::agent_actor>(self_->current_sender());
+void master_node::on_reregister(v1::ReregisterAgent& msg, const caf::actor& declared) {
+  auto sender = caf::actor_cast<protocols::agent_actor>(
+    runtime::reply_address(self_->current_sender(), declared));
   if (auto err = validate(msg)) {
     log_->warn("refusing an agent reregistration: {}", error_message(err));
     return;

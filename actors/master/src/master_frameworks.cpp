@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "troupe/runtime/reply_address.hpp"
 #include "troupe/runtime/seconds.hpp"
 #include "master_node.hpp"
 #include "troupe/actors/common/task_transitions.hpp"
@@ -31,14 +32,15 @@ std::vector<std::string> roles_of(const v1::FrameworkInfo& info) {
   return roles;
 }
 
-void master_node::on_call(const v1::scheduler::Call& call) {
-  auto sender = caf::actor_cast<protocols::scheduler_actor>(self_->current_sender());
+void master_node::on_call(const v1::scheduler::Call& call, const caf::actor& declared) {
+  auto sender = caf::actor_cast<protocols::scheduler_actor>(
+    runtime::reply_address(self_->current_sender(), declared));
   if (auto err = validate(call)) {
     send_error(sender, "invalid call: " + error_message(err));
     return;
   }
   if (call.has_subscribe()) {
-    subscribe(call);
+    subscribe(call, sender);
     return;
   }
   auto it = frameworks_.find(call.framework_id().value());
@@ -108,8 +110,8 @@ void master_node::on_call(const v1::scheduler::Call& call) {
   }
 }
 
-void master_node::subscribe(const v1::scheduler::Call& call) {
-  auto sender = caf::actor_cast<protocols::scheduler_actor>(self_->current_sender());
+void master_node::subscribe(const v1::scheduler::Call& call,
+                            const protocols::scheduler_actor& sender) {
   auto info = call.subscribe().framework_info();
   std::string id = !call.framework_id().value().empty() ? call.framework_id().value()
                                                         : info.id().value();

@@ -87,8 +87,9 @@ public:
   void start();
 
   // agents (master_agents.cpp)
-  void on_register(const v1::RegisterAgent& msg);
-  void on_reregister(v1::ReregisterAgent& msg);
+  /// `declared`: the handle the agent named (null if none), see runtime/reply_address.hpp.
+  void on_register(const v1::RegisterAgent& msg, const caf::actor& declared);
+  void on_reregister(v1::ReregisterAgent& msg, const caf::actor& declared);
   void on_pong(const v1::Pong& msg);
   void on_ping_tick();
   void on_reregister_timeout();
@@ -98,7 +99,8 @@ public:
   void on_executor_message(const v1::ExecutorToFrameworkMessage& msg);
 
   // schedulers (master_frameworks.cpp)
-  void on_call(const v1::scheduler::Call& call);
+  /// A scheduler call; `declared` is the handle the scheduler named (null if none).
+  void on_call(const v1::scheduler::Call& call, const caf::actor& declared);
   void on_heartbeat_tick();
   void on_failover_expired(const v1::FrameworkID& id, uint64_t generation);
   void on_scheduler_down(const caf::actor_addr& who);
@@ -134,7 +136,7 @@ private:
   void adopt_reported_tasks(v1::ReregisterAgent& msg);
   std::string role_of(const v1::Task& task) const;
   // frameworks
-  void subscribe(const v1::scheduler::Call& call);
+  void subscribe(const v1::scheduler::Call& call, const protocols::scheduler_actor& sender);
   void teardown(const v1::FrameworkID& id, const std::string& why);
   void disconnect(framework_record& fw);
   void reconcile(framework_record& fw, const v1::scheduler::Reconcile& msg);

@@ -42,11 +42,17 @@ struct driver_state {
 
 using driver_pointer = driver_impl::stateful_pointer<driver_state>;
 
+// Every call names the driver's own handle: the master answers (and knows the framework's
+// scheduler by) it, whatever CAF thinks our connection is (runtime/reply_address.hpp).
+caf::actor me(driver_pointer self) {
+  return caf::actor_cast<caf::actor>(self);
+}
+
 void send_subscribe(driver_pointer self) {
   auto& st = self->state;
   v1::scheduler::Subscribe sub;
   *sub.mutable_framework_info() = st.cfg.framework;
-  self->send(st.master, make_call(st.cfg.framework.id(), std::move(sub)));
+  self->send(st.master, make_call(st.cfg.framework.id(), std::move(sub)), me(self));
   self->delayed_send(self, st.cfg.subscribe_timeout, subscribe_check_atom::value,
                      st.generation);
 }
@@ -147,7 +153,7 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
       bool needs_ack = st.cfg.auto_acknowledge && !status.uuid().empty();
       self->send(st.framework, std::move(*event.mutable_update()));
       if (needs_ack)
-        self->send(st.master, make_call(st.cfg.framework.id(), std::move(ack)));
+        self->send(st.master, make_call(st.cfg.framework.id(), std::move(ack)), me(self));
       break;
     }
     case E::kMessage:
@@ -201,7 +207,7 @@ void on_call(driver_pointer self, v1::scheduler::Call& call) {
     return;
   }
   *call.mutable_framework_id() = st.cfg.framework.id();
-  self->send(st.master, std::move(call));
+  self->send(st.master, std::move(call), me(self));
 }
 
 driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_config cfg,

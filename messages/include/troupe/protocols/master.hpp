@@ -4,6 +4,7 @@
 // safe to run twice.
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -19,6 +20,11 @@ using master_actor = caf::typed_actor<
   /// master restart, or after being unreachable); answered with AgentReregistered, or with
   /// ShutdownAgent when the agent was removed for good. Idempotent.
   caf::reacts_to<v1::ReregisterAgent>,
+  /// Agent -> master: (re)registration naming the agent's own handle, the one the master
+  /// answers (and keeps) when CAF misattributes the agent's connection (see
+  /// runtime/reply_address.hpp). The agent sends its registrations so.
+  caf::reacts_to<v1::RegisterAgent, caf::actor>,
+  caf::reacts_to<v1::ReregisterAgent, caf::actor>,
   /// Agent -> master: answer to a Ping. Duplicates and late answers are harmless.
   caf::reacts_to<v1::Pong>,
   /// Agent -> master: a task's status update, relayed to its framework; the framework's
@@ -31,6 +37,10 @@ using master_actor = caf::typed_actor<
   /// same envelope the HTTP API takes. Answered with scheduler Events; a malformed call gets
   /// Event.error and changes nothing.
   caf::reacts_to<v1::scheduler::Call>,
+  /// Scheduler -> master: a call naming the scheduler's own handle (the SDK's driver sends
+  /// every call so); the master answers, and identifies the framework's scheduler by, that
+  /// handle when CAF misattributes the connection (runtime/reply_address.hpp).
+  caf::reacts_to<v1::scheduler::Call, caf::actor>,
   /// Operator (the troupe CLI) -> master: read or set role weights and quotas. Updates are
   /// validated as a whole (a malformed one changes nothing: errc::invalid_argument), persisted
   /// in the registry, then applied; the answer lists what is in force. errc::unavailable from

@@ -33,12 +33,13 @@ struct peer_probe {
     send_to(caf::actor_cast<caf::actor>(to), std::move(msg));
   }
 
-  /// Every received message of type T, oldest first.
+  /// Every received message of type T, oldest first: T alone, or T followed by the handle its
+  /// sender declared to be answered at (runtime/reply_address.hpp).
   template <class T>
   std::vector<T> received() const {
     std::vector<T> out;
     for (const auto& m : *log)
-      if (m.match_elements<T>())
+      if (m.match_elements<T>() || m.match_elements<T, caf::actor>())
         out.push_back(m.get_as<T>(0));
     return out;
   }
