@@ -4,6 +4,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/node_id.hpp>
+#include <caf/sec.hpp>
 
 #include "troupe/messages/errc.hpp"
 #include "troupe/runtime/errors.hpp"
@@ -13,6 +14,17 @@ namespace troupe::runtime {
 transport::~transport() = default;
 
 namespace {
+
+// Why a connection attempt failed, in words for people (CAF's codes go to debug logs only).
+std::string connect_failure(const caf::error& err, const std::string& where) {
+  if (err == caf::sec::cannot_connect_to_node)
+    return "nothing accepts connections at " + where;
+  if (err == caf::sec::request_timeout)
+    return "no answer from " + where + " in time";
+  if (err == caf::sec::incompatible_application_ids || err == caf::sec::unexpected_response)
+    return where + " is not a troupe node";
+  return "cannot connect to " + where + ": " + render(err);
+}
 
 // Turns the middleman's (node_id, strong_actor_ptr, interface set) answer into a plain handle.
 caf::behavior middleman_connector(caf::event_based_actor* self, caf::timespan timeout) {
@@ -33,7 +45,7 @@ caf::behavior middleman_connector(caf::event_based_actor* self, caf::timespan ti
               rp.deliver(caf::actor_cast<caf::actor>(std::move(ptr)));
           },
           [rp, where](caf::error& err) mutable {
-            rp.deliver(make_error(errc::unavailable, "connect to " + where + ": " + render(err)));
+            rp.deliver(make_error(errc::unavailable, connect_failure(err, where)));
           });
       return rp;
     },
@@ -62,8 +74,8 @@ public:
   caf::expected<caf::actor> connect(const endpoint& at) override {
     auto hdl = sys_.middleman().remote_actor(at.host, at.port);
     if (!hdl)
-      return make_error(errc::unavailable, "connect to " + at.host + ":" + std::to_string(at.port)
-                                             + ": " + render(hdl.error()));
+      return make_error(errc::unavailable,
+                        connect_failure(hdl.error(), at.host + ":" + std::to_string(at.port)));
     return *hdl;
   }
 

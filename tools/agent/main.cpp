@@ -92,17 +92,11 @@ int main(int argc, char** argv) {
     log->error("cannot serve HTTP: {}", runtime::render(http_port.error()));
     return 1;
   }
-  protocols::master_actor master;
-  if (master_at) {
-    auto found = tp->connect(*master_at);
-    if (!found) {
-      log->error("cannot reach the master at {}: {}", flags.master,
-                 runtime::render(found.error()));
-      return 1;
-    }
-    master = caf::actor_cast<protocols::master_actor>(*found);
-  }
-  auto agent = agent::spawn_agent(sys, *cfg, master, *containerizer);
+  // The master is found, and reconnected to, by a leader connector: a ZooKeeper detector for
+  // zk://, a fixed address otherwise. Either way the agent starts before its master is up (or
+  // while it restarts) and registers once a connection stands; meanwhile it logs one line per
+  // attempt, backing off, and its /health says "registering".
+  auto agent = agent::spawn_agent(sys, *cfg, protocols::master_actor{}, *containerizer);
   auto port = tp->publish(caf::actor_cast<caf::actor>(agent), {flags.hostname, flags.port});
   if (!port) {
     log->error("cannot publish the agent: {}", runtime::render(port.error()));
@@ -111,9 +105,13 @@ int main(int argc, char** argv) {
   }
   caf::anon_send(agent, agent::executor_endpoint_atom::value,
                  flags.hostname + ":" + std::to_string(*port));
-  runtime::election::detector_actor detector;
+  caf::actor detector;
   if (master_zk)
-    detector = tools::follow_master(sys, *tp, *master_zk, caf::actor_cast<caf::actor>(agent));
+    detector = caf::actor_cast<caf::actor>(
+      tools::follow_master(sys, *tp, *master_zk, caf::actor_cast<caf::actor>(agent)));
+  else
+    detector = caf::actor_cast<caf::actor>(
+      tools::follow_fixed_master(sys, *tp, *master_at, caf::actor_cast<caf::actor>(agent)));
   view.start(sys, agent);
   tools::write_port_file(flags.port_file, *port);
   tools::write_port_file(flags.http_port_file, *http_port);

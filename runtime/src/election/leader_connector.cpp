@@ -1,5 +1,7 @@
 #include "troupe/runtime/election/leader_connector.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
@@ -28,6 +30,7 @@ struct connector_state {
   caf::timespan retry;
   v1::MasterInfo current; ///< the leader being connected to or handed out (id empty: none)
   uint64_t generation = 0;
+  uint32_t failures = 0;  ///< failed attempts at the current leader (the backoff step)
   static inline const char* name = "troupe.leader_connector";
 };
 
@@ -49,10 +52,14 @@ void try_connect(connector_pointer self, uint64_t generation) {
       [self, generation, info](caf::error& err) {
         if (generation != self->state.generation)
           return;
+        // Backoff: retry, doubling to 4 x retry; one line per attempt.
+        auto& st = self->state;
+        auto delay = st.retry * (1u << std::min(st.failures++, 2u));
         runtime::node_logger("election")
-          ->warn("cannot reach leader {} at {}:{}: {}; retrying", info.id(), info.hostname(),
-                 info.actor_port(), error_message(err));
-        self->delayed_send(self, self->state.retry, retry_atom::value, generation);
+          ->warn("cannot reach the master at {}:{} ({}); trying again in {:.1f} s",
+                 info.hostname(), info.actor_port(), error_message(err),
+                 std::chrono::duration<double>(delay).count());
+        self->delayed_send(self, delay, retry_atom::value, generation);
       });
 }
 
@@ -72,6 +79,7 @@ void on_leader(connector_pointer self, const std::optional<std::string>& data) {
   if (info.id() == st.current.id() && info.epoch() == st.current.epoch())
     return;
   st.current = std::move(info);
+  st.failures = 0;
   try_connect(self, ++st.generation);
 }
 

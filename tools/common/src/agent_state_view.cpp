@@ -88,6 +88,7 @@ std::string render(const v1::AgentID& id, const std::vector<v1::Task>& all) {
 struct agent_state_view::shared {
   mutable std::mutex mtx;
   std::string state_json;
+  bool registered = false;
   std::unique_ptr<agent_gauges> gauges;
 
   // Renders outside the lock; readers only ever wait for a swap.
@@ -97,6 +98,7 @@ struct agent_state_view::shared {
     auto json = render(id, all);
     std::lock_guard<std::mutex> guard{mtx};
     state_json = std::move(json);
+    registered = !id.value().empty();
   }
 
   void count_failure() {
@@ -143,6 +145,11 @@ void agent_state_view::stop() {
 std::string agent_state_view::state_json() const {
   std::lock_guard<std::mutex> guard{shared_->mtx};
   return shared_->state_json;
+}
+
+bool agent_state_view::registered() const {
+  std::lock_guard<std::mutex> guard{shared_->mtx};
+  return shared_->registered;
 }
 
 } // namespace troupe::tools

@@ -92,6 +92,17 @@ election::detector_actor follow_master(caf::actor_system& sys, runtime::transpor
   return election::spawn_zookeeper_detector(sys, zk, connector);
 }
 
+caf::actor follow_fixed_master(caf::actor_system& sys, runtime::transport& tp,
+                               const runtime::endpoint& at, caf::actor client) {
+  v1::MasterInfo info; // its id names the address (the connector ignores an empty one)
+  info.set_id(at.host + ":" + std::to_string(at.port));
+  info.set_hostname(at.host);
+  info.set_actor_port(at.port);
+  auto connector = election::spawn_leader_connector(sys, tp.connector(), std::move(client));
+  return caf::actor_cast<caf::actor>(
+    election::spawn_standalone_detector(sys, to_json(info), connector));
+}
+
 caf::expected<v1::MasterInfo> find_leader(const election::zk_config& zk, caf::timespan timeout) {
   runtime::node_options opts;
   opts.node_name = "cli";

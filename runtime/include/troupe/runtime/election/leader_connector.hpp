@@ -6,7 +6,8 @@
 //            --(leader_atom, caf::actor master, v1::MasterInfo)--> client
 //
 // The connector parses the data, connects to the leader's hostname:actor_port through the
-// transport's connector actor (retrying every `retry` while that leader stays the leader) and
+// transport's connector actor (retrying after `retry`, doubling to 4 x `retry`, while that
+// leader stays the leader; one warning per attempt) and
 // hands the client a handle. Reports that name the leader the client already has (same id and
 // epoch) are dropped; a leader that vanishes without a successor is not reported (clients notice
 // silence on their own). The connector ends when its client does.

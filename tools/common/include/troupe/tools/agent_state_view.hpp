@@ -53,6 +53,9 @@ public:
   /// `{}` before the agent registered); "" before the first snapshot. Thread-safe.
   std::string state_json() const;
 
+  /// True once the agent has an ID from a master (as of the last snapshot). Thread-safe.
+  bool registered() const;
+
 private:
   struct shared; // the JSON and the gauges; shared with the refresher actor
 

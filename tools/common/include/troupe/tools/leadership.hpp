@@ -56,6 +56,12 @@ runtime::election::detector_actor follow_master(caf::actor_system& sys, runtime:
                                                 const runtime::election::zk_config& zk,
                                                 caf::actor client);
 
+/// Makes `client` follow a master at a fixed actor address: a leader connector that keeps
+/// trying to connect (backing off, one warning per attempt) until it can, then hands the
+/// client the handle. Stop the returned detector on shutdown.
+caf::actor follow_fixed_master(caf::actor_system& sys, runtime::transport& tp,
+                               const runtime::endpoint& at, caf::actor client);
+
 /// Blocking, for the CLI: the leader's MasterInfo as ZooKeeper names it, waiting up to
 /// `timeout` for one. errc::unavailable when none leads in time.
 caf::expected<v1::MasterInfo> find_leader(const runtime::election::zk_config& zk,
