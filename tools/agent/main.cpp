@@ -8,6 +8,7 @@
 // containerizer. Serves /health, /api/v1/state and /metrics on --hostname:--http-port.
 // SIGINT/SIGTERM stop it and every task it runs.
 #include <iostream>
+#include <thread>
 
 #include <sys/prctl.h>
 
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
     detector = caf::actor_cast<caf::actor>(
       tools::follow_fixed_master(sys, *tp, *master_at, caf::actor_cast<caf::actor>(agent)));
   view.start(sys, agent);
+  // Ready when its HTTP API serves a first snapshot: only then the port files.
+  for (int i = 0; i < 3000 && view.state_json().empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
   tools::write_port_file(flags.port_file, *port);
   tools::write_port_file(flags.http_port_file, *http_port);
   log->info("agent listening on {}:{}, HTTP on {}:{}, master {}, work dir {}", flags.hostname,

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <thread>
 #include <iostream>
 
 #include <caf/actor_system.hpp>
@@ -16,6 +18,7 @@
 #include "troupe/examples/batch_framework.hpp"
 #include "troupe/master/state_view.hpp"
 #include "troupe/messages/builders.hpp"
+#include "troupe/messages/json.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/http_server.hpp"
 #include "troupe/runtime/logging.hpp"
@@ -51,6 +54,23 @@ examples::batch_observer_actor::behavior_type printer(bool exit_when_done) {
         kill(getpid(), SIGTERM);
     },
   };
+}
+
+// Whether the HTTP API (the view's snapshot) shows `n` registered agents before `limit`.
+bool all_registered(const master::state_view& view, uint32_t n, caf::timespan limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    v1::MasterState st;
+    auto json = view.state_json();
+    if (!json.empty() && !from_json(json, st)) {
+      auto registered = std::count_if(st.agents().begin(), st.agents().end(),
+                                      [](const auto& a) { return a.status() == "registered"; });
+      if (registered >= static_cast<int64_t>(n))
+        return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return false;
 }
 
 } // namespace
@@ -97,7 +117,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
   caf::actor_system sys{sys_cfg};
   auto tp = runtime::make_middleman_transport(sys);
   tools::master_process mp;
-  if (auto err = mp.start(sys, *tp, mflags, *mcfg)) {
+  if (auto err = mp.start(sys, *tp, mflags, *mcfg, false)) {
     std::cerr << runtime::render(err) << '\n';
     return 1;
   }
@@ -121,6 +141,13 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     caf::anon_send(agent, agent::executor_endpoint_atom::value,
                    mflags.hostname + ":" + std::to_string(*aport));
   }
+  // Ready means every agent registered: only then the port files and the banner.
+  if (!all_registered(mp.view(), opts.agents, std::chrono::seconds{60})) {
+    std::cerr << "troupe local: the agents did not all register within 60 s" << std::endl;
+    stop(started);
+    return 1;
+  }
+  mp.write_port_files(mflags);
   auto http_at = mflags.hostname + ":" + std::to_string(mp.info().http_port());
   std::cout << "troupe local: master " << mcfg->info.id() << " at " << mflags.hostname << ":"
             << mp.info().actor_port() << " (actors), http://" << http_at << " (HTTP API), " << opts.agents

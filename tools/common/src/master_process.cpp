@@ -1,5 +1,8 @@
 #include "troupe/tools/master_process.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <iostream>
 #include <vector>
 
@@ -76,7 +79,8 @@ master_process::~master_process() {
 }
 
 caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
-                                 const master_flags& flags, master::master_config cfg) {
+                                 const master_flags& flags, master::master_config cfg,
+                                 bool announce) {
   sys_ = &sys;
   auto http_port = http_.start(flags.hostname, flags.http_port);
   if (!http_port)
@@ -134,9 +138,17 @@ caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
   caf::anon_send(candidate, election::contend_atom::value, cfg.info);
   info_ = cfg.info;
   view_.start(sys, master_, info_);
-  write_port_file(flags.port_file, *port);
-  write_port_file(flags.http_port_file, *http_port);
+  if (!zk) // a standalone master leads at once: its first snapshot is milliseconds away
+    for (int i = 0; i < 3000 && view_.master_json().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  if (announce)
+    write_port_files(flags);
   return {};
+}
+
+void master_process::write_port_files(const master_flags& flags) const {
+  write_port_file(flags.port_file, static_cast<uint16_t>(info_.actor_port()));
+  write_port_file(flags.http_port_file, static_cast<uint16_t>(info_.http_port()));
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,

@@ -35,10 +35,15 @@ public:
 
   /// Binds HTTP on flags.hostname:flags.http_port, opens the registry store, spawns the
   /// candidate with `cfg` as the terms' template (its MasterInfo then carries both bound
-  /// ports), publishes it on flags.port and contends. Errors say which step failed; nothing
-  /// keeps running after one.
+  /// ports), publishes it on flags.port and contends. A standalone master (no --zk) then waits
+  /// until its HTTP API serves /api/v1/master (its first snapshot; a standby in an HA set has
+  /// none to wait for). With `announce`, the port files are written last: they mean "ready".
+  /// Errors say which step failed; nothing keeps running after one.
   caf::error start(caf::actor_system& sys, runtime::transport& tp, const master_flags& flags,
-                   master::master_config cfg);
+                   master::master_config cfg, bool announce = true);
+
+  /// Writes flags.port_file and flags.http_port_file (for callers that announce later).
+  void write_port_files(const master_flags& flags) const;
 
   /// The candidate, as agents and schedulers address the master (it forwards to the term).
   const master::master_node_actor& actor() const {
@@ -47,6 +52,10 @@ public:
   /// Whether this master serves a leadership term right now.
   bool serving() const {
     return leadership_.serving();
+  }
+  /// The read side HTTP serves from (snapshots of the master's state).
+  const master::state_view& view() const {
+    return view_;
   }
   /// The advertised MasterInfo, with the bound ports.
   const v1::MasterInfo& info() const {
