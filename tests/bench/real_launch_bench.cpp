@@ -178,6 +178,7 @@ figures run_cluster(const options& opts, const std::string& isolation,
         }
       },
       [&](const v1::scheduler::Error&) {},
+      [&](examples::batch_subscribed_atom, const v1::FrameworkID&) {},
       [&](examples::batch_done_atom, uint32_t ok, uint32_t, int32_t) {
         out.finished = ok;
         done = true;

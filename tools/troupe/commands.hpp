@@ -28,6 +28,7 @@ struct run_options {
   double failover_timeout = 60;     ///< seconds the master keeps the task without us
   std::string role;                 ///< the framework's role ("" = "*")
   std::vector<std::string> command; ///< argv after --
+  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
 };
 
 struct example_options {
@@ -41,11 +42,13 @@ struct example_options {
   double timeout = 0;
   double failover_timeout = 60;     ///< seconds the master keeps the tasks without us
   std::string role;                 ///< the framework's role ("" = "*")
+  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
 };
 
 struct table_options {
   std::string master = "127.0.0.1:5050"; ///< HTTP API (or actors) of the master
   std::string what;                 ///< agents | frameworks | tasks
+  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
 };
 
 struct role_options {
@@ -53,6 +56,7 @@ struct role_options {
   std::string what;                 ///< weights | quota
   std::vector<std::string> set;     ///< ROLE=WEIGHT or ROLE=LIMITS
   std::vector<std::string> remove;  ///< quota: roles whose limits go
+  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
 };
 
 int run_local(const runtime::node_options& node, const tools::master_flags& master,

@@ -40,6 +40,7 @@ std::atomic<int> example_result{-1};
 // wakes main's sigwait so the process stops.
 examples::batch_observer_actor::behavior_type printer(bool exit_when_done) {
   return {
+    [](examples::batch_subscribed_atom, const v1::FrameworkID&) {},
     [](const v1::TaskStatus& s) {
       std::cout << "example: task " << s.task_id().value() << " " << v1::TaskState_Name(s.state())
                 << (s.message().empty() ? "" : " (" + s.message() + ")") << std::endl;

@@ -22,6 +22,12 @@ using namespace troupe;
 int main(int argc, char** argv) {
   CLI::App app{"troupe: run and inspect a troupe cluster"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string{"troupe "} + TROUPE_VERSION);
+  app.footer("Exit codes: 0 ok; 1 the work failed (e.g. a task failed without an exit status);\n"
+             "2 usage or bad input; 3 cannot reach, or was refused by, the cluster; 124 a\n"
+             "--timeout passed. `troupe run` exits with its task's own status when it has one.\n"
+             "Commands that talk to a master wait up to --wait seconds (default 30; 0 = fail at\n"
+             "once) while it cannot be reached or is starting.");
   runtime::node_options node;
   node.node_name = "troupe";
   runtime::add_node_options(app, node);
@@ -55,6 +61,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--name", run.name, "task name")->capture_default_str();
   run_cmd->add_option("--role", run.role, "the role to get offers for (default \"*\")");
   run_cmd->add_option("--timeout", run.timeout, "give up after this many seconds (0 = never)");
+  run_cmd->add_option("--wait", run.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
+    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   run_cmd->add_option("--failover-timeout", run.failover_timeout,
                       "seconds the master keeps the task while we are away")
     ->check(CLI::Range(0.0, 31536000.0))->capture_default_str();
@@ -74,6 +82,8 @@ int main(int argc, char** argv) {
   ex_cmd->add_option("--name", example.name, "task ID prefix")->capture_default_str();
   ex_cmd->add_option("--role", example.role, "the role to get offers for (default \"*\")");
   ex_cmd->add_option("--timeout", example.timeout, "give up after this many seconds (0 = never)");
+  ex_cmd->add_option("--wait", example.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
+    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   ex_cmd->add_option("--failover-timeout", example.failover_timeout,
                      "seconds the master keeps our tasks while we are away (master failover, "
                      "restart of this command)")
@@ -84,6 +94,8 @@ int main(int argc, char** argv) {
   for (const char* what : {"agents", "frameworks", "tasks"}) {
     auto* cmd = app.add_subcommand(what, std::string{"list the cluster's "} + what);
     cmd->add_option("--master", table.master, master_help)->capture_default_str();
+    cmd->add_option("--wait", table.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
+      ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
     table_cmds.push_back(cmd);
   }
   cli::role_options weights_opts, quota_opts;
@@ -91,16 +103,36 @@ int main(int argc, char** argv) {
   quota_opts.what = "quota";
   auto* weights_cmd = app.add_subcommand("weights", "show role weights, or set them with --set");
   weights_cmd->add_option("--master", weights_opts.master, master_help)->capture_default_str();
+  weights_cmd->add_option("--wait", weights_opts.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
+    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   weights_cmd->add_option("--set", weights_opts.set,
                           "ROLE=WEIGHT (> 0; repeat for several roles; stored in the master's "
                           "registry: ZooKeeper or --work-dir, else in memory)");
   auto* quota_cmd = app.add_subcommand("quota", "show role quota limits, or set them with --set");
   quota_cmd->add_option("--master", quota_opts.master, master_help)->capture_default_str();
+  quota_cmd->add_option("--wait", quota_opts.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
+    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   quota_cmd->add_option("--set", quota_opts.set,
                         "ROLE=LIMITS, e.g. 'eng/web=cpus:8;mem:16384' (upper bounds on what the "
                         "role and its subroles hold, each > 0; repeat for several roles; stored in "
                         "the master's registry)");
   quota_cmd->add_option("--remove", quota_opts.remove, "ROLE whose quota goes (repeatable)");
+  // "troupe bogus": name the mistake and the commands, rather than CLI11's "a subcommand is
+  // required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string word = argv[1];
+    std::string known;
+    bool found = false;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+      found = found || sub->get_name() == word;
+    }
+    if (!found) {
+      std::cerr << "troupe: '" << word << "' is not a troupe command; the commands are: " << known
+                << " (troupe --help)\n";
+      return 2;
+    }
+  }
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;
   if (local_cmd->parsed())

@@ -15,6 +15,7 @@
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/tools/master_address.hpp"
 
 namespace troupe::cli {
@@ -151,10 +152,10 @@ int run_roles(const runtime::node_options& node, const role_options& opts) {
     std::cerr << "troupe " << opts.what << ": " << describe(call.error()) << '\n';
     return 2;
   }
-  auto at = tools::resolve_master(opts.master);
+  auto at = tools::wait_for_master(opts.master, runtime::from_seconds(opts.wait));
   if (!at) {
-    std::cerr << "--master " << opts.master << ": " << runtime::render(at.error()) << '\n';
-    return 2;
+    std::cerr << "troupe: " << error_message(at.error()) << '\n';
+    return tools::exit_code_for(at.error());
   }
   runtime::make_node_logger(node);
   runtime::node_config sys_cfg{node};
@@ -162,12 +163,12 @@ int run_roles(const runtime::node_options& node, const role_options& opts) {
   auto tp = runtime::make_middleman_transport(sys);
   auto master = tp->connect(at->actors);
   if (!master) {
-    std::cerr << "troupe " << opts.what << ": cannot reach the master at "
-              << at->actors.host << ":" << at->actors.port << ": "
-              << runtime::render(master.error()) << '\n';
-    return 1;
+    std::cerr << "troupe " << opts.what << ": cannot reach the master's actors at "
+              << at->actors.host << ":" << at->actors.port << " ("
+              << error_message(master.error()) << ")\n";
+    return tools::exit_code::unreachable;
   }
-  int code = 1;
+  int code = tools::exit_code::unreachable;
   {
     caf::scoped_actor self{sys};
     self->request(*master, std::chrono::seconds{30}, *call)
@@ -178,6 +179,8 @@ int run_roles(const runtime::node_options& node, const role_options& opts) {
         },
         [&](const caf::error& err) {
           std::cerr << "troupe " << opts.what << ": " << describe(err) << '\n';
+          code = tools::exit_code_for(err) == tools::exit_code::usage ? tools::exit_code::usage
+                                                                      : code;
         });
   }
   tp.reset();

@@ -31,7 +31,7 @@ struct batch_outcome {
   uint32_t gave_up = 0;
   int32_t last_exit = -1;
   bool timed_out = false;
-  bool bad_input = false;
+  int error_exit = 0; ///< non-zero: the run failed before its work (usage or unreachable)
 };
 
 // Runs the example batch framework against the master at `master` (its HTTP API or its actor
@@ -39,18 +39,18 @@ struct batch_outcome {
 // arrives.
 batch_outcome drive_batch(const runtime::node_options& node, const std::string& master,
                           const std::string& name, examples::batch_config bcfg, double timeout_s,
-                          double failover_timeout_s, const std::string& role) {
+                          double failover_timeout_s, const std::string& role, double wait_s) {
   batch_outcome out;
   if (!role.empty())
     if (auto err = validate_role(role)) {
-      std::cerr << "--role " << role << ": " << runtime::render(err) << '\n';
-      out.bad_input = true;
+      std::cerr << "troupe: --role " << role << ": " << error_message(err) << '\n';
+      out.error_exit = tools::exit_code::usage;
       return out;
     }
-  auto at = tools::resolve_master(master);
+  auto at = tools::wait_for_master(master, runtime::from_seconds(wait_s));
   if (!at) {
-    std::cerr << "--master " << master << ": " << runtime::render(at.error()) << '\n';
-    out.bad_input = true;
+    std::cerr << "troupe: " << error_message(at.error()) << '\n';
+    out.error_exit = tools::exit_code_for(at.error());
     return out;
   }
   runtime::make_node_logger(node);
@@ -77,14 +77,20 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   if (zk)
     detector = tools::follow_master(sys, *tp, *zk, caf::actor_cast<caf::actor>(driver));
   bool done = false;
-  // A deadline, not an idle timeout: every status update would restart an idle timer.
-  auto deadline = std::chrono::steady_clock::now()
-                  + (timeout_s > 0 ? runtime::from_seconds(timeout_s)
-                                   : caf::timespan{std::chrono::hours{24 * 365}});
+  bool subscribed = false;
+  // Deadlines, not idle timeouts: every status update would restart an idle timer. Until the
+  // master answers the subscription, --wait bounds the run too: no command hangs on a master
+  // that accepts connections but never answers.
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + (timeout_s > 0 ? runtime::from_seconds(timeout_s)
+                                         : caf::timespan{std::chrono::hours{24 * 365}});
+  auto subscribe_deadline = start + runtime::from_seconds(std::max(wait_s, 1.0));
   while (!done) {
+    auto until = subscribed ? deadline : std::min(deadline, subscribe_deadline);
     auto timeout = std::max(caf::timespan{0}, std::chrono::duration_cast<caf::timespan>(
-                                                deadline - std::chrono::steady_clock::now()));
+                                                until - std::chrono::steady_clock::now()));
     self->receive(
+      [&](examples::batch_subscribed_atom, const v1::FrameworkID&) { subscribed = true; },
       [&](const v1::TaskStatus& s) {
         std::cout << s.task_id().value() << ": " << v1::TaskState_Name(s.state());
         if (!s.agent_id().value().empty())
@@ -97,6 +103,7 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
       },
       [&](const v1::scheduler::Error& err) {
         std::cerr << "troupe: the master removed the framework: " << err.message() << '\n';
+        subscribed = true; // it answered
       },
       [&](examples::batch_done_atom, uint32_t ok, uint32_t failed, int32_t exit_status) {
         done = true;
@@ -105,8 +112,16 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
         out.last_exit = exit_status;
       },
       caf::after(timeout) >> [&] {
-        std::cerr << "troupe: no result within " << timeout_s << " s\n";
         done = true;
+        if (!subscribed && std::chrono::steady_clock::now() < deadline) {
+          std::cerr << "troupe: the master at " << master << " did not answer the subscription "
+                    << "within " << std::max(wait_s, 1.0) << " s (its actors at "
+                    << at->actors.host << ":" << at->actors.port
+                    << " may be unreachable from here; --wait SECONDS)\n";
+          out.error_exit = tools::exit_code::unreachable;
+          return;
+        }
+        std::cerr << "troupe: no result within " << timeout_s << " s (--timeout)\n";
         out.timed_out = true;
       });
   }
@@ -117,18 +132,30 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   return out;
 }
 
-caf::expected<resources> task_resources(double cpus, double mem) {
-  return resources::parse("cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(mem));
+// The task's resources; a wrong value is told in a sentence (and the caller exits with 2).
+std::optional<resources> task_resources(double cpus, double mem) {
+  if (!(cpus > 0)) {
+    std::cerr << "troupe: --cpus " << cpus << ": must be a positive number, e.g. --cpus 0.5\n";
+    return std::nullopt;
+  }
+  if (!(mem > 0)) {
+    std::cerr << "troupe: --mem " << mem << ": must be a positive number of MB, e.g. --mem 64\n";
+    return std::nullopt;
+  }
+  auto res = resources::parse("cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(mem));
+  if (!res) {
+    std::cerr << "troupe: --cpus/--mem: " << error_message(res.error()) << '\n';
+    return std::nullopt;
+  }
+  return *res;
 }
 
 } // namespace
 
 int run_task(const runtime::node_options& node, const run_options& opts) {
   auto res = task_resources(opts.cpus, opts.mem);
-  if (!res) {
-    std::cerr << "--cpus/--mem: " << runtime::render(res.error()) << '\n';
-    return 2;
-  }
+  if (!res)
+    return tools::exit_code::usage;
   examples::batch_config bcfg;
   bcfg.name = opts.name;
   bcfg.copies = 1;
@@ -136,20 +163,18 @@ int run_task(const runtime::node_options& node, const run_options& opts) {
   bcfg.command = make_exec_command(opts.command.front(), opts.command);
   bcfg.per_task = *res;
   auto out = drive_batch(node, opts.master, opts.name, bcfg, opts.timeout, opts.failover_timeout,
-                         opts.role);
-  if (out.bad_input)
-    return 2;
+                         opts.role, opts.wait);
+  if (out.error_exit != 0)
+    return out.error_exit;
   if (out.timed_out)
-    return 124;
+    return tools::exit_code::deadline;
   return out.last_exit >= 0 ? out.last_exit : (out.finished == 1 ? 0 : 1);
 }
 
 int run_example(const runtime::node_options& node, const example_options& opts) {
   auto res = task_resources(opts.cpus, opts.mem);
-  if (!res) {
-    std::cerr << "--cpus/--mem: " << runtime::render(res.error()) << '\n';
-    return 2;
-  }
+  if (!res)
+    return tools::exit_code::usage;
   examples::batch_config bcfg;
   bcfg.name = opts.name;
   bcfg.copies = opts.tasks;
@@ -157,12 +182,13 @@ int run_example(const runtime::node_options& node, const example_options& opts) 
   bcfg.command = make_shell_command(opts.command);
   bcfg.per_task = *res;
   auto out = drive_batch(node, opts.master, "example-" + opts.name, bcfg, opts.timeout,
-                         opts.failover_timeout, opts.role);
-  if (out.bad_input)
-    return 2;
+                         opts.failover_timeout, opts.role, opts.wait);
+  if (out.error_exit != 0)
+    return out.error_exit;
   std::cout << "example: " << out.finished << " finished, " << out.gave_up << " gave up"
             << std::endl;
-  return out.timed_out ? 124 : (out.gave_up == 0 ? 0 : 1);
+  return out.timed_out ? tools::exit_code::deadline
+                       : (out.gave_up == 0 ? tools::exit_code::ok : tools::exit_code::failed);
 }
 
 } // namespace troupe::cli

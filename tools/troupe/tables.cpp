@@ -12,6 +12,7 @@
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/tools/master_address.hpp"
 
 namespace troupe::cli {
@@ -56,13 +57,13 @@ int print_from_actors(const runtime::node_options& node, const runtime::endpoint
   auto tp = runtime::make_middleman_transport(sys, std::chrono::seconds{5});
   auto master = tp->connect(at);
   if (!master) {
-    std::cerr << "cannot reach the master at " << at.host << ":" << at.port << ": "
-              << runtime::render(master.error())
-              << (http_answered ? "" : " (and no HTTP API answered there)") << '\n';
-    return 1;
+    std::cerr << "troupe: cannot reach the master's actors at " << at.host << ":" << at.port
+              << " (" << error_message(master.error()) << ")"
+              << (http_answered ? "" : "; no HTTP API answered there either") << '\n';
+    return tools::exit_code::unreachable;
   }
   caf::scoped_actor self{sys};
-  int code = 1;
+  int code = tools::exit_code::unreachable;
   self->request(*master, std::chrono::seconds{10}, master::state_atom::value)
     .receive(
       [&](const v1::MasterState& st) {
@@ -70,7 +71,8 @@ int print_from_actors(const runtime::node_options& node, const runtime::endpoint
         code = 0;
       },
       [&](const caf::error& err) {
-        std::cerr << "state request failed: " << runtime::render(err) << '\n';
+        std::cerr << "troupe: the master did not answer the state request ("
+                  << error_message(err) << ")\n";
       });
   return code;
 }
@@ -78,10 +80,10 @@ int print_from_actors(const runtime::node_options& node, const runtime::endpoint
 } // namespace
 
 int print_table(const runtime::node_options& node, const table_options& opts) {
-  auto at = tools::resolve_master(opts.master);
+  auto at = tools::wait_for_master(opts.master, runtime::from_seconds(opts.wait));
   if (!at) {
-    std::cerr << "--master " << opts.master << ": " << runtime::render(at.error()) << '\n';
-    return 2;
+    std::cerr << "troupe: " << error_message(at.error()) << '\n';
+    return tools::exit_code_for(at.error());
   }
   if (at->http) {
     auto st = tools::fetch_master_state(*at->http);
@@ -90,7 +92,7 @@ int print_table(const runtime::node_options& node, const table_options& opts) {
       return 0;
     }
     // The HTTP API answered a moment ago: ask the actors instead (e.g. no snapshot yet).
-    std::cerr << "troupe: " << runtime::render(st.error()) << "; asking the master's actors\n";
+    std::cerr << "troupe: " << error_message(st.error()) << "; asking the master's actors\n";
   }
   return print_from_actors(node, at->actors, opts.what, at->http.has_value());
 }

@@ -180,7 +180,10 @@ batch_impl::behavior_type batch_fn(batch_pointer self, sdk::scheduler_driver_act
   st.observer = std::move(observer);
   self->delayed_send(self, st.cfg.check_interval, check_atom::value);
   return {
-    [self](const v1::scheduler::Subscribed&) { call(self, v1::scheduler::Reconcile{}); },
+    [self](const v1::scheduler::Subscribed& sub) {
+      self->send(self->state.observer, batch_subscribed_atom::value, sub.framework_id());
+      call(self, v1::scheduler::Reconcile{});
+    },
     [self](const v1::scheduler::Offers& msg) { on_offers(self, msg); },
     [](const v1::scheduler::Rescind&) {},
     [self](const v1::scheduler::Update& msg) { on_update(self, msg.status()); },

@@ -156,7 +156,8 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage mistake exits 2 (CLI11's own codes vary).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (auto err = runtime::validate(node)) {
     std::cerr << runtime::render(err) << '\n';

@@ -17,13 +17,15 @@ struct http_reply {
   int status = 0;           ///< HTTP status code
   std::string content_type; ///< Content-Type header ("" when absent)
   std::string body;         ///< response body
+  double retry_after = 0;   ///< seconds, from a Retry-After header (0 when absent)
 };
 
 /// GETs http://at.host:at.port`path` on a fresh connection. `timeout` bounds connecting,
 /// sending and each read. Redirects are followed unless `follow_redirects` is false (a standby
-/// master answers 307 with the leader's address). Any HTTP status is a reply; errc::unavailable when there is no HTTP
-/// answer (refused, timed out, not an HTTP peer), naming the reason. Never call it from inside
-/// an actor: it blocks.
+/// master answers 307 with the leader's address). Any HTTP status is a reply. Without one:
+/// errc::unavailable when nothing accepts the connection, errc::timeout when no answer came in
+/// time, errc::io_error when the peer answered at once but not with HTTP (e.g. a CAF actor
+/// port); each names the reason in words. Never call it from inside an actor: it blocks.
 caf::expected<http_reply> http_get(const endpoint& at, const std::string& path,
                                    caf::timespan timeout = std::chrono::seconds{3},
                                    bool follow_redirects = true);

@@ -156,6 +156,7 @@ void cluster::spawn_frameworks() {
             + (s.uuid().empty() ? "" : " uuid " + s.uuid()));
         },
         [out](const v1::scheduler::Error&) { out->removed = true; },
+        [](examples::batch_subscribed_atom, const v1::FrameworkID&) {},
         [out](examples::batch_done_atom, uint32_t finished, uint32_t gave_up, int32_t) {
           out->done = true;
           out->finished = finished;

@@ -22,9 +22,12 @@
 namespace troupe::examples {
 
 using batch_done_atom = caf::atom_constant<caf::atom("batchdone")>;
+using batch_subscribed_atom = caf::atom_constant<caf::atom("batchsub")>;
 
 /// Who hears how the batch goes (a CLI printing updates, a test).
 using batch_observer_actor = caf::typed_actor<
+  /// The framework is subscribed (again after a master failover), with this ID.
+  caf::reacts_to<batch_subscribed_atom, v1::FrameworkID>,
   /// Every status update of every task, as the framework received it.
   caf::reacts_to<v1::TaskStatus>,
   /// The master removed the framework (e.g. it was cut off beyond its failover timeout): the
