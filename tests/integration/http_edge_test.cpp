@@ -183,7 +183,9 @@ BOOST_AUTO_TEST_CASE(an_agent_appears_in_state_metrics_and_the_cli) {
     5s, "troupe_master_agents{status=\"registered\"} 1 in /metrics");
 
   // The agent's own API.
-  BOOST_CHECK_EQUAL(get("/health", agent_http).body, R"({"status":"ok"})");
+  // /health says "registering" until the agent's own snapshot shows its ID (refreshed often).
+  wait_until([&] { return get("/health", agent_http).body == R"({"status":"ok"})"; }, 5s,
+             "the agent's /health saying ok");
   wait_until([&] { return get("/api/v1/state", agent_http).body.find(agent_id)
                           != std::string::npos; },
              5s, "the agent's /api/v1/state naming its ID");
@@ -209,7 +211,7 @@ BOOST_AUTO_TEST_CASE(an_agent_appears_in_state_metrics_and_the_cli) {
 BOOST_AUTO_TEST_CASE(the_cli_reports_an_address_where_nothing_answers) {
   // Port 1 (tcpmux): nothing listens there on a test host, so neither HTTP nor actors answer.
   auto log = dir + "/agents-nowhere.log";
-  BOOST_CHECK_EQUAL(troupe({"agents", "--master", "127.0.0.1:1"}, log), 1);
+  BOOST_CHECK_EQUAL(troupe({"agents", "--master", "127.0.0.1:1", "--wait", "1"}, log), 3);
   auto out = slurp(log);
   BOOST_CHECK_MESSAGE(out.find("cannot reach the master") != std::string::npos, out);
 }
