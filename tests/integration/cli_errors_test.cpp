@@ -232,4 +232,18 @@ BOOST_AUTO_TEST_CASE(an_agent_started_before_its_master_waits_registers_and_runs
   master.wait_for(10s);
 }
 
+BOOST_AUTO_TEST_CASE(bash_completion_comes_from_the_cli_definition) {
+  auto r = troupe({"completion", "bash"});
+  BOOST_REQUIRE_EQUAL(r.code, 0);
+  BOOST_CHECK(r.output.find("complete -o default -F _troupe troupe") != std::string::npos);
+  for (const char* word : {"local", "run", "tasks)", "--state", "--output", "--wait"})
+    BOOST_CHECK_MESSAGE(r.output.find(word) != std::string::npos, word << " missing");
+  std::ofstream{dir + "/completion.bash"} << r.output;
+  test::child_process check{{"/bin/bash", "-n", dir + "/completion.bash"}, dir + "/bash-n.log"};
+  auto status = check.wait_for(10s);
+  BOOST_REQUIRE(status);
+  BOOST_CHECK_MESSAGE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0, slurp(dir + "/bash-n.log"));
+  BOOST_CHECK_EQUAL(troupe({"completion", "fish"}).code, 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -139,5 +139,33 @@ BOOST_AUTO_TEST_CASE(tasks_of_a_killed_agent_go_unreachable_and_are_replaced) {
       BOOST_CHECK_EQUAL(a.status(), "unreachable");
 }
 
+BOOST_AUTO_TEST_CASE(listings_fit_100_columns_and_speak_json_for_scripts) {
+  BOOST_REQUIRE_EQUAL(troupe({"run", "--master", master_at, "--", "true"}, dir + "/run.log"), 0);
+  for (const char* what : {"agents", "frameworks", "tasks"}) {
+    auto log = dir + "/" + what + ".log";
+    BOOST_CHECK_EQUAL(troupe({what, "--master", master_at}, log), 0);
+    std::istringstream lines{slurp(log)};
+    for (std::string line; std::getline(lines, line);)
+      BOOST_CHECK_MESSAGE(line.size() <= 100, what << ": " << line.size() << " columns: " << line);
+  }
+  auto log = dir + "/tasks.json";
+  BOOST_CHECK_EQUAL(troupe({"tasks", "--master", master_at, "--state", "finished", "--output",
+                            "json"},
+                           log),
+                    0);
+  auto json = slurp(log);
+  BOOST_CHECK_MESSAGE(json.rfind("[{", 0) == 0 && json.find("\"TASK_FINISHED\"") != std::string::npos
+                        && json.find("troupe-run") != std::string::npos,
+                      json);
+  auto running = dir + "/running.json";
+  BOOST_CHECK_EQUAL(troupe({"tasks", "--master", master_at, "--state", "running", "-o", "json"},
+                           running),
+                    0);
+  BOOST_CHECK_EQUAL(slurp(running), "[]\n");
+  BOOST_CHECK_EQUAL(troupe({"tasks", "--master", master_at, "--state", "sleeping"},
+                           dir + "/bad.log"),
+                    2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 

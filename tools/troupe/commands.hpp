@@ -1,6 +1,8 @@
 // The `troupe` CLI's subcommands; each returns the process exit code.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <string>
 #include <vector>
 
@@ -49,6 +51,8 @@ struct table_options {
   std::string master = "127.0.0.1:5050"; ///< HTTP API (or actors) of the master
   std::string what;                 ///< agents | frameworks | tasks
   double wait = 30;                 ///< seconds to wait for an unreachable or starting master
+  std::string output = "table";     ///< table | json
+  std::string state;                ///< tasks: only those in this state (e.g. running)
 };
 
 struct role_options {
@@ -57,13 +61,18 @@ struct role_options {
   std::vector<std::string> set;     ///< ROLE=WEIGHT or ROLE=LIMITS
   std::vector<std::string> remove;  ///< quota: roles whose limits go
   double wait = 30;                 ///< seconds to wait for an unreachable or starting master
+  std::string output = "table";     ///< table | json
 };
+
+/// A bash completion script for `app` (its subcommands and every option), generated from the
+/// CLI definition so it never falls behind.
+std::string bash_completion(const CLI::App& app);
 
 int run_local(const runtime::node_options& node, const tools::master_flags& master,
               const local_options& opts);
 int run_task(const runtime::node_options& node, const run_options& opts);
 int run_example(const runtime::node_options& node, const example_options& opts);
-int print_table(const runtime::node_options& node, const table_options& opts);
+int print_table(const runtime::node_options& node, table_options opts);
 int run_roles(const runtime::node_options& node, const role_options& opts);
 
 } // namespace troupe::cli

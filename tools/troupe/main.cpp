@@ -89,10 +89,19 @@ int main(int argc, char** argv) {
                      "restart of this command)")
     ->check(CLI::Range(0.0, 31536000.0))->capture_default_str();
 
+  const std::string output_help = "table (for people, at most 100 columns) or json (for "
+                                  "scripts: the master's records as JSON)";
   cli::table_options table;
   std::vector<CLI::App*> table_cmds;
   for (const char* what : {"agents", "frameworks", "tasks"}) {
     auto* cmd = app.add_subcommand(what, std::string{"list the cluster's "} + what);
+    cmd->add_option("--output,-o", table.output, output_help)
+      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+    if (std::string{what} == "tasks")
+      cmd->add_option("--state", table.state,
+                      "only tasks in this state: staging, starting, running, killing, finished, "
+                      "failed, killed, error, dropped, unreachable, gone, gone_by_operator, "
+                      "unknown (or TASK_RUNNING, ...)");
     cmd->add_option("--master", table.master, master_help)->capture_default_str();
     cmd->add_option("--wait", table.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
       ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
@@ -103,6 +112,8 @@ int main(int argc, char** argv) {
   quota_opts.what = "quota";
   auto* weights_cmd = app.add_subcommand("weights", "show role weights, or set them with --set");
   weights_cmd->add_option("--master", weights_opts.master, master_help)->capture_default_str();
+  weights_cmd->add_option("--output,-o", weights_opts.output, output_help)
+    ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   weights_cmd->add_option("--wait", weights_opts.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
     ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   weights_cmd->add_option("--set", weights_opts.set,
@@ -110,6 +121,8 @@ int main(int argc, char** argv) {
                           "registry: ZooKeeper or --work-dir, else in memory)");
   auto* quota_cmd = app.add_subcommand("quota", "show role quota limits, or set them with --set");
   quota_cmd->add_option("--master", quota_opts.master, master_help)->capture_default_str();
+  quota_cmd->add_option("--output,-o", quota_opts.output, output_help)
+    ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   quota_cmd->add_option("--wait", quota_opts.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
     ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   quota_cmd->add_option("--set", quota_opts.set,
@@ -117,6 +130,11 @@ int main(int argc, char** argv) {
                         "role and its subroles hold, each > 0; repeat for several roles; stored in "
                         "the master's registry)");
   quota_cmd->add_option("--remove", quota_opts.remove, "ROLE whose quota goes (repeatable)");
+  std::string shell;
+  auto* completion_cmd = app.add_subcommand(
+    "completion", "print a shell completion script: source <(troupe completion bash)");
+  completion_cmd->add_option("shell", shell, "the shell (bash)")
+    ->check(CLI::IsMember({"bash"}))->required();
   // "troupe bogus": name the mistake and the commands, rather than CLI11's "a subcommand is
   // required".
   if (argc > 1 && argv[1][0] != '-') {
@@ -135,6 +153,10 @@ int main(int argc, char** argv) {
   }
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;
+  if (completion_cmd->parsed()) {
+    std::cout << cli::bash_completion(app);
+    return 0;
+  }
   if (local_cmd->parsed())
     return cli::run_local(node, master, local);
   if (run_cmd->parsed())

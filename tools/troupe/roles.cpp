@@ -16,6 +16,7 @@
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/runtime/seconds.hpp"
+#include "troupe/messages/json.hpp"
 #include "troupe/tools/master_address.hpp"
 
 namespace troupe::cli {
@@ -125,7 +126,11 @@ caf::expected<v1::OperatorCall> build_call(const role_options& opts) {
   return call;
 }
 
-void print(const v1::OperatorResponse& r, const std::string& what) {
+void print(const v1::OperatorResponse& r, const std::string& what, const std::string& output) {
+  if (output == "json") { // the master's answer as it is (protobuf's JSON mapping)
+    std::cout << to_json(r) << '\n';
+    return;
+  }
   if (what == "weights") {
     std::cout << std::left << std::setw(30) << "ROLE" << "WEIGHT\n";
     for (const auto& w : r.weights())
@@ -174,7 +179,7 @@ int run_roles(const runtime::node_options& node, const role_options& opts) {
     self->request(*master, std::chrono::seconds{30}, *call)
       .receive(
         [&](const v1::OperatorResponse& r) {
-          print(r, opts.what);
+          print(r, opts.what, opts.output);
           code = 0;
         },
         [&](const caf::error& err) {
