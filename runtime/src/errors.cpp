@@ -2,7 +2,9 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/message.hpp>
+#include <caf/sec.hpp>
 
 namespace troupe::runtime {
 
@@ -33,6 +35,26 @@ std::string render(const caf::error& err) {
     return "none";
   if (err.category() == errc_category())
     return render_troupe(err.code(), err.context());
+  return caf::to_string(err);
+}
+
+std::string say(const caf::error& err) {
+  if (!err)
+    return "no error";
+  if (err.category() == errc_category()) {
+    auto message = error_message(err);
+    return message.empty() ? render(err) : message;
+  }
+  if (err == caf::sec::request_timeout)
+    return "no answer in time";
+  if (err == caf::sec::request_receiver_down || err == caf::exit_reason::remote_link_unreachable)
+    return "the peer went away";
+  if (err == caf::sec::cannot_connect_to_node)
+    return "cannot connect";
+  if (err == caf::sec::cannot_open_port)
+    return "cannot listen on that port (in use?)";
+  if (err == caf::exit_reason::user_shutdown || err == caf::exit_reason::normal)
+    return "stopped";
   return caf::to_string(err);
 }
 

@@ -66,8 +66,11 @@ public:
     auto port = sys_.middleman().publish(whom, at.port, at.host.empty() ? nullptr : at.host.c_str(),
                                          true);
     if (!port)
-      return make_error(errc::unavailable, "publish on " + at.host + ":" + std::to_string(at.port)
-                                             + ": " + render(port.error()));
+      return make_error(errc::unavailable,
+                        "cannot listen on " + at.host + ":" + std::to_string(at.port)
+                          + (port.error() == caf::sec::cannot_open_port
+                               ? std::string{" (is the port in use? another port, or 0 for any)"}
+                               : " (" + say(port.error()) + ")"));
     return *port;
   }
 

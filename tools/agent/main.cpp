@@ -50,14 +50,14 @@ int main(int argc, char** argv) {
   if (runtime::election::is_zk_url(flags.master)) {
     auto zk = runtime::election::parse_zk_url(flags.master);
     if (!zk) {
-      std::cerr << "--master: " << runtime::render(zk.error()) << '\n';
+      std::cerr << "--master: " << runtime::say(zk.error()) << '\n';
       return 2;
     }
     master_zk = *zk;
   } else {
     auto at = runtime::parse_endpoint(flags.master);
     if (!at) {
-      std::cerr << "--master: " << runtime::render(at.error()) << '\n';
+      std::cerr << "--master: " << runtime::say(at.error()) << '\n';
       return 2;
     }
     master_at = *at;
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   auto seed = runtime::choose_cluster_seed(node.cluster_seed);
   auto cfg = tools::to_agent_config(flags, seed);
   if (!cfg) {
-    std::cerr << runtime::render(cfg.error()) << '\n';
+    std::cerr << runtime::say(cfg.error()) << '\n';
     return 2;
   }
   cfg->node = node.node_name;
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   cfg->incarnation = std::to_string(runtime::choose_cluster_seed(0));
   auto containerizer = tools::choose_containerizer(flags, *cfg);
   if (!containerizer) {
-    std::cerr << runtime::render(containerizer.error()) << '\n';
+    std::cerr << runtime::say(containerizer.error()) << '\n';
     return 2;
   }
   // Orphaned descendants of tasks are reparented to us, not to init, so we reap them.
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   tools::add_agent_routes(http, view, metrics);
   auto http_port = http.start(flags.hostname, flags.http_port);
   if (!http_port) {
-    log->error("cannot serve HTTP: {}", runtime::render(http_port.error()));
+    log->error("cannot serve HTTP: {}", runtime::say(http_port.error()));
     return 1;
   }
   // The master is found, and reconnected to, by a leader connector: a ZooKeeper detector for
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   auto agent = agent::spawn_agent(sys, *cfg, protocols::master_actor{}, *containerizer);
   auto port = tp->publish(caf::actor_cast<caf::actor>(agent), {flags.hostname, flags.port});
   if (!port) {
-    log->error("cannot publish the agent: {}", runtime::render(port.error()));
+    log->error("cannot publish the agent: {}", runtime::say(port.error()));
     caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
     return 1;
   }

@@ -21,12 +21,12 @@ using namespace troupe;
 int main() {
   auto settings = sdk::executor_settings::from_environment();
   if (!settings) {
-    std::cerr << "troupe-executor: " << runtime::render(settings.error()) << '\n';
+    std::cerr << "troupe-executor: " << runtime::say(settings.error()) << '\n';
     return 2;
   }
   auto agent_at = runtime::parse_endpoint(settings->agent_endpoint);
   if (!agent_at) {
-    std::cerr << "troupe-executor: TROUPE_AGENT_ENDPOINT: " << runtime::render(agent_at.error())
+    std::cerr << "troupe-executor: TROUPE_AGENT_ENDPOINT: " << runtime::say(agent_at.error())
               << '\n';
     return 2;
   }
@@ -35,7 +35,7 @@ int main() {
   node.scheduler_threads = 1;
   auto log = runtime::make_node_logger(node);
   if (!log) {
-    std::cerr << runtime::render(log.error()) << '\n';
+    std::cerr << runtime::say(log.error()) << '\n';
     return 2;
   }
   runtime::node_config sys_cfg{node};
@@ -59,7 +59,7 @@ int main() {
   caf::error reason;
   self->receive([&](caf::down_msg& down) { reason = std::move(down.reason); });
   if (reason && reason != caf::exit_reason::normal && reason != caf::exit_reason::user_shutdown) {
-    std::cerr << "troupe-executor: " << runtime::render(reason) << '\n';
+    std::cerr << "troupe-executor: " << runtime::say(reason) << '\n';
     return 1;
   }
   return 0;

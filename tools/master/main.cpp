@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   auto seed = runtime::choose_cluster_seed(node.cluster_seed);
   auto cfg = tools::to_master_config(flags, seed);
   if (!cfg) {
-    std::cerr << runtime::render(cfg.error()) << '\n';
+    std::cerr << runtime::say(cfg.error()) << '\n';
     return 2;
   }
   cfg->node = node.node_name;
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     log->warn("--quorum {} has no effect without --zk: this master leads alone", flags.quorum);
   if (!flags.zk.empty()) {
     if (auto zk = runtime::election::parse_zk_url(flags.zk); !zk) {
-      std::cerr << "--zk: " << runtime::render(zk.error()) << '\n';
+      std::cerr << "--zk: " << runtime::say(zk.error()) << '\n';
       return 2;
     }
   }
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   auto tp = runtime::make_middleman_transport(sys);
   tools::master_process master;
   if (auto err = master.start(sys, *tp, flags, *cfg)) {
-    log->error("{}", runtime::render(err));
+    log->error("{}", runtime::say(err));
     return 1;
   }
   log->info("master {} listening on {}:{}, HTTP on {}:{} (cluster seed {}), {}", cfg->info.id(),

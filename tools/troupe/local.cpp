@@ -80,13 +80,13 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
               const local_options& opts) {
   auto master_log = runtime::make_node_logger("master", node.log_level, node.log_file);
   if (!master_log) {
-    std::cerr << runtime::render(master_log.error()) << '\n';
+    std::cerr << runtime::say(master_log.error()) << '\n';
     return 2;
   }
   auto seed = runtime::choose_cluster_seed(node.cluster_seed);
   auto mcfg = tools::to_master_config(mflags, seed);
   if (!mcfg) {
-    std::cerr << runtime::render(mcfg.error()) << '\n';
+    std::cerr << runtime::say(mcfg.error()) << '\n';
     return 2;
   }
   std::vector<agent::agent_config> acfgs;
@@ -99,7 +99,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     af.resources = opts.agent_resources;
     auto acfg = tools::to_agent_config(af, seed);
     if (!acfg) {
-      std::cerr << runtime::render(acfg.error()) << '\n';
+      std::cerr << runtime::say(acfg.error()) << '\n';
       return 2;
     }
     acfg->node = "agent-" + std::to_string(i);
@@ -107,7 +107,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     af.isolation = opts.isolation;
     auto factory = tools::choose_containerizer(af, *acfg);
     if (!factory) {
-      std::cerr << runtime::render(factory.error()) << '\n';
+      std::cerr << runtime::say(factory.error()) << '\n';
       return 2;
     }
     factories.push_back(std::move(*factory));
@@ -119,7 +119,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
   auto tp = runtime::make_middleman_transport(sys);
   tools::master_process mp;
   if (auto err = mp.start(sys, *tp, mflags, *mcfg, false)) {
-    std::cerr << runtime::render(err) << '\n';
+    std::cerr << runtime::say(err) << '\n';
     return 1;
   }
   const auto& master = mp.actor();
@@ -135,7 +135,7 @@ int run_local(const runtime::node_options& node, const tools::master_flags& mfla
     started.push_back(caf::actor_cast<caf::actor>(agent));
     auto aport = tp->publish(caf::actor_cast<caf::actor>(agent), {mflags.hostname, 0});
     if (!aport) {
-      std::cerr << "cannot publish an agent: " << runtime::render(aport.error()) << '\n';
+      std::cerr << "cannot publish an agent: " << runtime::say(aport.error()) << '\n';
       stop(started);
       return 1;
     }

@@ -26,7 +26,7 @@ namespace {
 // The message alone for troupe errors (what an operator reads), CAF's rendering otherwise.
 std::string describe(const caf::error& err) {
   auto message = error_message(err);
-  return message.empty() ? runtime::render(err) : message;
+  return message.empty() ? runtime::say(err) : message;
 }
 
 // "role=value" -> (role, value); the role is checked, the value by the caller.
@@ -159,7 +159,7 @@ int run_roles(const runtime::node_options& node, const role_options& opts) {
   }
   auto at = tools::wait_for_master(opts.master, runtime::from_seconds(opts.wait));
   if (!at) {
-    std::cerr << "troupe: " << error_message(at.error()) << '\n';
+    std::cerr << "troupe: " << runtime::say(at.error()) << '\n';
     return tools::exit_code_for(at.error());
   }
   runtime::make_node_logger(node);
@@ -170,7 +170,7 @@ int run_roles(const runtime::node_options& node, const role_options& opts) {
   if (!master) {
     std::cerr << "troupe " << opts.what << ": cannot reach the master's actors at "
               << at->actors.host << ":" << at->actors.port << " ("
-              << error_message(master.error()) << ")\n";
+              << runtime::say(master.error()) << ")\n";
     return tools::exit_code::unreachable;
   }
   int code = tools::exit_code::unreachable;

@@ -43,13 +43,13 @@ batch_outcome drive_batch(const runtime::node_options& node, const std::string& 
   batch_outcome out;
   if (!role.empty())
     if (auto err = validate_role(role)) {
-      std::cerr << "troupe: --role " << role << ": " << error_message(err) << '\n';
+      std::cerr << "troupe: --role " << role << ": " << runtime::say(err) << '\n';
       out.error_exit = tools::exit_code::usage;
       return out;
     }
   auto at = tools::wait_for_master(master, runtime::from_seconds(wait_s));
   if (!at) {
-    std::cerr << "troupe: " << error_message(at.error()) << '\n';
+    std::cerr << "troupe: " << runtime::say(at.error()) << '\n';
     out.error_exit = tools::exit_code_for(at.error());
     return out;
   }
@@ -144,7 +144,7 @@ std::optional<resources> task_resources(double cpus, double mem) {
   }
   auto res = resources::parse("cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(mem));
   if (!res) {
-    std::cerr << "troupe: --cpus/--mem: " << error_message(res.error()) << '\n';
+    std::cerr << "troupe: --cpus/--mem: " << runtime::say(res.error()) << '\n';
     return std::nullopt;
   }
   return *res;

@@ -119,7 +119,7 @@ int print_from_actors(const runtime::node_options& node, const runtime::endpoint
   auto master = tp->connect(at);
   if (!master) {
     std::cerr << "troupe: cannot reach the master's actors at " << at.host << ":" << at.port
-              << " (" << error_message(master.error()) << ")"
+              << " (" << runtime::say(master.error()) << ")"
               << (http_answered ? "" : "; no HTTP API answered there either") << '\n';
     return tools::exit_code::unreachable;
   }
@@ -133,7 +133,7 @@ int print_from_actors(const runtime::node_options& node, const runtime::endpoint
       },
       [&](const caf::error& err) {
         std::cerr << "troupe: the master did not answer the state request ("
-                  << error_message(err) << ")\n";
+                  << runtime::say(err) << ")\n";
       });
   return code;
 }
@@ -153,7 +153,7 @@ int print_table(const runtime::node_options& node, table_options opts) {
   }
   auto at = tools::wait_for_master(opts.master, runtime::from_seconds(opts.wait));
   if (!at) {
-    std::cerr << "troupe: " << error_message(at.error()) << '\n';
+    std::cerr << "troupe: " << runtime::say(at.error()) << '\n';
     return tools::exit_code_for(at.error());
   }
   if (at->http) {
@@ -163,7 +163,7 @@ int print_table(const runtime::node_options& node, table_options opts) {
       return 0;
     }
     // The HTTP API answered a moment ago: ask the actors instead (e.g. no snapshot yet).
-    std::cerr << "troupe: " << error_message(st.error()) << "; asking the master's actors\n";
+    std::cerr << "troupe: " << runtime::say(st.error()) << "; asking the master's actors\n";
   }
   return print_from_actors(node, at->actors, opts, at->http.has_value());
 }

@@ -1,5 +1,6 @@
-#include "troupe/runtime/seconds.hpp"
 #include "troupe/sdk/scheduler_driver.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -10,6 +11,8 @@
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
 #include "troupe/protocols/master.hpp"
+#include "troupe/runtime/logging.hpp"
+#include "troupe/runtime/seconds.hpp"
 #include "troupe/runtime/transport.hpp"
 
 namespace troupe::sdk {
@@ -70,7 +73,11 @@ void lost(driver_pointer self, const std::string& why) {
   st.subscribed = false;
   ++st.generation;
   auto delay = st.cfg.reconnect.delay(st.attempt++);
-  (void) why;
+  // One line per backoff step; the driver keeps trying for ever (the framework decides when
+  // to give up).
+  runtime::node_logger("scheduler")
+    ->warn("lost the master ({}); trying again in {:.1f} s", why,
+           std::chrono::duration<double>(delay).count());
   self->delayed_send(self, delay, reconnect_atom::value, st.generation);
 }
 

@@ -86,13 +86,13 @@ caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
   if (!http_port)
     return make_error(errc::unavailable, "cannot serve HTTP on " + flags.hostname + ":"
                                            + std::to_string(flags.http_port) + ": "
-                                           + runtime::render(http_port.error()));
+                                           + runtime::say(http_port.error()));
   cfg.info.set_http_port(*http_port);
   auto store = open_registry(flags);
   if (!store) {
     http_.stop();
     return make_error(errc::unavailable, "cannot open the registry: "
-                                           + runtime::render(store.error()));
+                                           + runtime::say(store.error()));
   }
   store_ = *store;
   std::optional<election::zk_config> zk;
@@ -127,7 +127,7 @@ caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
     http_.stop();
     return make_error(errc::unavailable, "cannot publish the master on " + flags.hostname + ":"
                                            + std::to_string(flags.port) + ": "
-                                           + runtime::render(port.error()));
+                                           + runtime::say(port.error()));
   }
   cfg.info.set_actor_port(*port); // advertise the bound port, not 0
   if (zk) {
@@ -160,11 +160,11 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (auto err = runtime::validate(node)) {
-    std::cerr << runtime::render(err) << '\n';
+    std::cerr << runtime::say(err) << '\n';
     return 2;
   }
   if (auto log = runtime::make_node_logger(node); !log) {
-    std::cerr << runtime::render(log.error()) << '\n';
+    std::cerr << runtime::say(log.error()) << '\n';
     return 2;
   }
   return std::nullopt;

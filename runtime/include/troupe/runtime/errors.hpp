@@ -17,4 +17,9 @@ void add_error_category(caf::actor_system_config& cfg);
 /// others through caf::to_string.
 std::string render(const caf::error& err);
 
+/// An error for people (CLI output, daemon start-up, HTTP error bodies): a troupe error's
+/// message alone, common CAF errors in words ("no answer in time"), anything else rendered.
+/// render() is for debug logs.
+std::string say(const caf::error& err);
+
 } // namespace troupe::runtime
