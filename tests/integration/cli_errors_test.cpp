@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "troupe/runtime/http_client.hpp"
+#include "integration_helpers.hpp"
 #include "troupe/test/child_process.hpp"
 
 namespace fs = std::filesystem;
@@ -25,18 +26,8 @@ using namespace troupe;
 
 namespace {
 
-std::string tools_dir() {
-  auto& suite = boost::unit_test::framework::master_test_suite();
-  BOOST_REQUIRE_MESSAGE(suite.argc >= 2, "usage: integration_tests -- <path to troupe-demo>");
-  return fs::path{suite.argv[suite.argc - 1]}.parent_path().string();
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
+using test::tools_dir;
 
 /// A TCP listener on 127.0.0.1 that never accepts: connections complete in the kernel's
 /// backlog and then hear nothing. Closed with the object.

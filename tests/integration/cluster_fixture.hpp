@@ -20,6 +20,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "integration_helpers.hpp"
 #include "troupe/isolation/cgroups.hpp"
 #include "troupe/master/master_actor.hpp"
 #include "troupe/messages/registration.hpp"
@@ -32,19 +33,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace troupe::test {
-
-inline std::string tools_dir() {
-  auto& suite = boost::unit_test::framework::master_test_suite();
-  BOOST_REQUIRE_MESSAGE(suite.argc >= 2, "usage: integration_tests -- <path to troupe-demo>");
-  return fs::path{suite.argv[suite.argc - 1]}.parent_path().string();
-}
-
-inline std::string slurp(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Processes whose environment names a sandbox under `dir`: executors and their tasks.
 inline std::vector<int> processes_under(const std::string& dir) {

@@ -16,6 +16,7 @@
 #include "troupe/messages/proto.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/http_client.hpp"
+#include "integration_helpers.hpp"
 #include "troupe/test/child_process.hpp"
 
 using namespace std::chrono_literals;
@@ -24,18 +25,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string tools_dir() {
-  auto& suite = boost::unit_test::framework::master_test_suite();
-  BOOST_REQUIRE_MESSAGE(suite.argc >= 2, "usage: integration_tests -- <path to troupe-demo>");
-  return fs::path{suite.argv[suite.argc - 1]}.parent_path().string();
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
+using test::tools_dir;
 
 struct http_edge_fixture {
   std::string dir = test::temp_path("troupe-http-edge");
