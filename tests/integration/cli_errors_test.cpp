@@ -237,4 +237,37 @@ BOOST_AUTO_TEST_CASE(bash_completion_comes_from_the_cli_definition) {
   BOOST_CHECK_EQUAL(troupe({"completion", "fish"}).code, 2);
 }
 
+BOOST_AUTO_TEST_CASE(daemons_say_what_is_wrong_in_words) {
+  silent_listener taken; // a port in use
+  auto port = std::to_string(taken.port);
+  struct daemon_case {
+    std::vector<std::string> args;
+    int code;
+    std::string says;
+  };
+  for (const auto& c : std::vector<daemon_case>{
+         {{"troupe-master", "--port", port, "--http-port", "0"}, 1, "cannot listen on"},
+         {{"troupe-master", "--port", "0", "--http-port", port}, 1, port},
+         {{"troupe-agent", "--master", "127.0.0.1:1", "--port", port, "--http-port", "0",
+           "--work-dir", dir + "/a1", "--isolation", "posix"},
+          1, "cannot listen on"},
+         {{"troupe-agent", "--master", "nowhere", "--work-dir", dir + "/a2"}, 2, "nowhere"},
+         {{"troupe-master", "--ping-interval", "-3"}, 2, "--ping-interval"},
+         {{"troupe", "local", "--port", port, "--http-port", "0", "--work-dir", dir + "/l"},
+          1, "cannot listen on"}}) {
+    auto args = c.args;
+    args[0] = tools + "/" + args[0];
+    auto log = dir + "/daemon-" + std::to_string(++runs) + ".log";
+    test::child_process p{args, log};
+    auto status = p.wait_for(20s);
+    BOOST_REQUIRE_MESSAGE(status, c.args[0] << " did not exit: " << slurp(log));
+    result r{WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, 0, slurp(log)};
+    BOOST_TEST_CONTEXT(c.args[0] << " " << c.args[1]) {
+      BOOST_CHECK_EQUAL(r.code, c.code);
+      BOOST_CHECK_MESSAGE(r.output.find(c.says) != std::string::npos, r.output);
+      check_plain(r);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
