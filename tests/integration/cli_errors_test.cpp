@@ -200,7 +200,8 @@ BOOST_AUTO_TEST_CASE(an_agent_started_before_its_master_waits_registers_and_runs
   auto master_http = test::read_number_file(dir + "/master.http", 30s);
   BOOST_REQUIRE_MESSAGE(master_http, "the master did not start: " << slurp(dir + "/master.log"));
   auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (health().find("\"ok\"") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+  while (health().find("\"ok\"") == std::string::npos
+         && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(100ms);
   BOOST_REQUIRE_MESSAGE(health().find("\"ok\"") != std::string::npos,
                         "the agent did not register: " << slurp(dir + "/agent.log"));

@@ -154,7 +154,8 @@ BOOST_AUTO_TEST_CASE(listings_fit_100_columns_and_speak_json_for_scripts) {
                            log),
                     0);
   auto json = slurp(log);
-  BOOST_CHECK_MESSAGE(json.rfind("[{", 0) == 0 && json.find("\"TASK_FINISHED\"") != std::string::npos
+  BOOST_CHECK_MESSAGE(json.rfind("[{", 0) == 0
+                        && json.find("\"TASK_FINISHED\"") != std::string::npos
                         && json.find("troupe-run") != std::string::npos,
                       json);
   auto running = dir + "/running.json";

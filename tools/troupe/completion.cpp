@@ -34,7 +34,8 @@ std::string bash_completion(const CLI::App& app) {
       << "_troupe() {\n"
       << "  local cur=${COMP_WORDS[COMP_CWORD]} sub= i\n"
       << "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
-      << "    case ${COMP_WORDS[i]} in " << alternatives << ") sub=${COMP_WORDS[i]}; break ;; esac\n"
+      << "    case ${COMP_WORDS[i]} in " << alternatives
+      << ") sub=${COMP_WORDS[i]}; break ;; esac\n"
       << "  done\n"
       << "  case $sub in\n"
       << "    '') COMPREPLY=($(compgen -W \"" << words << " " << flags_of(app)

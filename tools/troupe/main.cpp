@@ -10,6 +10,7 @@
 // is zk://host:port[,host:port]/path: ZooKeeper names the leader, and `run`/`example` follow
 // it across master failovers.
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,83 @@
 #include "troupe/runtime/errors.hpp"
 
 using namespace troupe;
+
+namespace {
+
+// "troupe bogus": name the mistake and the commands, rather than CLI11's "a subcommand is
+// required". Exit 2 for an unknown first word; nothing otherwise.
+std::optional<int> unknown_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-')
+    return std::nullopt;
+  std::string word = argv[1];
+  std::string known;
+  bool found = false;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+    found = found || sub->get_name() == word;
+  }
+  if (found)
+    return std::nullopt;
+  std::cerr << "troupe: '" << word << "' is not a troupe command; the commands are: " << known
+            << " (troupe --help)\n";
+  return 2;
+}
+
+// The listing verbs (agents, frameworks, tasks) and the role verbs (weights, quota).
+struct listing_commands {
+  cli::table_options table;
+  cli::role_options weights;
+  cli::role_options quota;
+  std::vector<CLI::App*> tables;
+  CLI::App* weights_cmd = nullptr;
+  CLI::App* quota_cmd = nullptr;
+};
+
+void add_listing_commands(CLI::App& app, const std::string& master_help,
+                          const std::string& wait_help, listing_commands& out) {
+  const std::string output_help = "table (for people, at most 100 columns) or json (for "
+                                  "scripts: the master's records as JSON)";
+  for (const char* what : {"agents", "frameworks", "tasks"}) {
+    auto* cmd = app.add_subcommand(what, std::string{"list the cluster's "} + what);
+    cmd->add_option("--output,-o", out.table.output, output_help)
+      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+    if (std::string{what} == "tasks")
+      cmd->add_option("--state", out.table.state,
+                      "only tasks in this state: staging, starting, running, killing, finished, "
+                      "failed, killed, error, dropped, unreachable, gone, gone_by_operator, "
+                      "unknown (or TASK_RUNNING, ...)");
+    cmd->add_option("--master", out.table.master, master_help)->capture_default_str();
+    cmd->add_option("--wait", out.table.wait, wait_help)
+      ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
+    out.tables.push_back(cmd);
+  }
+  out.weights.what = "weights";
+  out.quota.what = "quota";
+  auto* weights_cmd = out.weights_cmd =
+    app.add_subcommand("weights", "show role weights, or set them with --set");
+  weights_cmd->add_option("--master", out.weights.master, master_help)->capture_default_str();
+  weights_cmd->add_option("--output,-o", out.weights.output, output_help)
+    ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  weights_cmd->add_option("--wait", out.weights.wait, wait_help)
+    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
+  weights_cmd->add_option("--set", out.weights.set,
+                          "ROLE=WEIGHT (> 0; repeat for several roles; stored in the master's "
+                          "registry: ZooKeeper or --work-dir, else in memory)");
+  auto* quota_cmd = out.quota_cmd =
+    app.add_subcommand("quota", "show role quota limits, or set them with --set");
+  quota_cmd->add_option("--master", out.quota.master, master_help)->capture_default_str();
+  quota_cmd->add_option("--output,-o", out.quota.output, output_help)
+    ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  quota_cmd->add_option("--wait", out.quota.wait, wait_help)
+    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
+  quota_cmd->add_option("--set", out.quota.set,
+                        "ROLE=LIMITS, e.g. 'eng/web=cpus:8;mem:16384' (upper bounds on what the "
+                        "role and its subroles hold, each > 0; repeat for several roles; stored in "
+                        "the master's registry)");
+  quota_cmd->add_option("--remove", out.quota.remove, "ROLE whose quota goes (repeatable)");
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"troupe: run and inspect a troupe cluster"};
@@ -34,6 +112,8 @@ int main(int argc, char** argv) {
 
   const std::string master_help = "host:port of the master's HTTP API (its actor endpoint works "
                                   "too)";
+  const std::string wait_help = "seconds to wait while the master cannot be reached or is "
+                                "starting (0 = fail at once)";
   tools::master_flags master;
   cli::local_options local;
   auto* local_cmd = app.add_subcommand("local", "master + agents in one process until Ctrl-C");
@@ -61,7 +141,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--name", run.name, "task name")->capture_default_str();
   run_cmd->add_option("--role", run.role, "the role to get offers for (default \"*\")");
   run_cmd->add_option("--timeout", run.timeout, "give up after this many seconds (0 = never)");
-  run_cmd->add_option("--wait", run.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
+  run_cmd->add_option("--wait", run.wait, wait_help)
     ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   run_cmd->add_option("--failover-timeout", run.failover_timeout,
                       "seconds the master keeps the task while we are away")
@@ -82,75 +162,22 @@ int main(int argc, char** argv) {
   ex_cmd->add_option("--name", example.name, "task ID prefix")->capture_default_str();
   ex_cmd->add_option("--role", example.role, "the role to get offers for (default \"*\")");
   ex_cmd->add_option("--timeout", example.timeout, "give up after this many seconds (0 = never)");
-  ex_cmd->add_option("--wait", example.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
+  ex_cmd->add_option("--wait", example.wait, wait_help)
     ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   ex_cmd->add_option("--failover-timeout", example.failover_timeout,
                      "seconds the master keeps our tasks while we are away (master failover, "
                      "restart of this command)")
     ->check(CLI::Range(0.0, 31536000.0))->capture_default_str();
 
-  const std::string output_help = "table (for people, at most 100 columns) or json (for "
-                                  "scripts: the master's records as JSON)";
-  cli::table_options table;
-  std::vector<CLI::App*> table_cmds;
-  for (const char* what : {"agents", "frameworks", "tasks"}) {
-    auto* cmd = app.add_subcommand(what, std::string{"list the cluster's "} + what);
-    cmd->add_option("--output,-o", table.output, output_help)
-      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
-    if (std::string{what} == "tasks")
-      cmd->add_option("--state", table.state,
-                      "only tasks in this state: staging, starting, running, killing, finished, "
-                      "failed, killed, error, dropped, unreachable, gone, gone_by_operator, "
-                      "unknown (or TASK_RUNNING, ...)");
-    cmd->add_option("--master", table.master, master_help)->capture_default_str();
-    cmd->add_option("--wait", table.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
-      ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
-    table_cmds.push_back(cmd);
-  }
-  cli::role_options weights_opts, quota_opts;
-  weights_opts.what = "weights";
-  quota_opts.what = "quota";
-  auto* weights_cmd = app.add_subcommand("weights", "show role weights, or set them with --set");
-  weights_cmd->add_option("--master", weights_opts.master, master_help)->capture_default_str();
-  weights_cmd->add_option("--output,-o", weights_opts.output, output_help)
-    ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
-  weights_cmd->add_option("--wait", weights_opts.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
-    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
-  weights_cmd->add_option("--set", weights_opts.set,
-                          "ROLE=WEIGHT (> 0; repeat for several roles; stored in the master's "
-                          "registry: ZooKeeper or --work-dir, else in memory)");
-  auto* quota_cmd = app.add_subcommand("quota", "show role quota limits, or set them with --set");
-  quota_cmd->add_option("--master", quota_opts.master, master_help)->capture_default_str();
-  quota_cmd->add_option("--output,-o", quota_opts.output, output_help)
-    ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
-  quota_cmd->add_option("--wait", quota_opts.wait, "seconds to wait while the master cannot be reached or is starting (0 = fail at once)")
-    ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
-  quota_cmd->add_option("--set", quota_opts.set,
-                        "ROLE=LIMITS, e.g. 'eng/web=cpus:8;mem:16384' (upper bounds on what the "
-                        "role and its subroles hold, each > 0; repeat for several roles; stored in "
-                        "the master's registry)");
-  quota_cmd->add_option("--remove", quota_opts.remove, "ROLE whose quota goes (repeatable)");
+  listing_commands lists;
+  add_listing_commands(app, master_help, wait_help, lists);
   std::string shell;
   auto* completion_cmd = app.add_subcommand(
     "completion", "print a shell completion script: source <(troupe completion bash)");
   completion_cmd->add_option("shell", shell, "the shell (bash)")
     ->check(CLI::IsMember({"bash"}))->required();
-  // "troupe bogus": name the mistake and the commands, rather than CLI11's "a subcommand is
-  // required".
-  if (argc > 1 && argv[1][0] != '-') {
-    std::string word = argv[1];
-    std::string known;
-    bool found = false;
-    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      known += (known.empty() ? "" : ", ") + sub->get_name();
-      found = found || sub->get_name() == word;
-    }
-    if (!found) {
-      std::cerr << "troupe: '" << word << "' is not a troupe command; the commands are: " << known
-                << " (troupe --help)\n";
-      return 2;
-    }
-  }
+  if (auto code = unknown_command(app, argc, argv))
+    return *code;
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;
   if (completion_cmd->parsed()) {
@@ -163,14 +190,14 @@ int main(int argc, char** argv) {
     return cli::run_task(node, run);
   if (ex_cmd->parsed())
     return cli::run_example(node, example);
-  if (weights_cmd->parsed())
-    return cli::run_roles(node, weights_opts);
-  if (quota_cmd->parsed())
-    return cli::run_roles(node, quota_opts);
-  for (auto* cmd : table_cmds)
+  if (lists.weights_cmd->parsed())
+    return cli::run_roles(node, lists.weights);
+  if (lists.quota_cmd->parsed())
+    return cli::run_roles(node, lists.quota);
+  for (auto* cmd : lists.tables)
     if (cmd->parsed()) {
-      table.what = cmd->get_name();
-      return cli::print_table(node, table);
+      lists.table.what = cmd->get_name();
+      return cli::print_table(node, lists.table);
     }
   return 2;
 }

@@ -57,7 +57,8 @@ void send_head(manager_pointer self, const stream_key& key, task_stream& ts) {
   if (head == nullptr)
     return;
   self->state.log->debug("task {}: {} ({}) to the master, send {}", key.second,
-                         v1::TaskState_Name(head->status().state()), uuid_hex(head->status().uuid()),
+                         v1::TaskState_Name(head->status().state()),
+                         uuid_hex(head->status().uuid()),
                          ts.sends + 1);
   self->send(self->state.sink, *head);
   auto delay = self->state.cfg.retry.delay(ts.attempts++);
