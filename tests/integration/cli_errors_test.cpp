@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "troupe/runtime/http_client.hpp"
+#include "troupe/runtime/http_server.hpp"
 #include "integration_helpers.hpp"
 #include "troupe/test/child_process.hpp"
 
@@ -269,6 +271,43 @@ BOOST_AUTO_TEST_CASE(daemons_say_what_is_wrong_in_words) {
       check_plain(r);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_starting_master_is_waited_for_as_its_retry_after_says) {
+  // A stand-in master HTTP API: 503 with Retry-After: 1 for its first two answers (a master
+  // starting), then its MasterInfo and a state with one agent.
+  std::atomic<int> asked{0};
+  runtime::http_server http;
+  http.add_get("/api/v1/master", [&asked] {
+    if (asked++ < 2)
+      return runtime::http_response{503, "application/json",
+                                    R"({"error":"no state snapshot yet"})", {{"Retry-After", "1"}}};
+    return runtime::http_response{
+      200, "application/json", R"({"id":"m1","hostname":"127.0.0.1","actorPort":1})", {}};
+  });
+  http.add_get("/api/v1/state", [] {
+    return runtime::http_response{
+      200, "application/json",
+      R"({"agents":[{"info":{"id":{"value":"m1-S0"},"hostname":"h1","actorPort":5065},)"
+      R"("status":"registered"}]})",
+      {}};
+  });
+  auto port = http.start("127.0.0.1", 0);
+  BOOST_REQUIRE(port);
+  auto r = troupe({"agents", "--master", "127.0.0.1:" + std::to_string(*port), "--wait", "10"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_MESSAGE(r.output.find("m1-S0") != std::string::npos, r.output);
+  BOOST_CHECK_GE(asked.load(), 3);
+  BOOST_CHECK_GE(r.seconds, 1.8); // two Retry-After pauses of 1 s
+  // Not ready within --wait: exit 3, saying it may still be starting.
+  asked = -100;
+  auto late = troupe({"agents", "--master", "127.0.0.1:" + std::to_string(*port), "--wait", "2"});
+  BOOST_CHECK_EQUAL(late.code, 3);
+  BOOST_CHECK_MESSAGE(late.output.find("not ready yet") != std::string::npos
+                        && late.output.find("--wait") != std::string::npos,
+                      late.output);
+  check_plain(late);
+  http.stop();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
