@@ -13,11 +13,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
-#include "troupe/runtime/http_client.hpp"
 #include "integration_helpers.hpp"
+#include "troupe/runtime/http_client.hpp"
 #include "troupe/test/child_process.hpp"
 
 namespace fs = std::filesystem;
@@ -34,6 +35,16 @@ size_t count(const std::string& text, const std::string& what) {
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
     ++n;
   return n;
+}
+
+// The distinct task IDs of the example's lines "<task>: <state>..." that contain `what`.
+size_t tasks_in(const std::string& text, const std::string& what) {
+  std::set<std::string> ids;
+  std::istringstream lines{text};
+  for (std::string line; std::getline(lines, line);)
+    if (auto at = line.find(what); at != std::string::npos)
+      ids.insert(line.substr(0, at));
+  return ids.size();
 }
 
 struct real_tasks_fixture {
@@ -107,7 +118,9 @@ struct real_tasks_fixture {
     BOOST_CHECK_EQUAL(rc, 0);
     BOOST_CHECK_MESSAGE(out.find("example: 1000 finished, 0 gave up") != std::string::npos,
                         out.substr(out.size() > 3000 ? out.size() - 3000 : 0));
-    BOOST_CHECK_EQUAL(count(out, ": TASK_FINISHED"), 1000u);
+    // Updates are delivered at least once (a resent update can reach the framework twice on a
+    // loaded machine): count tasks, not lines.
+    BOOST_CHECK_EQUAL(tasks_in(out, ": TASK_FINISHED"), 1000u);
     BOOST_CHECK_EQUAL(count(out, ": TASK_FAILED"), 0u);
     BOOST_TEST_MESSAGE(isolation << ": 1,000 tasks in " << seconds << " s");
     std::cout << isolation << ": 1,000 /bin/true tasks finished in " << seconds << " s"
