@@ -127,7 +127,12 @@ BOOST_AUTO_TEST_CASE(every_verb_fails_at_a_closed_port_within_its_wait) {
       check_plain(r);
     }
   }
+  // The default --wait (10 s): a mistyped port fails well within 15 s.
+  auto typo = troupe({"run", "--master", at, "--", "true"});
+  BOOST_CHECK_EQUAL(typo.code, 3);
+  BOOST_CHECK_LT(typo.seconds, 13.0);
   // --wait 0: one try, at once.
+
   auto r = troupe({"agents", "--master", at, "--wait", "0"});
   BOOST_CHECK_EQUAL(r.code, 3);
   BOOST_CHECK_LT(r.seconds, 2.0);

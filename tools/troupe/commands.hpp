@@ -30,7 +30,7 @@ struct run_options {
   double failover_timeout = 60;     ///< seconds the master keeps the task without us
   std::string role;                 ///< the framework's role ("" = "*")
   std::vector<std::string> command; ///< argv after --
-  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
+  double wait = 10;                 ///< seconds to wait for an unreachable or starting master
 };
 
 struct example_options {
@@ -44,13 +44,13 @@ struct example_options {
   double timeout = 0;
   double failover_timeout = 60;     ///< seconds the master keeps the tasks without us
   std::string role;                 ///< the framework's role ("" = "*")
-  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
+  double wait = 10;                 ///< seconds to wait for an unreachable or starting master
 };
 
 struct table_options {
   std::string master = "127.0.0.1:5050"; ///< HTTP API (or actors) of the master
   std::string what;                 ///< agents | frameworks | tasks
-  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
+  double wait = 10;                 ///< seconds to wait for an unreachable or starting master
   std::string output = "table";     ///< table | json
   std::string state;                ///< tasks: only those in this state (e.g. running)
 };
@@ -60,7 +60,7 @@ struct role_options {
   std::string what;                 ///< weights | quota
   std::vector<std::string> set;     ///< ROLE=WEIGHT or ROLE=LIMITS
   std::vector<std::string> remove;  ///< quota: roles whose limits go
-  double wait = 30;                 ///< seconds to wait for an unreachable or starting master
+  double wait = 10;                 ///< seconds to wait for an unreachable or starting master
   std::string output = "table";     ///< table | json
 };
 

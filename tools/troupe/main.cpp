@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   app.footer("Exit codes: 0 ok; 1 the work failed (e.g. a task failed without an exit status);\n"
              "2 usage or bad input; 3 cannot reach, or was refused by, the cluster; 124 a\n"
              "--timeout passed. `troupe run` exits with its task's own status when it has one.\n"
-             "Commands that talk to a master wait up to --wait seconds (default 30; 0 = fail at\n"
+             "Commands that talk to a master wait up to --wait seconds (default 10; 0 = fail at\n"
              "once) while it cannot be reached or is starting.");
   runtime::node_options node;
   node.node_name = "troupe";
