@@ -53,6 +53,30 @@ BOOST_AUTO_TEST_CASE(a_restarted_agent_without_its_id_replaces_the_old_one) {
   BOOST_CHECK(!reg.admit(info("h1", 5066), total()).replaced);
 }
 
+// A term recovers an old ID (S2) and a newer one (S5) at the same address: the agent lost its
+// state and registered again under a term whose "S2 is gone" never reached the registry. When
+// S5 reregisters, S2 can never come back: it is gone, and its tasks with it.
+BOOST_AUTO_TEST_CASE(reregistering_at_an_address_retires_older_ids_there) {
+  agent_registry reg{"m2", 3};
+  auto old_info = info("h1");
+  old_info.mutable_id()->set_value("m1-S2");
+  reg.recover(old_info, total(), agent_status::recovered);
+  auto unreachable = info("h1", 5066); // another port: another agent, left alone
+  unreachable.mutable_id()->set_value("m1-S3");
+  reg.recover(unreachable, total(), agent_status::unreachable);
+  auto now_info = info("h1");
+  now_info.mutable_id()->set_value("m1-S5");
+  auto back = reg.readmit(now_info, total());
+  BOOST_REQUIRE(back);
+  BOOST_REQUIRE_EQUAL(back->replaced.size(), 1u);
+  BOOST_CHECK_EQUAL(back->replaced[0].value(), "m1-S2");
+  BOOST_CHECK(reg.find(old_info.id())->status == agent_status::gone);
+  BOOST_CHECK(reg.find(unreachable.id())->status == agent_status::unreachable);
+  BOOST_CHECK(!reg.readmit(old_info, total())); // the old ID may not come back
+  // Reregistering again replaces nothing more.
+  BOOST_CHECK(reg.readmit(now_info, total())->replaced.empty());
+}
+
 BOOST_AUTO_TEST_CASE(missed_pings_make_an_agent_unreachable) {
   agent_registry reg{"m1", 3};
   auto a = reg.admit(info("h1"), total()).id;

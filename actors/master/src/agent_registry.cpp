@@ -41,6 +41,13 @@ caf::expected<readmission> agent_registry::readmit(v1::AgentInfo info, resources
     result.was_unknown = true;
   }
   result.was_unreachable = i->second.status == agent_status::unreachable;
+  // One agent process per host:port: an older ID at this address can never come back.
+  for (auto& [other, rec] : agents_)
+    if (other != key && rec.status != agent_status::gone
+        && rec.info.hostname() == info.hostname() && rec.info.actor_port() == info.actor_port()) {
+      result.replaced.push_back(rec.info.id());
+      rec.status = agent_status::gone;
+    }
   i->second = agent_record{std::move(info), std::move(total), agent_status::registered, 0, 0, 0};
   return result;
 }

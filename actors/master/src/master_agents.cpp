@@ -19,6 +19,20 @@ protocols::agent_actor master_node::agent_handle(const v1::AgentID& id) const {
   return i == links_.end() ? protocols::agent_actor{} : i->second.handle;
 }
 
+// `old` was the ID of the agent now at its host:port under another ID: it lost its state, so
+// its tasks are gone and it may never reregister (recorded, so later terms know too).
+void master_node::retire_replaced(const v1::AgentID& old, const std::string& host) {
+  log_->info("agent {} restarted without its state; its old ID {} is gone", host, old.value());
+  remove_agent(old, v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_RESTARTED);
+  for (auto i = agent_by_incarnation_.begin(); i != agent_by_incarnation_.end();)
+    i = i->second == old.value() ? agent_by_incarnation_.erase(i) : std::next(i);
+  agents_.mark_gone(old);
+  internal::RegistryOperation gone;
+  *gone.mutable_mark_gone()->mutable_agent_id() = old;
+  gone.mutable_mark_gone()->set_since(now());
+  record(std::move(gone));
+}
+
 void master_node::on_register(const v1::RegisterAgent& msg, const caf::actor& declared) {
   auto sender = caf::actor_cast<protocols::agent_actor>(
     runtime::reply_address(self_->current_sender(), declared));
@@ -61,18 +75,8 @@ void master_node::on_register(const v1::RegisterAgent& msg, const caf::actor& de
     return;
   }
   auto admitted = agents_.admit(msg.agent(), *total);
-  if (admitted.replaced) {
-    log_->info("agent {} restarted without its state; its old ID {} is gone",
-               msg.agent().hostname(), admitted.replaced->value());
-    remove_agent(*admitted.replaced, v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_RESTARTED);
-    for (auto i = agent_by_incarnation_.begin(); i != agent_by_incarnation_.end();)
-      i = i->second == admitted.replaced->value() ? agent_by_incarnation_.erase(i) : std::next(i);
-    agents_.mark_gone(*admitted.replaced);
-    internal::RegistryOperation gone;
-    *gone.mutable_mark_gone()->mutable_agent_id() = *admitted.replaced;
-    gone.mutable_mark_gone()->set_since(now());
-    record(std::move(gone));
-  }
+  if (admitted.replaced)
+    retire_replaced(*admitted.replaced, msg.agent().hostname());
   internal::RegistryOperation admit;
   *admit.mutable_admit_agent()->mutable_info() = agents_.find(admitted.id)->info;
   admit.mutable_admit_agent()->set_admitted_at(now());
@@ -130,6 +134,8 @@ void master_node::on_reregister(v1::ReregisterAgent& msg, const caf::actor& decl
       self_->send(sender, std::move(bye));
     return;
   }
+  for (const auto& old : readmitted->replaced)
+    retire_replaced(old, msg.agent().hostname());
   link_agent(id.value(), sender);
   if (!durable) {
     internal::RegistryOperation admit;

@@ -132,6 +132,7 @@ private:
                      const task_record& rec,
                      std::set<std::pair<std::string, std::string>>& groups_sent);
   void remove_agent(const v1::AgentID& id, v1::TaskState state, v1::TaskStatus::Reason reason);
+  void retire_replaced(const v1::AgentID& old, const std::string& host);
   void link_agent(const std::string& id, const protocols::agent_actor& handle);
   void adopt_reported_tasks(v1::ReregisterAgent& msg);
   std::string role_of(const v1::Task& task) const;

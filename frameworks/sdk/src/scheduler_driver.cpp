@@ -14,6 +14,7 @@
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/seconds.hpp"
 #include "troupe/runtime/transport.hpp"
+#include "troupe/sdk/update_guard.hpp"
 
 namespace troupe::sdk {
 
@@ -40,6 +41,7 @@ struct driver_state {
   caf::actor_clock::time_point last_event;
   uint64_t epoch = 0;              ///< newest master epoch seen; older events are dropped
   protocols::master_actor leader;  ///< follow_leader: the last master a connector named
+  update_guard ended;              ///< nothing from the stream after a task's terminal state
   static inline const char* name = "troupe.scheduler_driver";
 };
 
@@ -158,7 +160,12 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
       *ack.mutable_task_id() = status.task_id();
       ack.set_uuid(status.uuid());
       bool needs_ack = st.cfg.auto_acknowledge && !status.uuid().empty();
-      self->send(st.framework, std::move(*event.mutable_update()));
+      // A stale stream update after the task's end is acknowledged (the agent stops resending
+      // it) but not handed on.
+      if (st.ended.admit(status))
+        self->send(st.framework, std::move(*event.mutable_update()));
+      else
+        needs_ack = !status.uuid().empty();
       if (needs_ack)
         self->send(st.master, make_call(st.cfg.framework.id(), std::move(ack)), me(self));
       break;

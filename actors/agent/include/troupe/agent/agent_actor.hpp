@@ -62,8 +62,11 @@ struct agent_config {
                                    ///< empty: wait for executor_endpoint_atom to register
   runtime::exponential_backoff registration{std::chrono::seconds{1}, std::chrono::seconds{30},
                                             2.0}; ///< retry of (re)registration
-  runtime::exponential_backoff update_retry{std::chrono::seconds{10}, std::chrono::minutes{10},
-                                            2.0}; ///< status update retry
+  /// Status update retry: 10 s doubling to at most 1 min (Mesos: 10 min). The cap bounds how
+  /// long a healed cluster takes to deliver what the network lost: a pending update goes out
+  /// at least once a minute.
+  runtime::exponential_backoff update_retry{std::chrono::seconds{10}, std::chrono::minutes{1},
+                                            2.0};
   caf::timespan executor_register_timeout = std::chrono::minutes{1}; ///< subscribe in time
   caf::timespan executor_recovery_timeout = std::chrono::minutes{15}; ///< executors wait this
                                    ///< long for a restarted agent before they end their tasks

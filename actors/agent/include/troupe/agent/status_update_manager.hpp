@@ -49,7 +49,7 @@ using status_update_manager_actor = caf::typed_actor<
 
 struct status_update_manager_config {
   std::string checkpoint_dir;  ///< where streams are checkpointed (required)
-  runtime::exponential_backoff retry{std::chrono::seconds{10}, std::chrono::minutes{10}, 2.0};
+  runtime::exponential_backoff retry{std::chrono::seconds{10}, std::chrono::minutes{1}, 2.0};
   std::string node = "agent"; ///< logger name
   bool detached = false;      ///< own thread: its fdatasyncs never block the shared scheduler
                               ///< (daemons: yes; tests and in-process benchmarks: no)

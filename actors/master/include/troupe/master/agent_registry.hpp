@@ -47,6 +47,10 @@ struct readmission {
   bool was_unreachable = false;           ///< it came back from unreachable
   bool was_unknown = false;               ///< not yet known to the allocator (new to this
                                           ///< master, or recovered from the registry)
+  std::vector<v1::AgentID> replaced;      ///< other IDs at the same host:port (recovered or
+                                          ///< unreachable): that agent lost its state and
+                                          ///< registered anew, a registration this term may not
+                                          ///< have heard of (master: mark them gone)
 };
 
 /// One liveness round: pings to send and agents that just became unreachable.
@@ -65,7 +69,8 @@ public:
   admission admit(v1::AgentInfo info, resources total);
 
   /// Reregistration (info.id set): registered or unreachable -> registered; unknown ->
-  /// admitted under its ID; gone -> errc::not_found (the master tells it to shut down).
+  /// admitted under its ID; gone -> errc::not_found (the master tells it to shut down). Other
+  /// IDs at the same host:port are marked gone and listed in `replaced`.
   caf::expected<readmission> readmit(v1::AgentInfo info, resources total);
 
   /// One ping interval: every registered agent whose previous ping is unanswered counts a miss;

@@ -71,7 +71,9 @@ struct scheduler_driver_config {
                                          std::chrono::seconds{10}, 2.0};
   caf::timespan subscribe_timeout = std::chrono::seconds{5}; ///< resend Subscribe after this
   double heartbeat_misses = 3.0; ///< heartbeat intervals of silence before reconnecting
-  bool auto_acknowledge = true;  ///< acknowledge updates after delivering them
+  bool auto_acknowledge = true;  ///< acknowledge updates after delivering them (stale stream
+                                 ///< updates after a task ended are always acknowledged and
+                                 ///< never handed on: sdk/update_guard.hpp)
 };
 
 /// Spawns the driver and, through `make_framework`, the framework it drives. The driver is
