@@ -160,6 +160,7 @@ int run_task(const runtime::node_options& node, const run_options& opts) {
   bcfg.name = opts.name;
   bcfg.copies = 1;
   bcfg.max_attempts = 1;
+  bcfg.lost_attempts_are_free = false; // never start a command twice
   bcfg.command = make_exec_command(opts.command.front(), opts.command);
   bcfg.per_task = *res;
   auto out = drive_batch(node, opts.master, opts.name, bcfg, opts.timeout, opts.failover_timeout,

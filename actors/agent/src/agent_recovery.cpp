@@ -101,7 +101,9 @@ void agent_node::on_containers_recovered(const std::vector<v1::ContainerID>& ado
     if (ex == nullptr)
       continue;
     log_->warn("container {} did not survive the agent restart", container);
-    fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_EXECUTOR_TERMINATED,
+    // Most often the machine went down with the agent: not the task's own doing, so
+    // AGENT_RESTARTED (frameworks need not count it as a failure of the command).
+    fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_AGENT_RESTARTED,
                         "the executor did not survive the agent restart");
     fw->executors.erase(ex->info.executor_id().value());
   }

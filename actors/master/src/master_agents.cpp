@@ -193,6 +193,11 @@ std::string master_node::role_of(const v1::Task& task) const {
 
 void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
   const auto& agent = msg.agent().id();
+  std::set<std::pair<std::string, std::string>> kills;
+  if (auto d = deferred_kills_.find(agent.value()); d != deferred_kills_.end()) {
+    kills = std::move(d->second);
+    deferred_kills_.erase(d);
+  }
   std::set<std::pair<std::string, std::string>> reported;
   std::set<std::string> shut_down;
   for (auto& task : *msg.mutable_tasks()) {
@@ -243,6 +248,8 @@ void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
       *update.mutable_status() = std::move(status);
       send_event(fw, make_event(std::move(update)));
     }
+    if (kills.count(key) > 0)
+      rec.kill_requested = true;
     if (rec.kill_requested && !common::is_terminal(rec.task.state())) {
       v1::KillTask kill;
       *kill.mutable_framework_id() = rec.task.framework_id();
@@ -372,6 +379,7 @@ void master_node::remove_agent(const v1::AgentID& id, v1::TaskState state,
                                v1::TaskStatus::Reason reason) {
   rescind_where([&](const offer_record& o) { return o.offer.agent_id() == id; },
                 "agent " + id.value() + " was removed");
+  deferred_kills_.erase(id.value());
   auto link = links_.find(id.value());
   if (link != links_.end()) {
     auto tasks = link->second.tasks; // master_update → release edits the set

@@ -265,11 +265,17 @@ void master_node::kill(framework_record& fw, const v1::scheduler::Kill& msg) {
   auto it = fw.tasks.find(msg.task_id().value());
   if (it == fw.tasks.end()) {
     if (const auto* agent = agents_.find(msg.agent_id());
-        agent != nullptr && agent->status == agent_status::recovered) {
-      // Its agent has not reregistered since the failover: the task may well run. No answer
-      // (the framework retries the kill once the agent is back and the task known again).
-      log_->info("kill of {} on recovering agent {} deferred to the framework's retry",
-                 msg.task_id().value(), msg.agent_id().value());
+        agent != nullptr
+        && (agent->status == agent_status::recovered
+            || agent->status == agent_status::unreachable)) {
+      // Its agent has not reregistered since the failover (or is cut off): the task may well
+      // run. No answer now: the kill is carried out should the agent come back with it.
+      log_->info("kill of {} on {} agent {} deferred until it reregisters",
+                 msg.task_id().value(),
+                 agent->status == agent_status::recovered ? "recovering" : "unreachable",
+                 msg.agent_id().value());
+      deferred_kills_[msg.agent_id().value()].emplace(fw.info.id().value(),
+                                                      msg.task_id().value());
       return;
     }
     master_update(fw.info.id(), msg.task_id(), v1::TASK_UNKNOWN,

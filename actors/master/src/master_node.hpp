@@ -186,6 +186,9 @@ private:
   std::map<std::string, agent_link> links_;           ///< by agent ID
   std::map<caf::actor_addr, std::string> agent_by_addr_; ///< agent actor -> agent ID
   std::map<std::string, std::string> agent_by_incarnation_; ///< RegisterAgent token -> ID
+  /// Kills of tasks this term does not know, on agents that are recovering or unreachable:
+  /// carried out when the agent reregisters with the task (agent ID -> framework, task).
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> deferred_kills_;
   std::map<std::string, framework_record> frameworks_; ///< by framework ID
   std::map<std::string, offer_record> offers_;        ///< by offer ID
   std::set<std::pair<std::string, std::string>> staging_; ///< (framework, task) with a launch

@@ -91,6 +91,27 @@ void on_offers(batch_pointer self, const v1::scheduler::Offers& msg) {
     call(self, v1::scheduler::Suppress{});
 }
 
+// Whether an ended launch counts against max_attempts.
+bool counts_as_attempt(const batch_config& cfg, const v1::TaskStatus& status) {
+  bool lost_with_machine = false;
+  switch (status.state()) {
+    case v1::TASK_UNKNOWN: // never launched
+      return false;
+    case v1::TASK_DROPPED:
+      if (status.reason() == v1::TaskStatus::REASON_INVALID_OFFERS)
+        return false; // never launched
+      break;
+    case v1::TASK_UNREACHABLE: case v1::TASK_GONE: case v1::TASK_GONE_BY_OPERATOR:
+      lost_with_machine = true;
+      break;
+    default:
+      lost_with_machine = status.reason() == v1::TaskStatus::REASON_AGENT_RESTARTED
+                          || status.reason() == v1::TaskStatus::REASON_AGENT_REMOVED
+                          || status.reason() == v1::TaskStatus::REASON_AGENT_UNREACHABLE;
+  }
+  return !(lost_with_machine && cfg.lost_attempts_are_free);
+}
+
 void on_update(batch_pointer self, const v1::TaskStatus& status) {
   auto& st = self->state;
   self->send(st.observer, status);
@@ -108,11 +129,10 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
     case v1::TASK_GONE_BY_OPERATOR: case v1::TASK_UNREACHABLE: case v1::TASK_UNKNOWN:
     case v1::TASK_ERROR:
       st.last_exit = status.has_exit_status() ? status.exit_status() : -1;
-      // Never launched (a lost accept answered UNKNOWN by reconciliation, or an offer gone):
-      // not an attempt of the command, so it does not count against max_attempts.
-      if (status.state() == v1::TASK_UNKNOWN
-          || (status.state() == v1::TASK_DROPPED
-              && status.reason() == v1::TaskStatus::REASON_INVALID_OFFERS))
+      // Not the command's own end, so not counted against max_attempts: never launched (a
+      // lost accept answered UNKNOWN by reconciliation, or an offer gone), or its machine was
+      // lost under it (unreachable, gone, an agent that restarted without it).
+      if (!counts_as_attempt(st.cfg, status))
         --c.attempts;
       if (c.attempts >= st.cfg.max_attempts || status.state() == v1::TASK_ERROR) {
         c.phase = copy_phase::gave_up;
@@ -121,6 +141,7 @@ void on_update(batch_pointer self, const v1::TaskStatus& status) {
       if (status.state() == v1::TASK_UNREACHABLE) { // replaced: kill it should it come back
         v1::scheduler::Kill kill;
         *kill.mutable_task_id() = status.task_id();
+        *kill.mutable_agent_id() = status.agent_id(); // the master may not know the task yet
         call(self, std::move(kill));
       }
       c.phase = copy_phase::waiting;

@@ -1,6 +1,6 @@
 // The example framework: runs N copies of a command to completion. A copy that fails (or is
 // lost with its agent) is relaunched as a new task after an exponential backoff, up to
-// max_attempts; after every (re)subscription it reconciles, so updates missed while
+// max_attempts (losses of the machine do not count, unless lost_attempts_are_free is off); after every (re)subscription it reconciles, so updates missed while
 // disconnected arrive again; every check_interval it also reconciles launched copies
 // explicitly and revives while copies wait, so a lost message cannot strand a copy. When every copy has finished or given up it tears itself down
 // and reports to its observer. `troupe run` is this framework with N = 1 and one attempt.
@@ -43,6 +43,10 @@ struct batch_config {
   v1::CommandInfo command;         ///< what each copy runs
   resources per_task;              ///< resources of each copy (e.g. cpus:0.1;mem:32)
   uint32_t max_attempts = 3;       ///< launches per copy before giving up
+  /// Copies lost with their machine (unreachable, gone, an agent restarted without them) are
+  /// relaunched without counting an attempt: the command did not fail. false: they count
+  /// (`troupe run`: a command that may still be running somewhere is not started twice).
+  bool lost_attempts_are_free = true;
   runtime::exponential_backoff relaunch{std::chrono::milliseconds{500},
                                         std::chrono::seconds{30}, 2.0};
   /// Every this often: reconcile copies launched at least this long ago without a final
