@@ -260,11 +260,45 @@ resources dyn(const std::string& name, double amount, const std::string& role,
 
 BOOST_FIXTURE_TEST_SUITE(master_failover_test, failover_fixture)
 
+// A term's writes are one commit each, fenced by its token: once a newer term has begun, a
+// batch of the old one lands not in part, not at all (errc::stale_epoch) — however late it
+// comes (a leader frozen across a failover and thawed).
+BOOST_AUTO_TEST_CASE(writes_of_an_older_term_never_land) {
+  runtime::memory_store st;
+  auto old_term = begin_term(st, 1).value();
+  internal::RegistryOperation admit;
+  *admit.mutable_admit_agent()->mutable_info() = make_agent_info("h", 1, {});
+  admit.mutable_admit_agent()->mutable_info()->mutable_id()->set_value("a1");
+  internal::RegistryOperation lease;
+  lease.mutable_record_lease()->mutable_info()->mutable_id()->set_value("f1");
+  BOOST_CHECK(!commit_operations(st, old_term, {admit}));
+  auto new_term = begin_term(st, 1).value();
+  BOOST_CHECK_EQUAL(new_term.epoch, old_term.epoch + 1);
+  internal::RegistryOperation gone;
+  gone.mutable_mark_gone()->mutable_agent_id()->set_value("a1");
+  BOOST_CHECK(is(commit_operations(st, old_term, {gone, lease}), errc::stale_epoch));
+  auto reg = load_registry(st).value();
+  BOOST_CHECK_EQUAL(reg.admitted_size(), 1); // nothing of the old term's batch landed
+  BOOST_CHECK_EQUAL(reg.gone_size(), 0);
+  BOOST_CHECK_EQUAL(reg.frameworks_size(), 0);
+  BOOST_CHECK(!commit_operations(st, new_term, {gone, lease}));
+  reg = load_registry(st).value();
+  BOOST_CHECK_EQUAL(reg.admitted_size(), 0);
+  BOOST_CHECK_EQUAL(reg.gone_size(), 1);
+  BOOST_CHECK_EQUAL(reg.frameworks_size(), 1);
+  // A malformed operation makes the whole commit fail, and nothing of it lands.
+  internal::RegistryOperation forget;
+  forget.mutable_remove_lease()->set_value("f1");
+  BOOST_CHECK(is(commit_operations(st, new_term, {forget, internal::RegistryOperation{}}),
+                 errc::invalid_argument));
+  BOOST_CHECK_EQUAL(load_registry(st).value().frameworks_size(), 1);
+}
+
 BOOST_AUTO_TEST_CASE(the_registry_keeps_records_and_epochs_grow) {
   runtime::memory_store st;
-  BOOST_CHECK_EQUAL(begin_term(st, 1).value(), 1u);
-  BOOST_CHECK_EQUAL(begin_term(st, 1).value(), 2u);  // stored + 1 beats the election's
-  BOOST_CHECK_EQUAL(begin_term(st, 10).value(), 10u); // the election's beats stored + 1
+  BOOST_CHECK_EQUAL(begin_term(st, 1).value().epoch, 1u);
+  BOOST_CHECK_EQUAL(begin_term(st, 1).value().epoch, 2u);  // stored + 1 beats the election's
+  BOOST_CHECK_EQUAL(begin_term(st, 10).value().epoch, 10u); // the election's beats stored + 1
   internal::RegistryOperation admit;
   *admit.mutable_admit_agent()->mutable_info() = make_agent_info("h", 1, {});
   admit.mutable_admit_agent()->mutable_info()->mutable_id()->set_value("a1");

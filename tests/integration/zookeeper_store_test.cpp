@@ -86,6 +86,28 @@ BOOST_FIXTURE_TEST_CASE(get_of_a_missing_key_is_nullopt, fixture) {
   BOOST_CHECK(require(db->list("")).empty());
 }
 
+BOOST_FIXTURE_TEST_CASE(commit_is_one_multi_fenced_by_its_guard, fixture) {
+  SKIP_WITHOUT_ZOOKEEPER();
+  auto db = open();
+  troupe::test::check_commit_semantics(*db);
+}
+
+// Two clients, as two masters: the newer term rewrites `epoch`; the older one's commit, made
+// with the guard version it holds, is refused by the server as a whole.
+BOOST_FIXTURE_TEST_CASE(a_newer_client_fences_an_older_ones_commit, fixture) {
+  SKIP_WITHOUT_ZOOKEEPER();
+  auto old_master = open();
+  auto new_master = open();
+  auto guard = require(old_master->put("epoch", "1", 0));
+  require(new_master->put("epoch", "2", guard));
+  BOOST_CHECK_EQUAL(render(old_master->commit("epoch", guard,
+                                              {{"agents/a", std::string{"a"}, std::nullopt},
+                                               {"gone/b", std::string{"b"}, std::nullopt}})),
+                    "error stale_epoch");
+  BOOST_CHECK_EQUAL(render(new_master->get("agents/a")), "none");
+  BOOST_CHECK_EQUAL(render(new_master->get("gone/b")), "none");
+}
+
 BOOST_FIXTURE_TEST_CASE(put_increments_the_version, fixture) {
   SKIP_WITHOUT_ZOOKEEPER();
   auto db = open();

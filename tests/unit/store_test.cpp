@@ -216,6 +216,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(invalid_input_is_rejected_and_nothing_written, B, 
   BOOST_CHECK_EQUAL(require(db.put("printable ~ and space", "", std::nullopt)), 1u);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(commit_is_all_or_nothing_and_fenced_by_its_guard, B, backends) {
+  B b;
+  troupe::test::check_commit_semantics(b.db());
+  b.reopen(); // and durable
+  BOOST_CHECK_EQUAL(render(b.db().get("frameworks/f")), "value 'f' v1");
+}
+
 BOOST_AUTO_TEST_CASE(memory_crash_loses_exactly_the_unsynced_writes) {
   memory_store db;
   require(db.put("kept", "1", std::nullopt));

@@ -38,7 +38,7 @@ struct registrar_state {
   bool waiting = false; ///< a retry is scheduled; new operations queue behind the failed one
   bool sync_deferred = false; ///< written but not synced (chaos): a crash now loses the writes
   std::vector<caf::typed_response_promise<bool>> unsynced; ///< durable waiters of those writes
-  uint64_t epoch = 0;   ///< this term's (set by recover); writes are fenced with it
+  term_token term;      ///< this term's hold on the registry (set by recover): fences writes
   static inline const char* name = "troupe.registrar";
 };
 
@@ -47,29 +47,26 @@ using registrar_pointer = registrar_impl::stateful_pointer<registrar_state>;
 void sync_and_answer(registrar_pointer self,
                      std::vector<caf::typed_response_promise<bool>> waiters);
 
-// Applies the queue in order. The batch is fenced first (check_term): a newer term elsewhere
-// ends this registrar (its term ends with it). A write the store refuses as malformed is
-// dropped with an error (retrying it would block every later one); anything else is retried.
+// Ends the registrar (and with it the term): a newer term holds the registry.
+void fenced(registrar_pointer self, const caf::error& err) {
+  auto& st = self->state;
+  st.log->error("registry fenced: {}; this term ends", error_message(err));
+  for (auto& p : st.pending) // waiters learn why instead of timing out
+    if (p.done)
+      p.done->deliver(err);
+  for (auto& rp : st.unsynced)
+    rp.deliver(err);
+  self->quit(err);
+}
+
+// Writes the queue in batches, each one store commit fenced by the term's token: all of a
+// batch lands or none, and none once a newer term has begun (that ends this registrar, and its
+// term with it). An operation the store refuses as malformed is dropped with an error
+// (retrying it would block every later one); any other failure is retried.
 void drain(registrar_pointer self) {
   auto& st = self->state;
   if (st.pending.empty())
     return;
-  if (auto err = check_term(*st.cfg.store, st.epoch); is(err, errc::stale_epoch)) {
-    st.log->error("registry fenced: {}; this term ends", error_message(err));
-    for (auto& p : st.pending) // waiters learn why instead of timing out
-      if (p.done)
-        p.done->deliver(err);
-    for (auto& rp : st.unsynced)
-      rp.deliver(err);
-    self->quit(err);
-    return;
-  } else if (err) {
-    st.log->error("registry unreadable ({} queued), retrying: {}", st.pending.size(),
-                  error_message(err));
-    st.waiting = true;
-    self->delayed_send(self, st.cfg.retry, retry_atom::value);
-    return;
-  }
   if (runtime::chaos::hit(runtime::chaos::point::registry_slow)) { // as if the store lagged
     st.waiting = true;
     self->delayed_send(self, st.cfg.retry, retry_atom::value);
@@ -78,24 +75,43 @@ void drain(registrar_pointer self) {
   bool wrote = false;
   std::vector<caf::typed_response_promise<bool>> written; // answered once synced
   while (!st.pending.empty()) {
-    auto& next = st.pending.front();
+    // A batch: at most max_batch operations (a ZooKeeper multi is one request: keep it well
+    // under the server's 1 MiB limit).
+    std::vector<internal::RegistryOperation> batch;
+    std::vector<runtime::store_write> scratch;
+    for (const auto& p : st.pending) {
+      scratch.clear();
+      if (batch.size() == st.cfg.max_batch || registry_writes(p.op, scratch))
+        break; // a malformed operation waits until it is at the front
+      batch.push_back(p.op);
+    }
+    if (batch.empty()) { // the front is malformed: dropped, its waiter told
+      auto err = registry_writes(st.pending.front().op, scratch);
+      st.log->error("registry operation dropped: {}", error_message(err));
+      if (st.pending.front().done)
+        st.pending.front().done->deliver(err);
+      st.pending.pop_front();
+      continue;
+    }
     auto err = runtime::chaos::hit(runtime::chaos::point::registry_unavailable)
                  ? make_error(errc::unavailable, "chaos: the registry is unavailable")
-                 : apply_operation(*st.cfg.store, next.op);
-    if (is(err, errc::invalid_argument)) {
-      st.log->error("registry operation dropped: {}", error_message(err));
-      if (next.done)
-        next.done->deliver(err);
-    } else if (err) {
+                 : commit_operations(*st.cfg.store, st.term, batch);
+    if (is(err, errc::stale_epoch)) {
+      fenced(self, err);
+      return;
+    }
+    if (err) {
       st.log->error("registry write failed ({} queued), retrying: {}", st.pending.size(),
                     error_message(err));
       st.waiting = true;
       self->delayed_send(self, st.cfg.retry, retry_atom::value);
       break;
     }
-    else if (next.done)
-      written.push_back(std::move(*next.done));
-    st.pending.pop_front();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (st.pending.front().done)
+        written.push_back(std::move(*st.pending.front().done));
+      st.pending.pop_front();
+    }
     wrote = true;
   }
   if (wrote
@@ -134,11 +150,11 @@ caf::result<internal::Registry> recover(registrar_pointer self, uint64_t epoch) 
   auto registry = load_registry(store);
   if (!registry)
     return registry.error();
-  registry->set_epoch(*term);
-  self->state.epoch = *term;
+  registry->set_epoch(term->epoch);
+  self->state.term = *term;
   self->state.log->info("registry recovered for epoch {}: {} agents ({} unreachable, {} gone), "
                         "{} frameworks",
-                        *term, registry->admitted_size(), registry->unreachable_size(),
+                        term->epoch, registry->admitted_size(), registry->unreachable_size(),
                         registry->gone_size(), registry->frameworks_size());
   return std::move(*registry);
 }

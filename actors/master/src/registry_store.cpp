@@ -50,11 +50,6 @@ caf::error read_into(runtime::store& st, const std::string& key, Add add) {
   return caf::none;
 }
 
-caf::error put(runtime::store& st, const std::string& key, const google::protobuf::Message& msg) {
-  auto written = st.put(key, msg.SerializeAsString(), std::nullopt);
-  return written ? caf::error{} : written.error();
-}
-
 template <class Add>
 caf::error load_prefix(runtime::store& st, const std::string& prefix, Add add) {
   auto keys = st.list(prefix);
@@ -98,7 +93,7 @@ caf::expected<internal::Registry> load_registry(runtime::store& st) {
   return out;
 }
 
-caf::expected<uint64_t> begin_term(runtime::store& st, uint64_t at_least) {
+caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least) {
   auto got = st.get(epoch_key);
   if (!got)
     return got.error();
@@ -116,57 +111,76 @@ caf::expected<uint64_t> begin_term(runtime::store& st, uint64_t at_least) {
     return written.error();
   if (auto err = st.sync())
     return err;
-  return epoch;
+  return term_token{epoch, *written};
 }
 
-caf::error check_term(runtime::store& st, uint64_t epoch) {
-  auto got = st.get(epoch_key);
-  if (!got)
-    return got.error();
-  uint64_t stored = 0;
-  if (*got) {
-    auto parsed = parse_epoch((*got)->value);
-    if (!parsed)
-      return parsed.error();
-    stored = *parsed;
-  }
-  if (stored != epoch)
-    return make_error(errc::stale_epoch, "the registry belongs to epoch " + std::to_string(stored)
-                                           + ", not to this term's " + std::to_string(epoch));
-  return caf::none;
-}
-
-caf::error apply_operation(runtime::store& st, const internal::RegistryOperation& op) {
+caf::error registry_writes(const internal::RegistryOperation& op,
+                           std::vector<runtime::store_write>& out) {
   using O = internal::RegistryOperation;
+  auto put = [&](std::string key, const google::protobuf::Message& msg) {
+    out.push_back({std::move(key), msg.SerializeAsString(), std::nullopt});
+  };
+  auto erase = [&](std::string key) { out.push_back({std::move(key), std::nullopt, std::nullopt}); };
   switch (op.operation_case()) {
     case O::kAdmitAgent:
-      return put(st, "agents/" + op.admit_agent().info().id().value(), op.admit_agent());
+      put("agents/" + op.admit_agent().info().id().value(), op.admit_agent());
+      break;
     case O::kMarkUnreachable:
-      return put(st, "unreachable/" + op.mark_unreachable().agent_id().value(),
-                 op.mark_unreachable());
+      put("unreachable/" + op.mark_unreachable().agent_id().value(), op.mark_unreachable());
+      break;
     case O::kMarkReachable:
-      return st.erase("unreachable/" + op.mark_reachable().value(), std::nullopt);
+      erase("unreachable/" + op.mark_reachable().value());
+      break;
     case O::kMarkGone: {
       const auto& id = op.mark_gone().agent_id().value();
-      if (auto err = put(st, "gone/" + id, op.mark_gone()))
-        return err;
-      if (auto err = st.erase("unreachable/" + id, std::nullopt))
-        return err;
-      return st.erase("agents/" + id, std::nullopt);
+      put("gone/" + id, op.mark_gone());
+      erase("unreachable/" + id);
+      erase("agents/" + id);
+      break;
     }
     case O::kSetWeight:
-      return put(st, "weights/" + role_key(op.set_weight().role()), op.set_weight());
+      put("weights/" + role_key(op.set_weight().role()), op.set_weight());
+      break;
     case O::kSetQuota:
       if (op.set_quota().limits_size() == 0)
-        return st.erase("quotas/" + role_key(op.set_quota().role()), std::nullopt);
-      return put(st, "quotas/" + role_key(op.set_quota().role()), op.set_quota());
+        erase("quotas/" + role_key(op.set_quota().role()));
+      else
+        put("quotas/" + role_key(op.set_quota().role()), op.set_quota());
+      break;
     case O::kRecordLease:
-      return put(st, "frameworks/" + op.record_lease().info().id().value(), op.record_lease());
+      put("frameworks/" + op.record_lease().info().id().value(), op.record_lease());
+      break;
     case O::kRemoveLease:
-      return st.erase("frameworks/" + op.remove_lease().value(), std::nullopt);
+      erase("frameworks/" + op.remove_lease().value());
+      break;
     default:
       return make_error(errc::invalid_argument, "registry operation without a case");
   }
+  return caf::none;
+}
+
+caf::error commit_operations(runtime::store& st, const term_token& term,
+                             const std::vector<internal::RegistryOperation>& ops) {
+  std::vector<runtime::store_write> writes;
+  for (const auto& op : ops)
+    if (auto err = registry_writes(op, writes))
+      return err;
+  return st.commit(epoch_key, term.version, writes);
+}
+
+caf::error apply_operation(runtime::store& st, const internal::RegistryOperation& op) {
+  std::vector<runtime::store_write> writes;
+  if (auto err = registry_writes(op, writes))
+    return err;
+  for (auto& w : writes) {
+    if (w.value) {
+      if (auto written = st.put(w.key, std::move(*w.value), w.expected_version); !written)
+        return written.error();
+    } else if (auto err = st.erase(w.key, w.expected_version)) {
+      return err;
+    }
+  }
+  return caf::none;
 }
 
 } // namespace troupe::master

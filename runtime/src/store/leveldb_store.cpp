@@ -8,6 +8,7 @@
 #include <leveldb/iterator.h>
 #include <leveldb/options.h>
 #include <leveldb/status.h>
+#include <leveldb/write_batch.h>
 
 #include "troupe/messages/errc.hpp"
 
@@ -163,6 +164,28 @@ caf::expected<std::vector<std::string>> leveldb_store::list(std::string_view pre
   if (!it->status().ok())
     return failure("list '" + std::string{prefix} + "'", it->status());
   return out;
+}
+
+caf::error leveldb_store::commit(std::string_view guard_key, uint64_t guard_version,
+                                 const std::vector<store_write>& writes) {
+  std::lock_guard<std::mutex> guard{self_->mtx};
+  auto plan = resolve_commit([this](std::string_view key) { return read(key); }, guard_key,
+                             guard_version, writes);
+  if (!plan)
+    return plan.error();
+  leveldb::WriteBatch batch;
+  for (const auto& r : *plan) {
+    if (r.after)
+      batch.Put(slice(r.key), encode(r.after->version, r.after->value));
+    else if (r.before)
+      batch.Delete(slice(r.key));
+  }
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  auto st = self_->db->Write(wo, &batch);
+  if (!st.ok())
+    return failure("commit of " + std::to_string(plan->size()) + " keys", st);
+  return caf::none;
 }
 
 caf::error leveldb_store::sync() {

@@ -51,6 +51,22 @@ caf::expected<std::vector<std::string>> memory_store::list(std::string_view pref
   return out;
 }
 
+caf::error memory_store::commit(std::string_view guard_key, uint64_t guard_version,
+                                const std::vector<store_write>& writes) {
+  auto plan = resolve_commit([this](std::string_view key) { return get(key); }, guard_key,
+                             guard_version, writes);
+  if (!plan)
+    return plan.error();
+  for (auto& r : *plan) {
+    remember(r.key);
+    if (r.after)
+      entries_[r.key] = std::move(*r.after);
+    else
+      entries_.erase(r.key);
+  }
+  return caf::none;
+}
+
 caf::error memory_store::sync() {
   undo_.clear();
   return caf::none;

@@ -1,5 +1,7 @@
 #include "troupe/runtime/store/store.hpp"
 
+#include <map>
+
 #include "troupe/messages/errc.hpp"
 
 namespace troupe::runtime {
@@ -70,6 +72,49 @@ caf::error check_version(std::string_view key, const entry* current,
   return make_error(errc::version_conflict, "store key '" + std::string{key} + "': expected "
                                               + describe(expected_version) + ", found "
                                               + describe(found));
+}
+
+caf::expected<std::vector<resolved_write>>
+resolve_commit(const std::function<caf::expected<std::optional<entry>>(std::string_view)>& read,
+               std::string_view guard_key, uint64_t guard_version,
+               const std::vector<store_write>& writes) {
+  if (auto err = validate_key(guard_key))
+    return err;
+  auto guard = read(guard_key);
+  if (!guard)
+    return guard.error();
+  auto at = *guard ? (*guard)->version : uint64_t{0};
+  if (at != guard_version)
+    return make_error(errc::stale_epoch, "store guard '" + std::string{guard_key}
+                                           + "' is at version " + std::to_string(at)
+                                           + ", not " + std::to_string(guard_version)
+                                           + ": a newer writer holds the store");
+  std::vector<resolved_write> out;
+  std::map<std::string, size_t, std::less<>> index;
+  for (const auto& w : writes) {
+    if (auto err = validate_key(w.key))
+      return err;
+    if (w.value)
+      if (auto err = validate_value(*w.value))
+        return err;
+    auto i = index.find(w.key);
+    if (i == index.end()) {
+      auto current = read(w.key);
+      if (!current)
+        return current.error();
+      i = index.emplace(w.key, out.size()).first;
+      out.push_back({w.key, *current, *current});
+    }
+    auto& r = out[i->second];
+    const entry* cur = r.after ? &*r.after : nullptr;
+    if (auto err = check_version(w.key, cur, w.expected_version))
+      return err;
+    if (w.value)
+      r.after = entry{*w.value, (cur ? cur->version : 0) + 1};
+    else
+      r.after.reset();
+  }
+  return out;
 }
 
 } // namespace troupe::runtime

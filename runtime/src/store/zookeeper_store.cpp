@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -359,6 +360,64 @@ caf::error zookeeper_store::erase(std::string_view key,
   if (rc == ZBADVERSION || rc == ZNONODE)
     return self_->conflict(key, expected_version);
   return failure(rc, "cannot delete " + p);
+}
+
+caf::error zookeeper_store::commit(std::string_view guard_key, uint64_t guard_version,
+                                   const std::vector<store_write>& writes) {
+  if (guard_version == 0 || guard_version - 1 > static_cast<uint64_t>(INT32_MAX))
+    return make_error(errc::invalid_argument, "zookeeper store: a commit's guard must exist");
+  for (const auto& w : writes)
+    if (w.value && w.value->size() > max_zookeeper_value_size)
+      return make_error(errc::invalid_argument,
+                        "store value of '" + w.key + "' is more than the ZooKeeper backend's "
+                          + "limit of " + std::to_string(max_zookeeper_value_size) + " bytes");
+  if (auto err = self_->session())
+    return err;
+  auto plan = resolve_commit([this](std::string_view key) { return self_->read(key); },
+                             guard_key, guard_version, writes);
+  if (!plan)
+    return plan.error();
+  // Every znode is named and versioned as read: the multi fails as a whole if the guard or
+  // any key changed since (another client), and nothing of it is applied.
+  std::vector<std::string> paths;
+  paths.reserve(writes.size() + 1); // c_str() of each stays valid: no reallocation
+  paths.push_back(self_->path(guard_key));
+  std::vector<zoo_op_t> ops(1);
+  zoo_check_op_init(&ops[0], paths[0].c_str(), static_cast<int>(guard_version - 1));
+  // One operation per write, in order, each naming the znode version the one before it left
+  // (the plan checked them all; a key written twice is set twice).
+  std::map<std::string_view, std::optional<uint64_t>> at; // key -> its store version now
+  for (const auto& r : *plan)
+    at[r.key] = r.before ? std::optional<uint64_t>{r.before->version} : std::nullopt;
+  for (const auto& w : writes) {
+    auto& now = at[w.key];
+    if (!w.value && !now)
+      continue; // erasing a missing key changes nothing
+    paths.push_back(self_->path(w.key));
+    const char* p = paths.back().c_str();
+    zoo_op_t op;
+    if (w.value && now)
+      zoo_set_op_init(&op, p, w.value->data(), static_cast<int>(w.value->size()),
+                      static_cast<int>(*now - 1), nullptr);
+    else if (w.value)
+      zoo_create_op_init(&op, p, w.value->data(), static_cast<int>(w.value->size()),
+                         &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
+    else
+      zoo_delete_op_init(&op, p, static_cast<int>(*now - 1));
+    now = w.value ? std::optional<uint64_t>{now.value_or(0) + 1} : std::nullopt;
+    ops.push_back(op);
+  }
+  std::vector<zoo_op_result_t> results(ops.size());
+  auto rc = zoo_multi(self_->zh, static_cast<int>(ops.size()), ops.data(), results.data());
+  if (rc == ZOK)
+    return caf::none;
+  if (results[0].err == ZBADVERSION || results[0].err == ZNONODE)
+    return make_error(errc::stale_epoch, "store guard '" + std::string{guard_key}
+                                           + "' moved: a newer writer holds the store");
+  if (rc == ZBADVERSION || rc == ZNONODE || rc == ZNODEEXISTS)
+    return make_error(errc::version_conflict,
+                      "zookeeper store: a key of the commit changed concurrently");
+  return failure(rc, "commit of " + std::to_string(ops.size() - 1) + " keys failed");
 }
 
 caf::expected<std::vector<std::string>> zookeeper_store::list(std::string_view prefix) {

@@ -8,12 +8,13 @@
 //   serving      RegistryOperation ... (one-way, applied in arrival order; the master acts
 //                without waiting: a lost write only means the next term learns the fact again
 //                from the agent or framework itself)
-// Writes are fenced (checked before each batch — one batch per message unless writes failed and
-// queued up): when the stored epoch is no longer this term's (a newer term began
-// elsewhere), the registrar ends with errc::stale_epoch and its term with it. A failing write is
-// retried every `retry` (later operations wait behind it, so the order holds), except one the
-// store refuses as malformed (dropped, logged); each success is synced. The store's calls may block: in production the registrar runs
-// detached.
+// Writes are fenced atomically: each batch (up to max_batch queued operations) is one store
+// commit guarded by the version of the `epoch` record this term wrote (ZooKeeper: one multi
+// with a version check on that znode). Once a newer term has begun, no write of this one
+// lands: the registrar ends with errc::stale_epoch and its term with it. A failing commit is
+// retried every `retry` (later operations wait behind it, so the order holds), except an
+// operation the store refuses as malformed (dropped, logged); each success is synced. The
+// store's calls may block: in production the registrar runs detached.
 #pragma once
 
 #include <chrono>
@@ -51,6 +52,7 @@ using registrar_actor = caf::typed_actor<
 struct registrar_config {
   std::shared_ptr<runtime::store> store;          ///< where the registry lives (required)
   caf::timespan retry = std::chrono::seconds{1}; ///< delay before retrying a failed write
+  size_t max_batch = 256;                        ///< operations per store commit
   bool detached = true;                          ///< own thread (the store may block)
   std::string node = "master";                   ///< logger name
 };

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -28,19 +29,31 @@ namespace troupe::master {
 /// errc::invalid_message naming a record that does not parse (nothing is skipped silently).
 caf::expected<internal::Registry> load_registry(runtime::store& st);
 
+/// A term's hold on the registry: its epoch and the version of the `epoch` record it wrote.
+/// Every write of the term is a commit guarded by that version, so once a newer term has
+/// begun (rewritten `epoch`) nothing of the older one can land.
+struct term_token {
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+};
+
 /// Starts a leadership term: the term's epoch is max(`at_least`, stored epoch + 1); it is stored
 /// with compare-and-set (a concurrent term start makes this one fail with version_conflict) and
 /// synced before it is returned.
-caf::expected<uint64_t> begin_term(runtime::store& st, uint64_t at_least);
+caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least);
 
-/// Fencing for writes of the term with `epoch`: errc::stale_epoch when the stored epoch is not
-/// `epoch` any more (a newer term began elsewhere). The store's error when it cannot say.
-/// (A check before writing, not an atomic guard: a term starting between the check and the
-/// write can still see one write of the old term.)
-caf::error check_term(runtime::store& st, uint64_t epoch);
+/// The records `op` changes (see the key list), appended to `out`. An operation with no case
+/// set is errc::invalid_argument (nothing appended).
+caf::error registry_writes(const internal::RegistryOperation& op,
+                           std::vector<runtime::store_write>& out);
 
-/// Applies one operation: the records it changes are written (see the key list). An operation
-/// with no case set is errc::invalid_argument.
+/// Writes `ops` as one store commit fenced by `term`: all of them or none. Errors:
+/// errc::stale_epoch (a newer term began: this one must end), the store's (retry), and
+/// invalid_argument for an operation with no case (nothing written; drop it and retry).
+caf::error commit_operations(runtime::store& st, const term_token& term,
+                             const std::vector<internal::RegistryOperation>& ops);
+
+/// Applies one operation without fencing (tests, benchmarks).
 caf::error apply_operation(runtime::store& st, const internal::RegistryOperation& op);
 
 } // namespace troupe::master

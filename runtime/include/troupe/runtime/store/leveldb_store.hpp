@@ -41,6 +41,10 @@ public:
   /// No-op: every write is already durable when it returns.
   caf::error sync() override;
 
+  /// See store::commit: one synced WriteBatch under the store's lock.
+  caf::error commit(std::string_view guard_key, uint64_t guard_version,
+                    const std::vector<store_write>& writes) override;
+
   /// The directory of the database.
   const std::string& dir() const;
 

@@ -30,6 +30,10 @@ public:
   /// See store::list.
   caf::expected<std::vector<std::string>> list(std::string_view prefix) override;
 
+  /// See store::commit.
+  caf::error commit(std::string_view guard_key, uint64_t guard_version,
+                    const std::vector<store_write>& writes) override;
+
   /// Makes every write so far survive crash(). Never fails.
   caf::error sync() override;
 

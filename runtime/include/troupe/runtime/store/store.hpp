@@ -11,12 +11,17 @@
 //   - keys: non-empty, at most max_key_size bytes, printable ASCII (0x20..0x7e); values: at most
 //     max_value_size bytes of anything; a bad key, prefix or value changes nothing and returns
 //     errc::invalid_argument naming the problem;
-//   - list() is sorted bytewise (std::string order).
+//   - list() is sorted bytewise (std::string order);
+//   - commit(guard, writes): all of the writes or none, and only while the guard key is still
+//     at the version the caller holds (a term's fencing token: the registry's epoch key).
+//     ZooKeeper: one multi with a check of the guard's znode version; memory and LevelDB:
+//     checked and applied under the store's lock (LevelDB: one WriteBatch).
 // Synchronous and thread-compatible: one owner (an actor) calls it; calls may block on disk.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +47,30 @@ struct entry {
     return x.version == y.version && x.value == y.value;
   }
 };
+
+/// One write of a commit: a put (`value` set) or an erase (nullopt), with the expected_version
+/// rules of put and erase.
+struct store_write {
+  std::string key;
+  std::optional<std::string> value;
+  std::optional<uint64_t> expected_version;
+};
+
+/// What a commit does to one key (each key once, in first-write order).
+struct resolved_write {
+  std::string key;
+  std::optional<entry> before; ///< its entry before the commit (nullopt: absent)
+  std::optional<entry> after;  ///< and after (nullopt: absent; version already advanced)
+};
+
+/// Checks a commit against the current entries (`read`) and computes what it does: the guard
+/// first (`guard_key` must be at `guard_version`, else errc::stale_epoch), then every write in
+/// order as put/erase would (a later write to a key sees the earlier one). Errors:
+/// stale_epoch, invalid_argument, version_conflict, and read's own.
+caf::expected<std::vector<resolved_write>>
+resolve_commit(const std::function<caf::expected<std::optional<entry>>(std::string_view)>& read,
+               std::string_view guard_key, uint64_t guard_version,
+               const std::vector<store_write>& writes);
 
 /// Checks a key: errc::invalid_argument naming the problem, or none.
 caf::error validate_key(std::string_view key);
@@ -82,6 +111,13 @@ public:
   /// A durable point: every write that returned before this call survives a crash once it
   /// returns. Errors: io_error.
   virtual caf::error sync() = 0;
+
+  /// Applies `writes` atomically — all or none — if `guard_key` is at `guard_version` (see
+  /// resolve_commit). Errors: stale_epoch (the guard moved: a newer writer holds the store),
+  /// invalid_argument, version_conflict, io_error.
+  virtual caf::error commit(std::string_view guard_key, uint64_t guard_version,
+                            const std::vector<store_write>& writes)
+    = 0;
 };
 
 } // namespace troupe::runtime

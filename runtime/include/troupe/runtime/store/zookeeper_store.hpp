@@ -63,6 +63,12 @@ public:
   /// by any client. Errors: unavailable.
   caf::error sync() override;
 
+  /// See store::commit: one zoo_multi, its first operation a check of the guard znode's
+  /// version, so a write of a fenced term cannot land between a check and the write. The guard
+  /// must exist (guard_version ≥ 1).
+  caf::error commit(std::string_view guard_key, uint64_t guard_version,
+                    const std::vector<store_write>& writes) override;
+
   /// The root znode.
   const std::string& root() const;
 

@@ -108,4 +108,52 @@ struct store_model {
   }
 };
 
+/// store::commit on any backend (`db` starts empty): all writes or none, and none once the
+/// guard moved. Used by the unit (memory, LevelDB) and integration (ZooKeeper) store tests.
+inline void check_commit_semantics(runtime::store& db) {
+  using runtime::store_write;
+  auto guard = require(db.put("epoch", "1", 0));
+  require(db.put("agents/a", "old", std::nullopt));
+  require(db.put("unreachable/a", "u", std::nullopt));
+  // Every write lands: puts (new and existing keys), erases (existing and missing keys).
+  BOOST_CHECK_EQUAL(render(db.commit("epoch", guard,
+                                     {{"gone/a", std::string{"g"}, 0},
+                                      {"agents/a", std::string{"new"}, 1},
+                                      {"unreachable/a", std::nullopt, std::nullopt},
+                                      {"unreachable/none", std::nullopt, std::nullopt}})),
+                    "ok");
+  BOOST_CHECK_EQUAL(render(db.get("gone/a")), "value 'g' v1");
+  BOOST_CHECK_EQUAL(render(db.get("agents/a")), "value 'new' v2");
+  BOOST_CHECK_EQUAL(render(db.get("unreachable/a")), "none");
+  // A write whose expected version does not match: nothing of the commit lands.
+  BOOST_CHECK_EQUAL(render(db.commit("epoch", guard,
+                                     {{"frameworks/f", std::string{"f"}, std::nullopt},
+                                      {"agents/a", std::string{"x"}, 1}})),
+                    "error version_conflict");
+  BOOST_CHECK_EQUAL(render(db.get("frameworks/f")), "none");
+  // Two writes to one key in a commit: the second sees the first.
+  BOOST_CHECK_EQUAL(render(db.commit("epoch", guard,
+                                     {{"weights/r", std::string{"1"}, 0},
+                                      {"weights/r", std::string{"2"}, 1}})),
+                    "ok");
+  BOOST_CHECK_EQUAL(render(db.get("weights/r")), "value '2' v2");
+  // A newer writer moved the guard: the older one's commit is refused whole.
+  auto newer = require(db.put("epoch", "2", guard));
+  BOOST_CHECK_EQUAL(render(db.commit("epoch", guard,
+                                     {{"frameworks/f", std::string{"f"}, std::nullopt},
+                                      {"gone/a", std::nullopt, std::nullopt}})),
+                    "error stale_epoch");
+  BOOST_CHECK_EQUAL(render(db.get("frameworks/f")), "none");
+  BOOST_CHECK_EQUAL(render(db.get("gone/a")), "value 'g' v1");
+  BOOST_CHECK_EQUAL(render(db.commit("epoch", newer,
+                                     {{"frameworks/f", std::string{"f"}, std::nullopt}})),
+                    "ok");
+  // Bad keys change nothing.
+  BOOST_CHECK_EQUAL(render(db.commit("epoch", newer,
+                                     {{"frameworks/g", std::string{"g"}, std::nullopt},
+                                      {"", std::string{"x"}, std::nullopt}})),
+                    "error invalid_argument");
+  BOOST_CHECK_EQUAL(render(db.get("frameworks/g")), "none");
+}
+
 } // namespace troupe::test
