@@ -422,6 +422,40 @@ BOOST_AUTO_TEST_CASE(a_kill_on_an_agent_not_back_yet_waits_for_it) {
   BOOST_CHECK_EQUAL(again.size(), 1u); // the record's kill_requested resends it, as for any kill
 }
 
+// Reregistration reports are numbered per agent process: one that arrives after a newer one
+// was processed (a retry that overtook it, a duplicate) is ignored, so the tasks launched in
+// between are not declared gone while they run. (Found by a hostile-network sweep: a duplicated
+// report without the task arrived after the task's RUNNING; the master said TASK_GONE and
+// offered its resources again: the agent ran 5 cpus of tasks on 4.)
+BOOST_AUTO_TEST_CASE(an_older_reregistration_report_is_ignored) {
+  auto a = start_candidate("A");
+  auto a1 = register_agent(agent1, a, 1);
+  auto fw = subscribe(a);
+  auto report = [&](uint64_t n, std::vector<v1::Task> tasks, const std::string& incarnation) {
+    v1::ReregisterAgent msg;
+    *msg.mutable_agent() = make_agent_info("host", 1, resources::parse("cpus:2;mem:1024").value());
+    *msg.mutable_agent()->mutable_id() = a1;
+    msg.set_incarnation(incarnation);
+    msg.set_report(n);
+    for (auto& t : tasks)
+      *msg.add_tasks() = t;
+    agent1.send_to(a, msg);
+    run();
+  };
+  report(2, {running_task(fw, a1)}, "p1");
+  report(1, {}, "p1"); // older: it must not make t1 gone
+  auto st = serving_state(a);
+  BOOST_REQUIRE_EQUAL(st.tasks_size(), 1);
+  BOOST_CHECK_EQUAL(v1::TaskState_Name(st.tasks(0).state()), "TASK_RUNNING");
+  report(3, {running_task(fw, a1)}, "p2"); // the agent restarted: a new process
+  report(4, {}, "p1");                     // the old process's late report: stale too
+  st = serving_state(a);
+  BOOST_REQUIRE_EQUAL(st.tasks_size(), 1);
+  BOOST_CHECK_EQUAL(v1::TaskState_Name(st.tasks(0).state()), "TASK_RUNNING");
+  report(1, {}, "p2-after-restart"); // a newer process that really lost the task
+  BOOST_CHECK_EQUAL(v1::TaskState_Name(serving_state(a).tasks(0).state()), "TASK_GONE");
+}
+
 // An agent that lost its state registered anew in a term whose "old ID gone" record was lost;
 // the next term recovers both IDs. When the new one reregisters, the old one is gone for good
 // (its tasks settle as GONE) instead of staying unreachable for ever.

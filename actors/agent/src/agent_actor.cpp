@@ -127,27 +127,33 @@ double agent_node::now() const {
   return runtime::unix_seconds(self_->clock());
 }
 
+const std::string& agent_node::incarnation() {
+  if (incarnation_.empty())
+    incarnation_ = cfg_.incarnation;
+  if (incarnation_.empty()) { // text (a proto string): 32 hex digits
+    char text[33];
+    std::snprintf(text, sizeof text, "%016llx%016llx",
+                  static_cast<unsigned long long>(random_.next()),
+                  static_cast<unsigned long long>(random_.next()));
+    incarnation_ = text;
+  }
+  return incarnation_;
+}
+
 void agent_node::send_registration() {
   if (!master_)
     return; // no leader known yet: the leader connector names one
   if (cfg_.info.id().value().empty()) {
     v1::RegisterAgent msg;
     *msg.mutable_agent() = cfg_.info;
-    if (incarnation_.empty())
-      incarnation_ = cfg_.incarnation;
-    if (incarnation_.empty()) { // text (a proto string): 32 hex digits
-      char text[33];
-      std::snprintf(text, sizeof text, "%016llx%016llx",
-                    static_cast<unsigned long long>(random_.next()),
-                    static_cast<unsigned long long>(random_.next()));
-      incarnation_ = text;
-    }
-    msg.set_incarnation(incarnation_);
+    msg.set_incarnation(incarnation());
     self_->send(master_, std::move(msg), caf::actor_cast<caf::actor>(self_));
     return;
   }
   v1::ReregisterAgent msg;
   *msg.mutable_agent() = cfg_.info;
+  msg.set_incarnation(incarnation());
+  msg.set_report(++reports_);
   for (auto& task : all_tasks())
     *msg.add_tasks() = std::move(task);
   for (const auto& [fid, fw] : frameworks_) {

@@ -112,6 +112,7 @@ private:
   void checkpoint_executor(const framework_entry& fw, const executor_record& ex, int pid);
   void forget_finished_executor(framework_entry& fw, const v1::ExecutorID& ex);
   void begin_registration();
+  const std::string& incarnation(); ///< this process's token, drawn on first use
   void send_registration();
   bool fresh_epoch(uint64_t epoch);
   framework_entry& framework(const v1::FrameworkInfo& info);
@@ -148,6 +149,7 @@ private:
   internal::AgentCheckpoint checkpoint_; ///< the agent record last written (registration)
   bool recovering_ = false; ///< waiting for the containerizer to adopt surviving containers
   std::string incarnation_; ///< this process's token in RegisterAgent (retries keep their ID)
+  uint64_t reports_ = 0;    ///< ReregisterAgent messages sent (their `report` numbers)
   std::vector<v1::RunTask> held_runs_;        ///< launches that came before the agent's ID
   std::vector<v1::RunTaskGroup> held_groups_; ///< the same for task groups
   agent_phase phase_ = agent_phase::registering;

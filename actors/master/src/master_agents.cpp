@@ -33,6 +33,31 @@ void master_node::retire_replaced(const v1::AgentID& old, const std::string& hos
   record(std::move(gone));
 }
 
+// A report older than one already processed for this agent (a retry that overtook it, a
+// duplicate, a report of an earlier process of the agent) would bring back an old task list:
+// tasks launched since would be declared gone while they run.
+bool master_node::stale_report(const v1::ReregisterAgent& msg) {
+  if (msg.incarnation().empty() || msg.report() == 0)
+    return false; // an agent that does not number its reports
+  auto& mark = reports_[msg.agent().id().value()];
+  if (mark.retired.count(msg.incarnation()) > 0)
+    return true;
+  if (msg.incarnation() != mark.incarnation) {
+    if (!mark.incarnation.empty()) {
+      mark.retired.insert(mark.incarnation);
+      if (mark.retired.size() > 8) // restarts are rare; keep a few
+        mark.retired.erase(mark.retired.begin());
+    }
+    mark.incarnation = msg.incarnation();
+    mark.report = msg.report();
+    return false;
+  }
+  if (msg.report() <= mark.report)
+    return true;
+  mark.report = msg.report();
+  return false;
+}
+
 void master_node::on_register(const v1::RegisterAgent& msg, const caf::actor& declared) {
   auto sender = caf::actor_cast<protocols::agent_actor>(
     runtime::reply_address(self_->current_sender(), declared));
@@ -104,6 +129,11 @@ void master_node::on_reregister(v1::ReregisterAgent& msg, const caf::actor& decl
     return;
   }
   const auto& id = msg.agent().id();
+  if (stale_report(msg)) {
+    log_->debug("agent {}: ignoring reregistration report {} (a newer one was processed)",
+                id.value(), msg.report());
+    return;
+  }
   auto total = resources::from_proto(msg.agent().resources());
   const auto* before = agents_.find(id);
   bool durable = before != nullptr; // the registry has it (recovered, unreachable, or this term)
@@ -380,6 +410,7 @@ void master_node::remove_agent(const v1::AgentID& id, v1::TaskState state,
   rescind_where([&](const offer_record& o) { return o.offer.agent_id() == id; },
                 "agent " + id.value() + " was removed");
   deferred_kills_.erase(id.value());
+  reports_.erase(id.value());
   auto link = links_.find(id.value());
   if (link != links_.end()) {
     auto tasks = link->second.tasks; // master_update → release edits the set

@@ -186,6 +186,15 @@ private:
   std::map<std::string, agent_link> links_;           ///< by agent ID
   std::map<caf::actor_addr, std::string> agent_by_addr_; ///< agent actor -> agent ID
   std::map<std::string, std::string> agent_by_incarnation_; ///< RegisterAgent token -> ID
+  /// Per agent ID, the newest ReregisterAgent processed: its process's incarnation and report
+  /// number, and the incarnations it has had before (their reports are all stale).
+  struct report_mark {
+    std::string incarnation;
+    uint64_t report = 0;
+    std::set<std::string> retired;
+  };
+  std::map<std::string, report_mark> reports_;
+  bool stale_report(const v1::ReregisterAgent& msg);
   /// Kills of tasks this term does not know, on agents that are recovering or unreachable:
   /// carried out when the agent reregisters with the task (agent ID -> framework, task).
   std::map<std::string, std::set<std::pair<std::string, std::string>>> deferred_kills_;
