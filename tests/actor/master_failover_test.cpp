@@ -562,6 +562,29 @@ BOOST_AUTO_TEST_CASE(a_same_epoch_reelection_within_the_grace_resumes_the_term) 
   BOOST_CHECK_EQUAL(status_of(st, a1), "recovering");
 }
 
+// A suspended term (lost its ZooKeeper connection, waiting for a same-epoch re-election)
+// acts on nothing: a framework deadline that falls meanwhile waits, no event leaves it. Once
+// resumed, the deadline is acted on.
+BOOST_AUTO_TEST_CASE(a_suspended_term_acts_on_nothing_until_it_resumes) {
+  suspend_grace = 60s;
+  auto a = start_candidate("A");
+  auto listener = caf::actor_cast<election::leadership_listener>(a);
+  register_agent(agent1, a, 1);
+  auto fw = subscribe(a, {}, 5); // failover timeout 5 s
+  caf::anon_send_exit(sched.handle, caf::exit_reason::user_shutdown); // its scheduler is gone
+  run();
+  caf::anon_send(listener, election::lost_atom::value);
+  run();
+  advance(20s); // the 5 s deadline falls while suspended
+  caf::anon_send(listener, election::elected_atom::value, uint64_t{1});
+  run();
+  auto st = serving_state(a);
+  BOOST_REQUIRE_EQUAL(st.frameworks_size(), 1); // not torn down while paused
+  BOOST_CHECK_EQUAL(st.frameworks(0).info().id(), fw);
+  advance(2s); // resumed: the waiting deadline is acted on
+  BOOST_CHECK_EQUAL(serving_state(a).frameworks_size(), 0);
+}
+
 BOOST_AUTO_TEST_CASE(weights_and_quotas_set_in_one_term_are_in_force_in_the_next) {
   auto a = start_candidate("A");
   const weight_map weights{{"eng", 2}, {"ops", 0.5}};

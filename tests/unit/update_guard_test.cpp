@@ -18,7 +18,7 @@ v1::TaskStatus status(const std::string& task, v1::TaskState state, const std::s
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(update_guard_suite)
+BOOST_AUTO_TEST_SUITE(update_guard_test)
 
 BOOST_AUTO_TEST_CASE(a_stale_stream_update_after_the_end_is_held_back) {
   sdk::update_guard g;

@@ -44,6 +44,7 @@ master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
     [node](failover_expired_atom, const v1::FrameworkID& id, uint64_t generation) {
       node->on_failover_expired(id, generation);
     },
+    [node](pause_atom, bool on) { node->on_pause(on); },
   };
 }
 
@@ -91,8 +92,29 @@ double master_node::now() const {
   return runtime::unix_seconds(self_->clock());
 }
 
+void master_node::on_pause(bool on) {
+  if (on == paused_)
+    return;
+  paused_ = on;
+  if (on)
+    log_->warn("paused: acting on nothing until re-elected");
+  else
+    log_->info("resumed");
+}
+
+// A deadline that falls while paused waits for the resume (checked again every second).
+bool master_node::deferred_while_paused(caf::message msg) {
+  if (!paused_)
+    return false;
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(self_), std::chrono::seconds{1},
+                         std::move(msg));
+  return true;
+}
+
 void master_node::send_event(framework_record& fw, v1::scheduler::Event event) {
   event.set_epoch(cfg_.info.epoch());
+  if (paused_)
+    return; // nothing leaves a paused master: a newer term may be serving the framework
   if (fw.connected && fw.scheduler)
     self_->send(fw.scheduler, std::move(event));
 }

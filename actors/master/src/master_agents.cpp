@@ -316,6 +316,10 @@ void master_node::on_pong(const v1::Pong& msg) {
 }
 
 void master_node::on_ping_tick() {
+  if (paused_) { // no pings, and no misses counted for pings never sent
+    self_->delayed_send(self_, cfg_.ping_interval, ping_tick_atom::value);
+    return;
+  }
   auto round = agents_.next_ping_round();
   for (const auto& id : round.unreachable)
     mark_unreachable(id);

@@ -25,7 +25,7 @@ enum class term_phase {
   none,       ///< no term: not elected, or waiting to retry
   recovering, ///< the registrar reads the registry
   serving,    ///< the term's master serves; messages are forwarded
-  suspended,  ///< lost the election; waits suspend_grace for the same epoch
+  suspended,  ///< lost the election; waits suspend_grace for the same epoch, its master paused
 };
 
 class candidate_node;
@@ -58,6 +58,7 @@ public:
       phase_ = term_phase::serving;
       ++term_; // the suspension's grace timer is stale now
       log_->info("elected again with the same epoch {}: the term resumes", epoch);
+      self_->send(master_, pause_atom::value, false);
       report(&term_info_);
       return;
     }
@@ -72,6 +73,7 @@ public:
       log_->warn("lost the election: not serving; the term waits {} ms for a re-election",
                  std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.suspend_grace)
                    .count());
+      self_->send(master_, pause_atom::value, true); // acts on nothing from now on
       report(nullptr);
       self_->delayed_send(self_, cfg_.suspend_grace, suspend_end_atom::value, term_);
       return;

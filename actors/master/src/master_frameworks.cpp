@@ -195,6 +195,8 @@ void master_node::disconnect(framework_record& fw) {
 }
 
 void master_node::on_failover_expired(const v1::FrameworkID& id, uint64_t generation) {
+  if (deferred_while_paused(caf::make_message(failover_expired_atom::value, id, generation)))
+    return;
   auto it = frameworks_.find(id.value());
   if (it == frameworks_.end() || it->second.connected || it->second.generation != generation)
     return;

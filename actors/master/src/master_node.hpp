@@ -91,6 +91,8 @@ public:
   void on_register(const v1::RegisterAgent& msg, const caf::actor& declared);
   void on_reregister(v1::ReregisterAgent& msg, const caf::actor& declared);
   void on_pong(const v1::Pong& msg);
+  void on_pause(bool on);
+  bool deferred_while_paused(caf::message msg);
   void on_ping_tick();
   void on_reregister_timeout();
 
@@ -195,6 +197,7 @@ private:
   };
   std::map<std::string, report_mark> reports_;
   bool stale_report(const v1::ReregisterAgent& msg);
+  bool paused_ = false; ///< the candidate lost the election: act on nothing (on_pause)
   /// Kills of tasks this term does not know, on agents that are recovering or unreachable:
   /// carried out when the agent reregisters with the task (agent ID -> framework, task).
   std::map<std::string, std::set<std::pair<std::string, std::string>>> deferred_kills_;

@@ -49,9 +49,9 @@ void master_node::on_offer_batch(allocator::offer_batch& batch) {
   for (auto& d : batch.offers) {
     auto fit = frameworks_.find(d.framework.value());
     const auto* agent = agents_.find(d.agent);
-    if (fit == frameworks_.end() || !fit->second.connected || agent == nullptr
+    if (paused_ || fit == frameworks_.end() || !fit->second.connected || agent == nullptr
         || agent->status != agent_status::registered) {
-      // Raced with a disconnect or an agent loss: straight back, no filter.
+      // Paused, or raced with a disconnect or an agent loss: straight back, no filter.
       self_->send(allocator_, allocator::recovered_resources{d.framework, d.agent, d.role,
                                                              std::move(d.res), std::nullopt});
       continue;

@@ -53,6 +53,8 @@ void master_node::recover_registry() {
 // Agents of an earlier term that did not come back in time become unreachable — unless that
 // would be more than the safety limit (a partitioned new leader must not write off the cluster).
 void master_node::on_reregister_timeout() {
+  if (deferred_while_paused(caf::make_message(reregister_timeout_atom::value)))
+    return;
   auto missing = agents_.with_status(agent_status::recovered);
   if (missing.empty())
     return;

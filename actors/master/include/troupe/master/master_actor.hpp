@@ -27,13 +27,21 @@ namespace troupe::master {
 /// Names the state snapshot request.
 using state_atom = caf::atom_constant<caf::atom("state")>;
 
+/// Names the master's pause: its candidate lost the election and waits for a re-election.
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+
 using master_node_actor = protocols::master_actor::extend<
   /// Allocator -> master: the offers of one allocation pass.
   caf::reacts_to<allocator::offer_batch>,
   /// Offer actor -> master: an offer expired (its resources are back at the allocator).
   caf::reacts_to<offer_expired_atom, v1::OfferID>,
   /// Local tools, HTTP edge, tests -> master: a snapshot of agents, frameworks, tasks, offers.
-  caf::replies_to<state_atom>::with<v1::MasterState>>;
+  caf::replies_to<state_atom>::with<v1::MasterState>,
+  /// Candidate -> master: pause (true) or resume (false). A paused master acts on nothing: its
+  /// timers (pings, heartbeats, reregistration and failover deadlines) wait, allocations go
+  /// straight back to the allocator, and no event reaches a framework. (Its candidate forwards
+  /// nothing to it meanwhile.)
+  caf::reacts_to<pause_atom, bool>>;
 
 struct master_config {
   v1::MasterInfo info;                                      ///< id, hostname, ports, epoch
