@@ -576,6 +576,54 @@ BOOST_AUTO_TEST_CASE(a_run_task_crossing_a_reregistration_is_sent_again_not_decl
   BOOST_CHECK_EQUAL(ups.back().state(), v1::TASK_GONE);
 }
 
+// A task killed while its launch was still on the way, and which the reregistering agent does
+// not report, ended by the kill: TASK_KILLED (not GONE, which would mean the agent lost it).
+BOOST_AUTO_TEST_CASE(a_killed_task_that_never_reached_its_agent_is_killed_not_gone) {
+  auto [agent_id, fw] = start_with_an_offer();
+  sched.send_to(master, accept(fw, offers().front(), {task("t1", agent_id)}));
+  run();
+  v1::scheduler::Kill kill;
+  *kill.mutable_task_id() = make_task_id("t1");
+  *kill.mutable_agent_id() = agent_id;
+  sched.send_to(master, make_call(fw, kill));
+  run();
+  v1::ReregisterAgent back; // sent before RunTask t1 arrived: no tasks
+  *back.mutable_agent() = make_agent_info("host1", 5065, resources::parse("cpus:2;mem:1024").value());
+  *back.mutable_agent()->mutable_id() = agent_id;
+  agent.send_to(master, back);
+  run();
+  auto ups = updates();
+  BOOST_REQUIRE(!ups.empty());
+  BOOST_CHECK_EQUAL(ups.back().task_id().value(), "t1");
+  BOOST_CHECK_EQUAL(v1::TaskState_Name(ups.back().state()), "TASK_KILLED");
+  BOOST_CHECK_EQUAL(v1::TaskStatus::Reason_Name(ups.back().reason()),
+                    "REASON_TASK_KILLED_DURING_LAUNCH");
+  check_no_double_allocation();
+}
+
+// Offers outstanding when a framework resubscribes are rescinded (their resources go back and
+// are offered again), not left to be hoarded until they expire.
+BOOST_AUTO_TEST_CASE(a_resubscription_rescinds_outstanding_offers) {
+  auto [agent_id, fw] = start_with_an_offer();
+  auto outstanding = offers();
+  BOOST_REQUIRE_EQUAL(outstanding.size(), 1u);
+  BOOST_CHECK_EQUAL(state().offers_size(), 1);
+  v1::scheduler::Subscribe sub;
+  *sub.mutable_framework_info() = make_framework_info("fw", "alice", {"*"});
+  *sub.mutable_framework_info()->mutable_id() = fw;
+  sched.send_to(master, make_call(fw, sub));
+  run();
+  auto rescinds = events(Event::kRescind);
+  BOOST_REQUIRE_EQUAL(rescinds.size(), 1u);
+  BOOST_CHECK(rescinds.front().rescind().offer_id() == outstanding.front().id());
+  advance(1s); // the next allocation pass offers the resources again
+  auto again = offers();
+  BOOST_REQUIRE_EQUAL(again.size(), 2u);
+  BOOST_CHECK(again.back().id() != outstanding.front().id());
+  check_no_double_allocation();
+  (void) agent_id;
+}
+
 BOOST_AUTO_TEST_CASE(failover_timeout_expiry_kills_the_frameworks_tasks) {
   start();
   auto agent_id = register_agent();

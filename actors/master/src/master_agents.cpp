@@ -305,6 +305,13 @@ void master_node::adopt_reported_tasks(v1::ReregisterAgent& msg) {
       resend_launch(link.handle, key.first, *rec, groups_sent);
       continue;
     }
+    if (rec->task.state() == v1::TASK_STAGING && rec->kill_requested) {
+      // Killed before it ever reached the agent: the kill is what ended it.
+      master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_KILLED,
+                    v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
+                    "killed before its launch reached agent " + agent.value(), agent);
+      continue;
+    }
     master_update(rec->task.framework_id(), rec->task.task_id(), v1::TASK_GONE,
                   v1::TaskStatus::REASON_AGENT_RESTARTED,
                   "agent " + agent.value() + " came back without this task", agent);

@@ -142,6 +142,11 @@ void master_node::subscribe(const v1::scheduler::Call& call,
     log_->info("framework {} ({}) subscribed", id, info.name());
   } else {
     fw = &it->second;
+    // Offers outstanding at a resubscription are taken back (Mesos does the same): the
+    // scheduler may never have seen them (its driver drops offers until Subscribed arrives),
+    // and kept they would be hoarded until they expire.
+    rescind_where([&](const offer_record& o) { return o.offer.framework_id().value() == id; },
+                  "framework " + id + " resubscribed");
     if (fw->connected && fw->scheduler && fw->scheduler != sender) {
       // Failover to a new scheduler instance: the old one is told and forgotten.
       send_error(fw->scheduler, "framework failed over to another scheduler");

@@ -235,8 +235,14 @@ driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_confi
   self->set_exit_handler(
     [self](caf::exit_msg& msg) { self->send(self, finish_atom::value, std::move(msg.reason)); });
   self->set_down_handler([self](caf::down_msg& msg) {
-    if (self->state.master && msg.source == self->state.master.address())
-      lost(self, "master down");
+    auto& st = self->state;
+    if (!st.master || msg.source != st.master.address())
+      return;
+    // Following the leader, a dead handle is not tried again: the leader connector hands a new
+    // one once it has connected again (or a new leader is elected).
+    if (st.cfg.master.follow_leader && st.leader == st.master)
+      st.leader = nullptr;
+    lost(self, "master down");
   });
   connect(self);
   return {

@@ -31,6 +31,7 @@ struct connector_state {
   v1::MasterInfo current; ///< the leader being connected to or handed out (id empty: none)
   uint64_t generation = 0;
   uint32_t failures = 0;  ///< failed attempts at the current leader (the backoff step)
+  caf::actor_addr handed; ///< the handle the client has (watched: a broken connection)
   static inline const char* name = "troupe.leader_connector";
 };
 
@@ -46,8 +47,14 @@ void try_connect(connector_pointer self, uint64_t generation) {
               info.hostname(), static_cast<uint16_t>(info.actor_port()))
     .then(
       [self, generation, info](caf::actor& master) {
-        if (generation == self->state.generation)
-          caf::anon_send(self->state.client, leader_atom::value, std::move(master), info);
+        auto& st = self->state;
+        if (generation != st.generation)
+          return;
+        if (st.handed)
+          self->demonitor(st.handed);
+        st.handed = master.address();
+        self->monitor(master); // its down message: the connection broke
+        caf::anon_send(st.client, leader_atom::value, std::move(master), info);
       },
       [self, generation, info](caf::error& err) {
         if (generation != self->state.generation)
@@ -89,7 +96,21 @@ connector_impl::behavior_type connector_fn(connector_pointer self, caf::actor tr
   self->state.client = client;
   self->state.retry = retry;
   self->monitor(client);
-  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (msg.source != st.handed) {
+      self->quit(); // the client ended
+      return;
+    }
+    st.handed = caf::actor_addr{};
+    if (st.current.id().empty())
+      return; // that leader left: the next announcement connects
+    runtime::node_logger("election")
+      ->warn("lost the connection to the master at {}:{}; reconnecting", st.current.hostname(),
+             st.current.actor_port());
+    st.failures = 0;
+    self->delayed_send(self, st.retry, retry_atom::value, ++st.generation);
+  });
   return {
     [self](leader_atom, const std::optional<std::string>& data) { on_leader(self, data); },
     [self](retry_atom, uint64_t generation) { try_connect(self, generation); },

@@ -10,7 +10,10 @@
 // leader stays the leader; one warning per attempt) and
 // hands the client a handle. Reports that name the leader the client already has (same id and
 // epoch) are dropped; a leader that vanishes without a successor is not reported (clients notice
-// silence on their own). The connector ends when its client does.
+// silence on their own). The connector watches the handle it handed out: when the connection
+// breaks (a reset, a restart of the leader's process) while that leader still leads, it
+// connects again with the same backoff and hands the client the new handle — clients reconnect
+// without a leader change, on their own. The connector ends when its client does.
 #pragma once
 
 #include <chrono>
