@@ -28,6 +28,7 @@ agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
                                                   std::move(containerizer));
   auto* node = self->state.node.get();
   node->start();
+  self->set_down_handler([node](caf::down_msg& msg) { node->on_master_down(msg.source); });
   return {
     [node](const v1::AgentRegistered& msg) {
       node->on_registered(msg.agent_id(), msg.master(), msg.ping_interval_seconds(), false);
@@ -183,7 +184,10 @@ void agent_node::on_leader(protocols::master_actor master, const v1::MasterInfo&
       || master == master_)
     return;
   log_->info("master {} at {}:{} leads", info.id(), info.hostname(), info.actor_port());
+  if (master_)
+    self_->demonitor(master_.address());
   master_ = std::move(master);
+  self_->monitor(master_); // a broken connection: wait for the connector's new handle
   if (recovering_ || cfg_.executor_endpoint.empty())
     return; // registration starts when recovery ends / the endpoint is known
   if (phase_ == agent_phase::running) {
@@ -192,6 +196,15 @@ void agent_node::on_leader(protocols::master_actor master, const v1::MasterInfo&
   } else {
     send_registration();
   }
+}
+
+// The connection to the master broke: its handle is dead. The leader connector connects again
+// and names the master anew (possibly with an equal handle), which starts a reregistration.
+void agent_node::on_master_down(const caf::actor_addr& who) {
+  if (!master_ || who != master_.address())
+    return;
+  log_->warn("the connection to the master broke; waiting for the connector to reconnect");
+  master_ = nullptr;
 }
 
 bool agent_node::fresh_epoch(uint64_t epoch) {

@@ -104,6 +104,7 @@ public:
   void on_kill_escalate(const std::string& container, uint64_t generation);
 
   void on_leader(protocols::master_actor master, const v1::MasterInfo& info);
+  void on_master_down(const caf::actor_addr& who);
 
 private:
   void recover();

@@ -54,6 +54,8 @@ void try_connect(connector_pointer self, uint64_t generation) {
           self->demonitor(st.handed);
         st.handed = master.address();
         self->monitor(master); // its down message: the connection broke
+        runtime::node_logger("election")->info("connected to the master at {}:{}",
+                                                info.hostname(), info.actor_port());
         caf::anon_send(st.client, leader_atom::value, std::move(master), info);
       },
       [self, generation, info](caf::error& err) {
