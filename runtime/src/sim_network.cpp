@@ -24,6 +24,15 @@ using link = std::pair<std::string, std::string>; // from, to
 /// The network's reaper -> itself: the proxy of (actor, node) dies now.
 using sim_reap_atom = caf::atom_constant<caf::atom("simreap")>;
 
+/// The network's reaper -> itself: message `n` in flight arrives now (unless its connection
+/// broke meanwhile).
+using sim_arrive_atom = caf::atom_constant<caf::atom("simarrive")>;
+
+// The connection between two nodes, whichever direction.
+link connection_of(const std::string& a, const std::string& b) {
+  return a < b ? link{a, b} : link{b, a};
+}
+
 constexpr uint64_t fnv_offset = 1469598103934665603ull;
 constexpr uint64_t fnv_prime = 1099511628211ull;
 
@@ -78,6 +87,18 @@ struct sim_network::impl {
   std::map<std::pair<caf::actor_id, std::string>, caf::error> exits; ///< reaps under way
   /// Per (sender, receiver): when its latest message arrives (FIFO unless it may reorder).
   std::map<std::pair<caf::actor_id, caf::actor_id>, caf::actor_clock::time_point> last_arrival;
+  /// Per connection (node pair): how often it broke. A message in flight on a broken
+  /// connection is lost, as TCP would lose it.
+  std::map<link, uint64_t> breaks;
+  struct in_flight {
+    caf::strong_actor_ptr dest;
+    caf::mailbox_element_ptr element;
+    link connection;
+    uint64_t breaks_at_send = 0;
+  };
+  std::map<uint64_t, in_flight> flying; ///< by sequence number
+  uint64_t next_flight = 0;
+  void arrive(uint64_t n);
 };
 
 namespace {
@@ -218,6 +239,23 @@ void sim_network::impl::on_target_exit(caf::actor_id target, const std::string& 
                                                          seen_from));
 }
 
+void sim_network::impl::arrive(uint64_t n) {
+  auto i = flying.find(n);
+  if (i == flying.end())
+    return;
+  auto flight = std::move(i->second);
+  flying.erase(i);
+  if (breaks[flight.connection] != flight.breaks_at_send) {
+    ++stats.dropped;
+    record(fmt::format("t={} {}<->{} DROP(disconnected)",
+                       std::chrono::duration_cast<std::chrono::microseconds>(
+                         sys.clock().now().time_since_epoch()).count(),
+                       flight.connection.first, flight.connection.second));
+    return;
+  }
+  flight.dest->enqueue(std::move(flight.element), nullptr);
+}
+
 void sim_network::impl::reap(caf::actor_id target, const std::string& seen_from) {
   auto key = std::make_pair(target, seen_from);
   auto reason = exits.find(key);
@@ -295,8 +333,13 @@ void sim_network::impl::route(caf::mailbox_element_ptr x, const caf::strong_acto
     ++stats.delivered;
     record(fmt::format("t={} {}->{} {} DELIVER +{}us", at, src, dst, what,
                        std::chrono::duration_cast<std::chrono::microseconds>(delay).count()));
-    sys.clock().schedule_message(now + delay, dest,
-                                 caf::make_mailbox_element(from, x->mid, {}, content));
+    auto conn = connection_of(src, dst);
+    auto n = next_flight++;
+    flying.emplace(n, in_flight{dest, caf::make_mailbox_element(from, x->mid, {}, content), conn,
+                                breaks[conn]});
+    sys.clock().schedule_message(now + delay, caf::actor_cast<caf::strong_actor_ptr>(reaper),
+                                 caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                                           sim_arrive_atom::value, n));
   }
 }
 
@@ -310,6 +353,10 @@ sim_network::sim_network(caf::actor_system& sys, uint64_t seed, sim_faults fault
         if (auto n = net.lock())
           n->reap(target, seen_from);
       },
+      [net](sim_arrive_atom, uint64_t flight) {
+        if (auto n = net.lock())
+          n->arrive(flight);
+      },
     };
   });
 }
@@ -318,6 +365,7 @@ sim_network::~sim_network() {
   // Proxies hold their targets; dropping them here breaks every cycle through the network.
   impl_->proxies.clear();
   impl_->endpoints.clear();
+  impl_->flying.clear();
   caf::anon_send_exit(impl_->reaper, caf::exit_reason::user_shutdown);
 }
 
@@ -355,6 +403,7 @@ void sim_network::heal() {
 void sim_network::disconnect(const std::string& a, const std::string& b) {
   auto& n = *impl_;
   auto now = n.sys.clock().now();
+  ++n.breaks[connection_of(a, b)]; // what is in flight between them is lost
   for (const auto& [key, proxy] : n.proxies) {
     auto h = n.home.find(key.first);
     if (h == n.home.end())

@@ -252,4 +252,26 @@ BOOST_AUTO_TEST_CASE(a_disconnect_breaks_the_proxies_and_a_reconnect_works) {
   caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
 }
 
+// What is in flight when the connection breaks is lost, as TCP would lose it: a message sent
+// just before the disconnect never arrives; one sent on the new connection does.
+BOOST_AUTO_TEST_CASE(messages_in_flight_across_a_disconnect_are_lost) {
+  runtime::sim_faults slow;
+  slow.min_delay = 50ms;
+  slow.max_delay = 50ms;
+  sim_fixture s{1, slow};
+  auto to = s.remote_server();
+  s.ping(to, 1);
+  s.advance(10ms); // on the way
+  s.net->disconnect("a", "b");
+  s.advance(200ms);
+  BOOST_CHECK(s.seen->senders.empty()); // the server never got it
+  BOOST_CHECK(s.seen->replies.empty());
+  auto again = s.remote_server();
+  s.ping(again, 2);
+  s.advance(200ms);
+  BOOST_REQUIRE_EQUAL(s.seen->replies.size(), 1u);
+  BOOST_CHECK_EQUAL(s.seen->replies.front(), 3);
+  BOOST_CHECK_GE(s.net->stats().dropped, 1u); // counted as lost
+}
+
 BOOST_AUTO_TEST_SUITE_END()
