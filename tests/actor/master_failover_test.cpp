@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <map>
+#include <tuple>
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -182,6 +183,19 @@ struct failover_fixture : test::deterministic_fixture {
   void revive(const caf::actor& master, const v1::FrameworkID& fw) {
     sched.send_to(master, make_call(fw, v1::scheduler::Revive{}));
     run();
+  }
+
+  /// Candidate A admits agent1 (port 1) and a framework, then fails over to candidate B,
+  /// where the framework resubscribes (the agent does not reregister): B, the agent, the
+  /// framework.
+  std::tuple<caf::actor, v1::AgentID, v1::FrameworkID> agent_and_framework_then_failover() {
+    auto a = start_candidate("A");
+    auto agent = register_agent(agent1, a, 1);
+    auto fw = subscribe(a);
+    depose(0);
+    auto b = start_candidate("B");
+    BOOST_CHECK_EQUAL(subscribe(b, fw), fw);
+    return {b, agent, fw};
   }
 
   /// Ends the leadership of candidate `i` (its contender is deposed).
@@ -395,12 +409,7 @@ BOOST_AUTO_TEST_CASE(agents_that_do_not_come_back_become_unreachable) {
 // reregisters with the task. (Found by a hostile-network sweep: the framework was told
 // UNKNOWN, then the agent's stream brought the task's RUNNING and FINISHED.)
 BOOST_AUTO_TEST_CASE(a_kill_on_an_agent_not_back_yet_waits_for_it) {
-  auto a = start_candidate("A");
-  auto a1 = register_agent(agent1, a, 1);
-  auto fw = subscribe(a);
-  depose(0);
-  auto b = start_candidate("B");
-  BOOST_CHECK_EQUAL(subscribe(b, fw), fw);
+  auto [b, a1, fw] = agent_and_framework_then_failover();
   advance(31s); // the agent stays away: unreachable
   BOOST_CHECK_EQUAL(status_of(serving_state(b), a1), "unreachable");
   sched.clear();
@@ -420,6 +429,37 @@ BOOST_AUTO_TEST_CASE(a_kill_on_an_agent_not_back_yet_waits_for_it) {
   reregister_agent(agent1, b, a1, 1, {running_task(fw, a1)});
   auto again = agent1.received<v1::KillTask>();
   BOOST_CHECK_EQUAL(again.size(), 1u); // the record's kill_requested resends it, as for any kill
+}
+
+// The registry keeps the token of the process that registered: a late retry of that process's
+// first RegisterAgent reaching the next term gets no new ID (which would make the tasks it runs
+// under its ID gone); the agent reregisters under its ID instead.
+BOOST_AUTO_TEST_CASE(a_late_first_registration_does_not_replace_the_agent_in_the_next_term) {
+  auto a = start_candidate("A");
+  v1::RegisterAgent first;
+  *first.mutable_agent() = make_agent_info("host", 1, resources::parse("cpus:2;mem:1024").value());
+  first.set_incarnation("p1");
+  agent1.send_to(a, first);
+  run();
+  auto regs = agent1.received<v1::AgentRegistered>();
+  BOOST_REQUIRE_EQUAL(regs.size(), 1u);
+  auto id = regs.front().agent_id();
+  depose(0);
+  auto b = start_candidate("B");
+  agent1.clear();
+  agent1.send_to(b, first); // the late retry
+  run();
+  BOOST_CHECK(agent1.received<v1::AgentRegistered>().empty());
+  BOOST_CHECK_EQUAL(status_of(serving_state(b), id), "recovering");
+  reregister_agent(agent1, b, id, 1);
+  BOOST_CHECK_EQUAL(status_of(serving_state(b), id), "registered");
+  // Once registered again, a retry is answered with the same ID, as within a term.
+  agent1.clear();
+  agent1.send_to(b, first);
+  run();
+  auto again = agent1.received<v1::AgentRegistered>();
+  BOOST_REQUIRE_EQUAL(again.size(), 1u);
+  BOOST_CHECK(again.front().agent_id() == id);
 }
 
 // Reregistration reports are numbered per agent process: one that arrives after a newer one
@@ -460,12 +500,7 @@ BOOST_AUTO_TEST_CASE(an_older_reregistration_report_is_ignored) {
 // the next term recovers both IDs. When the new one reregisters, the old one is gone for good
 // (its tasks settle as GONE) instead of staying unreachable for ever.
 BOOST_AUTO_TEST_CASE(reregistering_retires_an_older_id_at_the_same_address) {
-  auto a = start_candidate("A");
-  auto old_id = register_agent(agent1, a, 1);
-  auto fw = subscribe(a);
-  depose(0);
-  auto b = start_candidate("B");
-  BOOST_CHECK_EQUAL(subscribe(b, fw), fw);
+  auto [b, old_id, fw] = agent_and_framework_then_failover();
   auto saved = store->get("agents/" + old_id.value());
   BOOST_REQUIRE(saved && *saved);
   auto new_id = register_agent(agent2, b, 1); // same host:port, no ID: replaces old_id here

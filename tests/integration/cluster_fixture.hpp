@@ -211,6 +211,23 @@ struct cluster_fixture {
   }
 
   /// Runs `args` (a troupe subcommand) to completion, checking the invariant meanwhile.
+  /// Waits for a `troupe example` process (checking the invariant meanwhile), requires it to
+  /// exit 0 with all `tasks` finished and none given up; returns its output.
+  std::string await_example(test::child_process& example, const std::string& log, int tasks) {
+    while (example.running()) {
+      check_invariant();
+      std::this_thread::sleep_for(100ms);
+    }
+    auto status = example.wait_for(1s);
+    auto out = slurp(log);
+    BOOST_REQUIRE(status);
+    BOOST_CHECK_MESSAGE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0, out);
+    BOOST_CHECK_MESSAGE(out.find("example: " + std::to_string(tasks) + " finished, 0 gave up")
+                          != std::string::npos,
+                        out);
+    return out;
+  }
+
   int troupe(std::vector<std::string> args, const std::string& log,
              std::chrono::milliseconds timeout = 60s) {
     args.insert(args.begin(), tools + "/troupe");

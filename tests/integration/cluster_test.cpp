@@ -123,15 +123,7 @@ BOOST_AUTO_TEST_CASE(tasks_of_a_killed_agent_go_unreachable_and_are_replaced) {
   auto index = agent_index(victim) - 1;
   agents[index]->signal(SIGKILL);
   agents[index]->wait_for(5s);
-  while (example.running()) {
-    check_invariant();
-    std::this_thread::sleep_for(100ms);
-  }
-  auto status = example.wait_for(1s);
-  auto out = slurp(log);
-  BOOST_REQUIRE(status);
-  BOOST_CHECK_MESSAGE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0, out);
-  BOOST_CHECK_MESSAGE(out.find("example: 6 finished, 0 gave up") != std::string::npos, out);
+  auto out = await_example(example, log, 6);
   BOOST_CHECK_GE(count(out, ": TASK_UNREACHABLE"), per_agent[victim]);
   auto st = state();
   for (const auto& a : st.agents())

@@ -87,15 +87,7 @@ BOOST_AUTO_TEST_CASE(reset_connections_heal_on_their_own) {
   for (auto& a : agents)
     reset += reset_connections(a->pid(), master_port);
   BOOST_CHECK_GE(reset, 3u);
-  while (example.running()) {
-    check_invariant();
-    std::this_thread::sleep_for(100ms);
-  }
-  auto status = example.wait_for(1s);
-  auto out = slurp(log);
-  BOOST_REQUIRE(status);
-  BOOST_CHECK_MESSAGE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0, out);
-  BOOST_CHECK_MESSAGE(out.find("example: 8 finished, 0 gave up") != std::string::npos, out);
+  await_example(example, log, 8);
   // The agents came back by themselves (no leader change, nobody announced anything).
   wait_until([&] { return registered_agents() == 2; }, 10s, "both agents registered again");
   for (int i = 1; i <= 2; ++i) {

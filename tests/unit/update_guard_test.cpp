@@ -2,6 +2,7 @@
 // after a task's terminal state, and always hands on the master's own answers.
 #include <boost/test/unit_test.hpp>
 
+#include "troupe/messages/task_states.hpp"
 #include "troupe/sdk/update_guard.hpp"
 
 using namespace troupe;
@@ -45,7 +46,7 @@ BOOST_AUTO_TEST_CASE(states_a_task_comes_back_from_are_not_ends) {
   BOOST_TEST(g.remembered() == 0u);
   for (auto s : {v1::TASK_FINISHED, v1::TASK_FAILED, v1::TASK_KILLED, v1::TASK_ERROR,
                  v1::TASK_DROPPED, v1::TASK_GONE, v1::TASK_GONE_BY_OPERATOR})
-    BOOST_TEST(sdk::is_terminal_state(s));
+    BOOST_TEST(is_terminal_state(s));
 }
 
 BOOST_AUTO_TEST_CASE(memory_is_bounded_oldest_forgotten_first) {

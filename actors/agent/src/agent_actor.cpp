@@ -246,8 +246,14 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
     return;
   if (phase_ == agent_phase::running && id == cfg_.info.id())
     return; // a duplicate answer
-  if (!cfg_.info.id().value().empty() && id != cfg_.info.id() && !reregistered)
+  if (!cfg_.info.id().value().empty() && id != cfg_.info.id() && !reregistered) {
+    if (!frameworks_.empty()) { // taking it would orphan every task running under the old one
+      log_->error("refusing the new ID {} from the master: tasks run under {}", id.value(),
+                  cfg_.info.id().value());
+      return;
+    }
     log_->warn("master assigned a new ID {} (was {})", id.value(), cfg_.info.id().value());
+  }
   *cfg_.info.mutable_id() = id;
   phase_ = agent_phase::running;
   internal::AgentCheckpoint cp;

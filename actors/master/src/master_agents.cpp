@@ -81,10 +81,20 @@ void master_node::on_register(const v1::RegisterAgent& msg, const caf::actor& de
   else if (auto by_inc = agent_by_incarnation_.find(msg.incarnation());
            !msg.incarnation().empty() && by_inc != agent_by_incarnation_.end()) {
     const auto* rec = agents_.find(make_agent_id(by_inc->second));
+    bool same_place = rec != nullptr && rec->info.hostname() == msg.agent().hostname()
+                      && rec->info.actor_port() == msg.agent().actor_port();
+    if (rec != nullptr && rec->status == agent_status::recovered && same_place) {
+      // The process an earlier term admitted (the registry keeps its token): a late retry of
+      // its first registration. It has its ID and reregisters once it hears of this leader;
+      // a new ID now would make its running tasks gone. (Should it never have received its
+      // ID, it is admitted anew once the record turns unreachable.)
+      log_->info("ignoring a late registration of agent {} from an earlier term",
+                 by_inc->second);
+      return;
+    }
     if (rec == nullptr || rec->status != agent_status::registered)
       agent_by_incarnation_.erase(by_inc); // that ID is over: a new registration follows
-    else if (rec->info.hostname() == msg.agent().hostname()
-             && rec->info.actor_port() == msg.agent().actor_port()) {
+    else if (same_place) {
       known_id = by_inc->second;
       if (sender) // the retry's connection is the one to use from now on
         link_agent(known_id, sender);
@@ -105,6 +115,7 @@ void master_node::on_register(const v1::RegisterAgent& msg, const caf::actor& de
   internal::RegistryOperation admit;
   *admit.mutable_admit_agent()->mutable_info() = agents_.find(admitted.id)->info;
   admit.mutable_admit_agent()->set_admitted_at(now());
+  admit.mutable_admit_agent()->set_incarnation(msg.incarnation());
   record(std::move(admit));
   link_agent(admitted.id.value(), sender);
   if (!msg.incarnation().empty())

@@ -27,6 +27,8 @@ void master_node::recover_registry() {
                                                                 : agent_status::recovered;
     awaiting += status == agent_status::recovered ? 1 : 0;
     agents_.recover(a.info(), total ? *total : resources{}, status);
+    if (!a.incarnation().empty())
+      agent_by_incarnation_[a.incarnation()] = a.info().id().value();
   }
   auto now_s = now();
   for (const auto& lease : reg.frameworks()) {

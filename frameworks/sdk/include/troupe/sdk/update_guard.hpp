@@ -14,8 +14,6 @@
 
 namespace troupe::sdk {
 
-bool is_terminal_state(v1::TaskState state);
-
 class update_guard {
 public:
   /// Remembers at most `capacity` ended tasks (the oldest are forgotten first).
