@@ -334,10 +334,16 @@ BOOST_AUTO_TEST_CASE(a_frozen_leader_is_fenced_when_it_resumes) {
   start_example();
   auto framework = framework_of(state());
   auto old = leader();
-  auto epoch = state().master().epoch();
+  auto before = state();
+  auto epoch = before.master().epoch();
+  auto old_id = before.master().id();
   masters[old]->signal(SIGSTOP);
   auto now = await_failover(old, epoch);
   auto new_epoch = state().master().epoch();
+  // What the agents have logged so far; nothing after the thaw may come from the old leader.
+  std::vector<size_t> seen;
+  for (size_t i = 0; i < agents.size(); ++i)
+    seen.push_back(slurp(dir + "/agent" + std::to_string(i) + ".log").size());
   masters[old]->signal(SIGCONT);
   // It notices its expired session and stops serving: its API redirects to the new leader.
   wait_until(
@@ -353,6 +359,14 @@ BOOST_AUTO_TEST_CASE(a_frozen_leader_is_fenced_when_it_resumes) {
   BOOST_CHECK_EQUAL(registered(st), agents.size());
   BOOST_CHECK_EQUAL(running_tasks(st), static_cast<size_t>(task_count));
   BOOST_CHECK_EQUAL(framework_of(st), framework);
+  // No agent (re)registered with the thawed leader or took it for the leader: its messages
+  // carry the old epoch and are ignored; its registry writes are fenced.
+  for (size_t i = 0; i < agents.size(); ++i) {
+    auto after = slurp(dir + "/agent" + std::to_string(i) + ".log").substr(seen[i]);
+    BOOST_CHECK_MESSAGE(after.find("with master " + old_id) == std::string::npos
+                          && after.find("master " + old_id + " at") == std::string::npos,
+                        "agent " << i << " acted on the thawed leader:\n" << after);
+  }
   release_and_check();
 }
 
