@@ -36,6 +36,7 @@
 #include "troupe/agent/agent_actor.hpp"
 #include "troupe/master/master_actor.hpp"
 #include "troupe/messages/builders.hpp"
+#include "troupe/messages/task_states.hpp"
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/node_config.hpp"
 #include "troupe/runtime/options.hpp"
@@ -204,27 +205,15 @@ void on_update(bench_pointer self, const v1::TaskStatus& status) {
   auto index = std::atoi(id.c_str() + 6);
   if (index < 0 || index >= st.total)
     return;
-  switch (status.state()) {
-    case v1::TASK_RUNNING:
-      if (rec.running[index] == steady::time_point{}) {
-        rec.running[index] = steady::now();
-        ++st.running;
-      }
-      break;
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-    case v1::TASK_UNKNOWN:
-      ++rec.terminal;
-      if (status.state() != v1::TASK_FINISHED || rec.running[index] == steady::time_point{})
-        ++rec.failed;
-      break;
-    default:
-      break;
+  if (status.state() == v1::TASK_RUNNING) {
+    if (rec.running[index] == steady::time_point{}) {
+      rec.running[index] = steady::now();
+      ++st.running;
+    }
+  } else if (is_terminal_state(status.state()) || status.state() == v1::TASK_UNKNOWN) {
+    ++rec.terminal;
+    if (status.state() != v1::TASK_FINISHED || rec.running[index] == steady::time_point{})
+      ++rec.failed;
   }
   if (!st.done && rec.terminal >= st.total) {
     st.done = true;
