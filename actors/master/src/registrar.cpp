@@ -77,25 +77,30 @@ void drain(registrar_pointer self) {
   while (!st.pending.empty()) {
     // A batch: at most max_batch operations (a ZooKeeper multi is one request: keep it well
     // under the server's 1 MiB limit).
-    std::vector<internal::RegistryOperation> batch;
-    std::vector<runtime::store_write> scratch;
+    // The batch's records, built once: each operation's writes appended in queue order.
+    std::vector<runtime::store_write> writes;
+    size_t taken = 0;
+    caf::error malformed;
     for (const auto& p : st.pending) {
-      scratch.clear();
-      if (batch.size() == st.cfg.max_batch || registry_writes(p.op, scratch))
+      if (taken == st.cfg.max_batch)
+        break;
+      auto before = writes.size();
+      if ((malformed = registry_writes(p.op, writes))) {
+        writes.resize(before);
         break; // a malformed operation waits until it is at the front
-      batch.push_back(p.op);
+      }
+      ++taken;
     }
-    if (batch.empty()) { // the front is malformed: dropped, its waiter told
-      auto err = registry_writes(st.pending.front().op, scratch);
-      st.log->error("registry operation dropped: {}", error_message(err));
+    if (taken == 0) { // the front is malformed: dropped, its waiter told
+      st.log->error("registry operation dropped: {}", error_message(malformed));
       if (st.pending.front().done)
-        st.pending.front().done->deliver(err);
+        st.pending.front().done->deliver(malformed);
       st.pending.pop_front();
       continue;
     }
     auto err = runtime::chaos::hit(runtime::chaos::point::registry_unavailable)
                  ? make_error(errc::unavailable, "chaos: the registry is unavailable")
-                 : commit_operations(*st.cfg.store, st.term, batch);
+                 : commit_writes(*st.cfg.store, st.term, writes);
     if (is(err, errc::stale_epoch)) {
       fenced(self, err);
       return;
@@ -107,7 +112,7 @@ void drain(registrar_pointer self) {
       self->delayed_send(self, st.cfg.retry, retry_atom::value);
       break;
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
+    for (size_t i = 0; i < taken; ++i) {
       if (st.pending.front().done)
         written.push_back(std::move(*st.pending.front().done));
       st.pending.pop_front();

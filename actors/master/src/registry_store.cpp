@@ -159,13 +159,18 @@ caf::error registry_writes(const internal::RegistryOperation& op,
   return caf::none;
 }
 
+caf::error commit_writes(runtime::store& st, const term_token& term,
+                         const std::vector<runtime::store_write>& writes) {
+  return st.commit(epoch_key, term.version, writes);
+}
+
 caf::error commit_operations(runtime::store& st, const term_token& term,
                              const std::vector<internal::RegistryOperation>& ops) {
   std::vector<runtime::store_write> writes;
   for (const auto& op : ops)
     if (auto err = registry_writes(op, writes))
       return err;
-  return st.commit(epoch_key, term.version, writes);
+  return commit_writes(st, term, writes);
 }
 
 caf::error apply_operation(runtime::store& st, const internal::RegistryOperation& op) {

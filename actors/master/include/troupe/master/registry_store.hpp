@@ -47,6 +47,11 @@ caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least);
 caf::error registry_writes(const internal::RegistryOperation& op,
                            std::vector<runtime::store_write>& out);
 
+/// Writes the records `writes` (from registry_writes) as one store commit fenced by `term`:
+/// all or none. Errors: errc::stale_epoch (a newer term began), the store's.
+caf::error commit_writes(runtime::store& st, const term_token& term,
+                         const std::vector<runtime::store_write>& writes);
+
 /// Writes `ops` as one store commit fenced by `term`: all of them or none. Errors:
 /// errc::stale_epoch (a newer term began: this one must end), the store's (retry), and
 /// invalid_argument for an operation with no case (nothing written; drop it and retry).
