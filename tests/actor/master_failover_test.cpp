@@ -308,6 +308,40 @@ BOOST_AUTO_TEST_CASE(writes_of_an_older_term_never_land) {
   BOOST_CHECK_EQUAL(load_registry(st).value().frameworks_size(), 1);
 }
 
+// An operation the store refuses as malformed (here a framework ID that is no printable
+// ASCII, which no store key may hold) is dropped and its waiter told; the writes queued behind
+// it still land (before, the registrar retried it for ever and blocked them).
+BOOST_AUTO_TEST_CASE(a_malformed_registry_write_is_dropped_not_retried) {
+  registrar_config rcfg;
+  rcfg.store = store;
+  rcfg.detached = false;
+  auto registrar = spawn_registrar(sys, rcfg);
+  caf::scoped_actor self{sys};
+  auto recovered = self->request(registrar, caf::infinite, recover_atom::value, uint64_t{1});
+  run();
+  recovered.receive([](internal::Registry&) {},
+                    [](caf::error& err) { BOOST_FAIL("recover: " << caf::to_string(err)); });
+  auto lease = [](const std::string& id) {
+    internal::RegistryOperation op;
+    op.mutable_record_lease()->mutable_info()->mutable_id()->set_value(id);
+    return op;
+  };
+  std::vector<std::string> answers;
+  for (const auto& id : {std::string{"f1"}, std::string{"f\xc3\xa9"}, std::string{"f2"}}) {
+    auto pending = self->request(registrar, caf::infinite, durable_atom::value, lease(id));
+    run();
+    pending.receive([&](bool) { answers.push_back("ok"); },
+                    [&](caf::error& err) { answers.push_back(error_message(err)); });
+  }
+  BOOST_REQUIRE_EQUAL(answers.size(), 3u);
+  BOOST_CHECK_EQUAL(answers[0], "ok");
+  BOOST_CHECK_NE(answers[1], "ok");
+  BOOST_CHECK_EQUAL(answers[2], "ok");
+  BOOST_CHECK_EQUAL(load_registry(*store).value().frameworks_size(), 2);
+  caf::anon_send_exit(registrar, caf::exit_reason::user_shutdown);
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(the_registry_keeps_records_and_epochs_grow) {
   runtime::memory_store st;
   BOOST_CHECK_EQUAL(begin_term(st, 1).value().epoch, 1u);
@@ -482,17 +516,18 @@ BOOST_AUTO_TEST_CASE(an_older_reregistration_report_is_ignored) {
     agent1.send_to(a, msg);
     run();
   };
-  report(2, {running_task(fw, a1)}, "p1");
-  report(1, {}, "p1"); // older: it must not make t1 gone
+  // Report numbers grow across the agent's restarts (the time they were sent).
+  report(2000, {running_task(fw, a1)}, "p1");
+  report(1000, {}, "p1"); // older: it must not make t1 gone
   auto st = serving_state(a);
   BOOST_REQUIRE_EQUAL(st.tasks_size(), 1);
   BOOST_CHECK_EQUAL(v1::TaskState_Name(st.tasks(0).state()), "TASK_RUNNING");
-  report(3, {running_task(fw, a1)}, "p2"); // the agent restarted: a new process
-  report(4, {}, "p1");                     // the old process's late report: stale too
+  report(3000, {running_task(fw, a1)}, "p2"); // the agent restarted: a new process
+  report(2500, {}, "p1");                     // the old process's late report: stale too
   st = serving_state(a);
   BOOST_REQUIRE_EQUAL(st.tasks_size(), 1);
   BOOST_CHECK_EQUAL(v1::TaskState_Name(st.tasks(0).state()), "TASK_RUNNING");
-  report(1, {}, "p2-after-restart"); // a newer process that really lost the task
+  report(4000, {}, "p3"); // a newer process that really lost the task
   BOOST_CHECK_EQUAL(v1::TaskState_Name(serving_state(a).tasks(0).state()), "TASK_GONE");
 }
 

@@ -154,7 +154,10 @@ void agent_node::send_registration() {
   v1::ReregisterAgent msg;
   *msg.mutable_agent() = cfg_.info;
   msg.set_incarnation(incarnation());
-  msg.set_report(++reports_);
+  // Ordered across this agent's restarts too (process tokens are not): the clock, kept
+  // strictly increasing within the process.
+  reports_ = std::max(reports_ + 1, static_cast<uint64_t>(now() * 1e6));
+  msg.set_report(reports_);
   for (auto& task : all_tasks())
     *msg.add_tasks() = std::move(task);
   for (const auto& [fid, fw] : frameworks_) {

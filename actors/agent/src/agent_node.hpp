@@ -150,7 +150,7 @@ private:
   internal::AgentCheckpoint checkpoint_; ///< the agent record last written (registration)
   bool recovering_ = false; ///< waiting for the containerizer to adopt surviving containers
   std::string incarnation_; ///< this process's token in RegisterAgent (retries keep their ID)
-  uint64_t reports_ = 0;    ///< ReregisterAgent messages sent (their `report` numbers)
+  uint64_t reports_ = 0;    ///< the last ReregisterAgent's `report` number
   std::vector<v1::RunTask> held_runs_;        ///< launches that came before the agent's ID
   std::vector<v1::RunTaskGroup> held_groups_; ///< the same for task groups
   agent_phase phase_ = agent_phase::registering;

@@ -35,26 +35,15 @@ void master_node::retire_replaced(const v1::AgentID& old, const std::string& hos
 
 // A report older than one already processed for this agent (a retry that overtook it, a
 // duplicate, a report of an earlier process of the agent) would bring back an old task list:
-// tasks launched since would be declared gone while they run.
+// tasks launched since would be declared gone while they run. Report numbers grow across the
+// agent's restarts (agent_protocol.proto).
 bool master_node::stale_report(const v1::ReregisterAgent& msg) {
-  if (msg.incarnation().empty() || msg.report() == 0)
+  if (msg.report() == 0)
     return false; // an agent that does not number its reports
-  auto& mark = reports_[msg.agent().id().value()];
-  if (mark.retired.count(msg.incarnation()) > 0)
+  auto& last = reports_[msg.agent().id().value()];
+  if (msg.report() <= last)
     return true;
-  if (msg.incarnation() != mark.incarnation) {
-    if (!mark.incarnation.empty()) {
-      mark.retired.insert(mark.incarnation);
-      if (mark.retired.size() > 8) // restarts are rare; keep a few
-        mark.retired.erase(mark.retired.begin());
-    }
-    mark.incarnation = msg.incarnation();
-    mark.report = msg.report();
-    return false;
-  }
-  if (msg.report() <= mark.report)
-    return true;
-  mark.report = msg.report();
+  last = msg.report();
   return false;
 }
 

@@ -188,14 +188,8 @@ private:
   std::map<std::string, agent_link> links_;           ///< by agent ID
   std::map<caf::actor_addr, std::string> agent_by_addr_; ///< agent actor -> agent ID
   std::map<std::string, std::string> agent_by_incarnation_; ///< RegisterAgent token -> ID
-  /// Per agent ID, the newest ReregisterAgent processed: its process's incarnation and report
-  /// number, and the incarnations it has had before (their reports are all stale).
-  struct report_mark {
-    std::string incarnation;
-    uint64_t report = 0;
-    std::set<std::string> retired;
-  };
-  std::map<std::string, report_mark> reports_;
+  /// Per agent ID, the report number of the newest ReregisterAgent processed.
+  std::map<std::string, uint64_t> reports_;
   bool stale_report(const v1::ReregisterAgent& msg);
   bool paused_ = false; ///< the candidate lost the election: act on nothing (on_pause)
   /// Kills of tasks this term does not know, on agents that are recovering or unreachable:

@@ -39,6 +39,8 @@ struct registrar_state {
   bool sync_deferred = false; ///< written but not synced (chaos): a crash now loses the writes
   std::vector<caf::typed_response_promise<bool>> unsynced; ///< durable waiters of those writes
   term_token term;      ///< this term's hold on the registry (set by recover): fences writes
+  size_t isolating = 0;  ///< operations of a batch refused as malformed still to commit one by
+                        ///< one (to find the culprit)
   static inline const char* name = "troupe.registrar";
 };
 
@@ -75,27 +77,35 @@ void drain(registrar_pointer self) {
   bool wrote = false;
   std::vector<caf::typed_response_promise<bool>> written; // answered once synced
   while (!st.pending.empty()) {
-    // A batch: at most max_batch operations (a ZooKeeper multi is one request: keep it well
-    // under the server's 1 MiB limit).
-    // The batch's records, built once: each operation's writes appended in queue order.
+    // A batch: at most max_batch operations and about max_batch_bytes of records (a
+    // ZooKeeper multi is one request: it must stay under the server's 1 MiB limit); one at a
+    // time while a batch the store refused as malformed is searched for its culprit. Its
+    // records are built once: each operation's writes appended in queue order.
+    size_t limit = st.isolating > 0 ? 1 : std::max<size_t>(st.cfg.max_batch, 1);
     std::vector<runtime::store_write> writes;
     size_t taken = 0;
+    size_t bytes = 0;
     caf::error malformed;
     for (const auto& p : st.pending) {
-      if (taken == st.cfg.max_batch)
+      if (taken == limit || (taken > 0 && bytes >= st.cfg.max_batch_bytes))
         break;
       auto before = writes.size();
       if ((malformed = registry_writes(p.op, writes))) {
         writes.resize(before);
         break; // a malformed operation waits until it is at the front
       }
+      for (auto i = before; i < writes.size(); ++i)
+        bytes += writes[i].key.size() + (writes[i].value ? writes[i].value->size() : 0);
       ++taken;
     }
-    if (taken == 0) { // the front is malformed: dropped, its waiter told
-      st.log->error("registry operation dropped: {}", error_message(malformed));
+    auto drop_front = [&](const caf::error& why) { // dropped, its waiter told
+      st.log->error("registry operation dropped: {}", error_message(why));
       if (st.pending.front().done)
-        st.pending.front().done->deliver(malformed);
+        st.pending.front().done->deliver(why);
       st.pending.pop_front();
+    };
+    if (taken == 0) {
+      drop_front(malformed);
       continue;
     }
     auto err = runtime::chaos::hit(runtime::chaos::point::registry_unavailable)
@@ -105,6 +115,15 @@ void drain(registrar_pointer self) {
       fenced(self, err);
       return;
     }
+    if (is(err, errc::invalid_argument)) { // retrying it would block every later operation
+      if (taken == 1) {
+        drop_front(err);
+        st.isolating = st.isolating > 0 ? st.isolating - 1 : 0;
+      } else {
+        st.isolating = taken; // find which one: commit them one by one
+      }
+      continue;
+    }
     if (err) {
       st.log->error("registry write failed ({} queued), retrying: {}", st.pending.size(),
                     error_message(err));
@@ -112,6 +131,8 @@ void drain(registrar_pointer self) {
       self->delayed_send(self, st.cfg.retry, retry_atom::value);
       break;
     }
+    if (st.isolating > 0)
+      --st.isolating;
     for (size_t i = 0; i < taken; ++i) {
       if (st.pending.front().done)
         written.push_back(std::move(*st.pending.front().done));

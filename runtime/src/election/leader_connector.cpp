@@ -100,10 +100,12 @@ connector_impl::behavior_type connector_fn(connector_pointer self, caf::actor tr
   self->monitor(client);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
-    if (msg.source != st.handed) {
+    if (msg.source == st.client.address()) {
       self->quit(); // the client ended
       return;
     }
+    if (!st.handed || msg.source != st.handed)
+      return; // a handle handed out before (its down was already queued when we let go)
     st.handed = caf::actor_addr{};
     if (st.current.id().empty())
       return; // that leader left: the next announcement connects

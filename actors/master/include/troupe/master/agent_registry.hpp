@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,11 +107,19 @@ public:
   std::vector<v1::AgentID> with_status(agent_status status) const;
 
 private:
+  static std::string place_of(const v1::AgentInfo& info); ///< "host:port"
+  void index(const std::string& id, const v1::AgentInfo& info);
+  void unindex(const std::string& id, const v1::AgentInfo& info);
+  std::vector<v1::AgentID> retire_others_at(const v1::AgentInfo& info, const std::string& except);
+
   std::string master_id_;
   uint64_t max_missed_;
   uint64_t next_agent_ = 0;
   uint64_t next_seq_ = 0;
   std::map<std::string, agent_record> agents_;
+  /// "host:port" -> IDs recorded there that are not gone (a (re)registration retires the
+  /// others without scanning every agent).
+  std::map<std::string, std::set<std::string>> at_place_;
 };
 
 } // namespace troupe::master

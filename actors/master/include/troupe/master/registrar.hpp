@@ -52,7 +52,9 @@ using registrar_actor = caf::typed_actor<
 struct registrar_config {
   std::shared_ptr<runtime::store> store;          ///< where the registry lives (required)
   caf::timespan retry = std::chrono::seconds{1}; ///< delay before retrying a failed write
-  size_t max_batch = 256;                        ///< operations per store commit
+  size_t max_batch = 256;                        ///< operations per store commit (≥ 1)
+  size_t max_batch_bytes = 256 * 1024;           ///< records per commit, about (one operation
+                                                 ///< may exceed it alone)
   bool detached = true;                          ///< own thread (the store may block)
   std::string node = "master";                   ///< logger name
 };

@@ -4,7 +4,9 @@
 // UUID) that would follow it - a late duplicate, a retry routed through a deposed master, an
 // update that overtook another on a lossy network - is acknowledged but not handed on. The
 // master's own answers (no UUID: reconciliation, what it learnt from a reregistering agent) are
-// always handed on, so a reconciliation is always answered.
+// always handed on, so a reconciliation is always answered. Tasks are known by ID: a framework
+// that reuses the ID of an ended task (Mesos discourages it) gets none of the new task's stream
+// updates while the old end is remembered (the last `capacity` ends).
 #include <cstddef>
 #include <deque>
 #include <string>
