@@ -65,7 +65,7 @@ struct failover_fixture : test::deterministic_fixture {
       out->push_back(election::spawn_standalone_contender(s, std::move(l)));
       return caf::actor_cast<election::contender_actor>(out->back());
     };
-    auto c = spawn_master_candidate(sys, std::move(cfg));
+    auto c = caf::actor_cast<caf::actor>(spawn_master_candidate(sys, std::move(cfg)));
     candidates.push_back(c);
     caf::anon_send(c, election::contend_atom::value, v1::MasterInfo{});
     run();

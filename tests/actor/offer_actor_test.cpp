@@ -10,6 +10,8 @@
 
 #include "troupe/master/offer_actor.hpp"
 #include "troupe/messages/builders.hpp"
+#include "troupe/messages/errc.hpp"
+#include "troupe/runtime/supervision/supervisor.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -45,10 +47,13 @@ struct offer_fixture : test::deterministic_fixture {
     caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   }
 
-  offer_actor make_offer(const std::string& id) {
+  offer_actor make_offer(const std::string& id, caf::actor supervisor = {}) {
     auto offer = troupe::make_offer(make_offer_id(id), make_framework_id("fw"), make_agent_id("a1"),
                                     "host1", res, "*");
-    auto hdl = spawn_offer(sys, offer, "*", res, alloc, owner, offer_config{30s});
+    offer_config cfg;
+    cfg.timeout = 30s;
+    cfg.supervisor = std::move(supervisor);
+    auto hdl = spawn_offer(sys, offer, "*", res, alloc, owner, cfg);
     run();
     return hdl;
   }
@@ -132,6 +137,65 @@ BOOST_AUTO_TEST_CASE(a_killed_offer_still_returns_its_resources_once) {
   advance(1min);
   BOOST_CHECK_EQUAL(rec->returned.size(), 1u);
   BOOST_CHECK(rec->expired.empty());
+}
+
+// The term's offers supervisor (leader_term.hpp) owns every offer as a temporary child: an offer
+// ending on its own changes nothing, and the supervisor's end ends every offer still open —
+// here with an accept on its way — each returning its resources exactly once, the accepted
+// one never.
+BOOST_AUTO_TEST_CASE(the_offers_supervisor_ends_every_offer_and_each_returns_once) {
+  runtime::supervisor_config scfg;
+  scfg.name = "offers";
+  scfg.temporary_children = true;
+  auto sup = caf::actor_cast<caf::actor>(runtime::spawn_supervisor(sys, scfg, {}));
+  run();
+  auto sup_exit = watch(sup);
+  std::vector<offer_actor> offers;
+  std::vector<std::shared_ptr<test::exit_record>> exits;
+  for (int i = 0; i < 5; ++i) {
+    offers.push_back(make_offer("o" + std::to_string(i), sup));
+    exits.push_back(watch(caf::actor_cast<caf::actor>(offers.back())));
+  }
+  // Temporary children: one declined, one crashed — the supervisor carries on, restarts nothing.
+  caf::anon_send(offers[0], decline_atom::value, caf::timespan{0});
+  // (Not exit_reason::kill: CAF 0.17 makes a kill fatal to every linked actor too.)
+  caf::anon_send_exit(offers[1], caf::exit_reason::user_shutdown);
+  run();
+  BOOST_CHECK(!sup_exit->down);
+  BOOST_CHECK_EQUAL(rec->returned.size(), 2u);
+  // Mid-accept: the accept of o2 is queued, the supervisor is killed before it runs.
+  caf::scoped_actor self{sys};
+  auto reply = self->request(offers[2], caf::infinite, accept_atom::value);
+  caf::anon_send_exit(sup, caf::exit_reason::kill);
+  run();
+  BOOST_CHECK(sup_exit->down);
+  for (auto& e : exits)
+    BOOST_CHECK(e->down);
+  // Whichever ran first, o2's resources went one way only: to the accepting master, or back.
+  bool accepted = false;
+  reply.receive([&](const v1::Offer&) { accepted = true; }, [&](const caf::error&) {});
+  BOOST_CHECK_EQUAL(rec->returned.size(), accepted ? 4u : 5u);
+  advance(1min); // no expiry later, nothing returned twice
+  BOOST_CHECK_EQUAL(rec->returned.size(), accepted ? 4u : 5u);
+  BOOST_CHECK(rec->expired.empty());
+}
+
+// An offer made after its supervisor ended (a term ending while an allocation was on its way)
+// ends at once and returns its resources.
+BOOST_AUTO_TEST_CASE(an_offer_of_an_ended_supervisor_ends_at_once) {
+  runtime::supervisor_config scfg;
+  scfg.temporary_children = true;
+  auto sup = caf::actor_cast<caf::actor>(runtime::spawn_supervisor(sys, scfg, {}));
+  run();
+  auto sup_exit = watch(sup);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  run();
+  BOOST_REQUIRE(sup_exit->down);
+  auto offer = make_offer("late", sup);
+  auto exit = watch(caf::actor_cast<caf::actor>(offer));
+  run();
+  BOOST_CHECK(exit->down);
+  BOOST_CHECK_EQUAL(rec->returned.size(), 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -170,7 +170,7 @@ using sender_done_atom = caf::atom_constant<caf::atom("snddone")>;
 
 // Sends its agents' reregistrations and reports once every one was answered.
 caf::behavior sender(caf::event_based_actor* self, std::shared_ptr<const cluster> c,
-                     size_t first, size_t last, caf::actor master, caf::actor observer) {
+                     size_t first, size_t last, protocols::master_actor master, caf::actor observer) {
   auto left = std::make_shared<size_t>(last - first);
   for (size_t i = first; i < last; ++i)
     self->send(master, c->agents[i]);

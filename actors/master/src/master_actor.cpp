@@ -15,36 +15,59 @@ namespace troupe::master {
 
 namespace {
 
-master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
+// Builds the node from a complete configuration and lets it serve.
+void serve(master_pointer self, master_config cfg) {
+  auto on_serving = std::move(cfg.on_serving);
   self->state.node = std::make_unique<master_node>(self, std::move(cfg));
-  auto* node = self->state.node.get();
-  node->start();
-  self->set_down_handler([node](caf::down_msg& msg) { node->on_scheduler_down(msg.source); });
+  self->state.node->start();
+  if (on_serving)
+    on_serving(self, self->state.node->info());
+}
+
+master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
+  self->set_down_handler(
+    [self](caf::down_msg& msg) { self->state.node->on_scheduler_down(msg.source); });
+  if (cfg.recover_epoch != 0 && cfg.registrar) {
+    // Nothing else is handled until the registry is read: the node exists only from then on.
+    auto registrar = cfg.registrar;
+    auto epoch = cfg.recover_epoch;
+    auto pending = std::make_shared<master_config>(std::move(cfg));
+    self->request(registrar, caf::infinite, recover_atom::value, epoch)
+      .await(
+        [self, pending](internal::Registry& registry) {
+          pending->info.set_epoch(registry.epoch());
+          pending->registry = std::move(registry);
+          serve(self, std::move(*pending));
+        },
+        [self](caf::error& err) { self->quit(std::move(err)); });
+  } else {
+    serve(self, std::move(cfg));
+  }
   return {
-    [node](const v1::RegisterAgent& msg) { node->on_register(msg, {}); },
-    [node](v1::ReregisterAgent& msg) { node->on_reregister(msg, {}); }, // tasks moved out
-    [node](const v1::RegisterAgent& msg, const caf::actor& agent) {
-      node->on_register(msg, agent);
+    [self](const v1::RegisterAgent& msg) { self->state.node->on_register(msg, {}); },
+    [self](v1::ReregisterAgent& msg) { self->state.node->on_reregister(msg, {}); }, // tasks moved out
+    [self](const v1::RegisterAgent& msg, const caf::actor& agent) {
+      self->state.node->on_register(msg, agent);
     },
-    [node](v1::ReregisterAgent& msg, const caf::actor& agent) { node->on_reregister(msg, agent); },
-    [node](const v1::Pong& msg) { node->on_pong(msg); },
-    [node](const v1::StatusUpdate& msg) { node->on_status_update(msg); },
-    [node](const v1::ExecutorToFrameworkMessage& msg) { node->on_executor_message(msg); },
-    [node](const v1::scheduler::Call& call) { node->on_call(call, {}); },
-    [node](const v1::scheduler::Call& call, const caf::actor& scheduler) {
-      node->on_call(call, scheduler);
+    [self](v1::ReregisterAgent& msg, const caf::actor& agent) { self->state.node->on_reregister(msg, agent); },
+    [self](const v1::Pong& msg) { self->state.node->on_pong(msg); },
+    [self](const v1::StatusUpdate& msg) { self->state.node->on_status_update(msg); },
+    [self](const v1::ExecutorToFrameworkMessage& msg) { self->state.node->on_executor_message(msg); },
+    [self](const v1::scheduler::Call& call) { self->state.node->on_call(call, {}); },
+    [self](const v1::scheduler::Call& call, const caf::actor& scheduler) {
+      self->state.node->on_call(call, scheduler);
     },
-    [node](allocator::offer_batch& batch) { node->on_offer_batch(batch); },
-    [node](offer_expired_atom, const v1::OfferID& id) { node->on_offer_expired(id); },
-    [node](state_atom) { return node->snapshot(); },
-    [node](const v1::OperatorCall& call) { return node->on_operator_call(call); },
-    [node](ping_tick_atom) { node->on_ping_tick(); },
-    [node](heartbeat_tick_atom) { node->on_heartbeat_tick(); },
-    [node](reregister_timeout_atom) { node->on_reregister_timeout(); },
-    [node](failover_expired_atom, const v1::FrameworkID& id, uint64_t generation) {
-      node->on_failover_expired(id, generation);
+    [self](allocator::offer_batch& batch) { self->state.node->on_offer_batch(batch); },
+    [self](offer_expired_atom, const v1::OfferID& id) { self->state.node->on_offer_expired(id); },
+    [self](state_atom) { return self->state.node->snapshot(); },
+    [self](const v1::OperatorCall& call) { return self->state.node->on_operator_call(call); },
+    [self](ping_tick_atom) { self->state.node->on_ping_tick(); },
+    [self](heartbeat_tick_atom) { self->state.node->on_heartbeat_tick(); },
+    [self](reregister_timeout_atom) { self->state.node->on_reregister_timeout(); },
+    [self](failover_expired_atom, const v1::FrameworkID& id, uint64_t generation) {
+      self->state.node->on_failover_expired(id, generation);
     },
-    [node](pause_atom, bool on) { node->on_pause(on); },
+    [self](pause_atom, bool on) { self->state.node->on_pause(on); },
   };
 }
 

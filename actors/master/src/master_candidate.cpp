@@ -1,10 +1,13 @@
-// The candidate's behavior (a routing table onto candidate_node) and the term lifecycle.
+// The candidate's behavior (its own messages plus one delegating handler per message of the
+// entry interface) and the term lifecycle.
 #include "troupe/master/master_candidate.hpp"
 
+#include <tuple>
+
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
 #include "troupe/messages/errc.hpp"
@@ -17,15 +20,24 @@ namespace {
 
 namespace election = runtime::election;
 
-using term_retry_atom = caf::atom_constant<caf::atom("termretry")>;
 using suspend_end_atom = caf::atom_constant<caf::atom("suspend")>;
+using recontend_atom = caf::atom_constant<caf::atom("recontend")>;
+using term_serving_atom = caf::atom_constant<caf::atom("termserve")>;
 
-/// Where the current term is; monotone within a term (a new term starts at `none` again).
+using candidate_impl = candidate_actor::extend<
+  /// A term's master -> candidate: it serves (term generation, its handle, its info).
+  caf::reacts_to<term_serving_atom, uint64_t, master_node_actor, v1::MasterInfo>,
+  /// Candidate -> itself: the suspension of term N ran out.
+  caf::reacts_to<suspend_end_atom, uint64_t>,
+  /// Candidate -> itself: contend again after a step-down (generation).
+  caf::reacts_to<recontend_atom, uint64_t>>;
+
+/// Where the current term is.
 enum class term_phase {
-  none,       ///< no term: not elected, or waiting to retry
-  recovering, ///< the registrar reads the registry
-  serving,    ///< the term's master serves; messages are forwarded
-  suspended,  ///< lost the election; waits suspend_grace for the same epoch, its master paused
+  none,      ///< no term: not elected, or stepping down
+  starting,  ///< the term runs, its master recovers (or restarts)
+  serving,   ///< the term's master serves; messages are delegated to it
+  suspended, ///< lost the election; waits suspend_grace for the same epoch, its master paused
 };
 
 class candidate_node;
@@ -36,27 +48,40 @@ struct candidate_state {
   static inline const char* name = "troupe.master_candidate";
 };
 
-using candidate_pointer = caf::stateful_actor<candidate_state>*;
+using candidate_pointer = candidate_impl::stateful_pointer<candidate_state>;
 
 class candidate_node {
 public:
   candidate_node(candidate_pointer self, candidate_config cfg)
     : self_(self), cfg_(std::move(cfg)), log_(runtime::node_logger(cfg_.master.node)) {
-    contender_ = cfg_.make_contender(self_->system(),
-                                     caf::actor_cast<election::leadership_listener>(self_));
-    self_->link_to(contender_);
+    start_contender();
+  }
+
+  candidate_pointer self() const {
+    return self_;
+  }
+
+  const master_node_actor& master() const {
+    return master_;
+  }
+
+  bool serving() const {
+    return phase_ == term_phase::serving;
   }
 
   void on_contend(const v1::MasterInfo& info) {
     cfg_.master.info = info;
+    contending_ = true;
     self_->send(contender_, election::contend_atom::value, to_json(info));
   }
 
   void on_elected(uint64_t epoch) {
+    if (stepping_down_)
+      return; // the old contender's report, before its end
     elected_ = true;
     if (phase_ == term_phase::suspended && epoch == elected_epoch_) {
       phase_ = term_phase::serving;
-      ++term_; // the suspension's grace timer is stale now
+      ++suspension_; // the grace timer is stale now
       log_->info("elected again with the same epoch {}: the term resumes", epoch);
       self_->send(master_, pause_atom::value, false);
       report(&term_info_);
@@ -67,6 +92,8 @@ public:
   }
 
   void on_lost() {
+    if (stepping_down_)
+      return;
     elected_ = false;
     if (phase_ == term_phase::serving && cfg_.suspend_grace > caf::timespan{0}) {
       phase_ = term_phase::suspended;
@@ -75,56 +102,90 @@ public:
                    .count());
       self_->send(master_, pause_atom::value, true); // acts on nothing from now on
       report(nullptr);
-      self_->delayed_send(self_, cfg_.suspend_grace, suspend_end_atom::value, term_);
+      self_->delayed_send(self_, cfg_.suspend_grace, suspend_end_atom::value, ++suspension_);
       return;
     }
     end_term("lost the election");
   }
 
-  void on_suspend_end(uint64_t term) {
-    if (term == term_ && phase_ == term_phase::suspended)
+  void on_suspend_end(uint64_t suspension) {
+    if (suspension == suspension_ && phase_ == term_phase::suspended)
       end_term("not re-elected within the grace");
   }
 
-  void on_retry(uint64_t term) {
-    if (term == term_ && elected_ && phase_ == term_phase::none)
-      start_term();
+  // A master of the running term serves: the first, or the one a restart started.
+  void on_term_serving(uint64_t generation, master_node_actor master,
+                       const v1::MasterInfo& info) {
+    if (generation != term_generation_ || phase_ == term_phase::none)
+      return; // a term that ended meanwhile
+    if (master_)
+      self_->demonitor(master_.address());
+    master_ = std::move(master);
+    self_->monitor(master_);
+    term_info_ = info;
+    if (phase_ == term_phase::suspended) { // restarted while we wait for a re-election
+      self_->send(master_, pause_atom::value, true);
+      return;
+    }
+    phase_ = term_phase::serving;
+    log_->info("leading: term epoch {} (election epoch {})", info.epoch(), elected_epoch_);
+    report(&term_info_);
   }
 
-  // The term is one unit: its master or its registrar ending (a crash, a fenced registry) ends
-  // it; a new one starts after `retry` while this node still leads.
   void on_down(const caf::down_msg& msg) {
-    bool ours = (master_ && msg.source == master_.address())
-                || (registrar_ && msg.source == registrar_.address());
-    if (!ours)
+    if (term_ && msg.source == term_.address()) {
+      // The term ended on its own: it gave up restarting, or a newer term fenced it.
+      log_->error("the leadership term ended: {}; stepping down",
+                  self_->system().render(msg.reason));
+      term_ = nullptr;
+      end_term("its supervisor ended");
+      step_down();
+    } else if (master_ && msg.source == master_.address()) {
+      master_ = nullptr; // its supervisor restarts the term (or ends it)
+      if (phase_ == term_phase::serving) {
+        phase_ = term_phase::starting;
+        log_->warn("the term's master ended ({}): not serving until it restarts",
+                   self_->system().render(msg.reason));
+        report(nullptr);
+      }
+    } else if (old_contender_ && msg.source == old_contender_) {
+      old_contender_ = caf::actor_addr{};
+      self_->delayed_send(self_, cfg_.retry, recontend_atom::value, ++generation_);
+    }
+  }
+
+  void on_recontend(uint64_t generation) {
+    if (generation != generation_ || !stepping_down_)
       return;
-    log_->error("a leadership term actor ended ({}): the term ends",
-                self_->system().render(msg.reason));
-    end_term("one of its actors ended");
-    if (elected_)
-      self_->delayed_send(self_, cfg_.retry, term_retry_atom::value, term_);
+    stepping_down_ = false;
+    start_contender();
+    if (contending_)
+      self_->send(contender_, election::contend_atom::value, to_json(cfg_.master.info));
   }
 
   void on_stop() {
     end_term("the candidate stopped");
   }
 
-  // Everything that is not the candidate's own business goes to the serving term's master, as
-  // if sent there directly (sender and message ID kept: replies and requests work unchanged).
-  caf::result<caf::message> forward(caf::message_view& x) {
-    auto* element = self_->current_mailbox_element();
-    if (phase_ == term_phase::serving) {
-      caf::actor_cast<caf::actor>(master_)->enqueue(std::move(element->sender), element->mid,
-                                                    x.move_content_to_message(),
-                                                    self_->context());
-      return caf::delegated<caf::message>{};
-    }
-    if (element->mid.is_request())
-      return make_error(errc::unavailable, "this master is not leading");
-    return caf::delegated<caf::message>{}; // dropped: senders retry, or follow the new leader
+private:
+  void start_contender() {
+    contender_ = cfg_.make_contender(self_->system(),
+                                     caf::actor_cast<election::leadership_listener>(self_));
+    self_->link_to(contender_);
   }
 
-private:
+  // Lets another node lead: the contender ends (its znode goes) and a new one contends after
+  // `retry`. Reports of the old one, sent before its end, are ignored until then.
+  void step_down() {
+    elected_ = false;
+    stepping_down_ = true;
+    old_contender_ = contender_.address();
+    self_->unlink_from(contender_);
+    self_->monitor(contender_);
+    caf::anon_send_exit(contender_, caf::exit_reason::user_shutdown);
+    contender_ = nullptr;
+  }
+
   void report(const v1::MasterInfo* serving) {
     if (cfg_.on_term)
       cfg_.on_term(serving);
@@ -132,55 +193,35 @@ private:
 
   void start_term() {
     end_term("a new term starts");
-    auto term = ++term_;
-    phase_ = term_phase::recovering;
-    registrar_config rcfg;
-    rcfg.store = cfg_.store;
-    rcfg.detached = cfg_.detached_registrar;
-    rcfg.node = cfg_.master.node;
-    registrar_ = spawn_registrar(self_->system(), std::move(rcfg));
-    self_->monitor(registrar_);
-    self_->request(registrar_, caf::infinite, recover_atom::value, elected_epoch_)
-      .then([this, term](internal::Registry& registry) { on_recovered(term, registry); },
-            [this, term](caf::error& err) { on_recovery_failed(term, err); });
-  }
-
-  void on_recovered(uint64_t term, internal::Registry& registry) {
-    if (term != term_ || phase_ != term_phase::recovering)
-      return;
-    auto cfg = cfg_.master;
-    cfg.info.set_epoch(registry.epoch());
-    cfg.registrar = registrar_;
-    cfg.registry = std::move(registry);
-    master_ = spawn_master(self_->system(), cfg);
-    self_->monitor(master_);
-    phase_ = term_phase::serving;
-    term_info_ = cfg.info;
-    log_->info("leading: term epoch {} (election epoch {})", term_info_.epoch(), elected_epoch_);
-    report(&term_info_);
-  }
-
-  void on_recovery_failed(uint64_t term, const caf::error& err) {
-    if (term != term_)
-      return;
-    log_->error("cannot start a leadership term: {}; retrying", error_message(err));
-    end_term("the registry could not be recovered");
-    self_->delayed_send(self_, cfg_.retry, term_retry_atom::value, term_);
+    leader_term_config tcfg;
+    tcfg.master = cfg_.master;
+    tcfg.store = cfg_.store;
+    tcfg.detached_registrar = cfg_.detached_registrar;
+    tcfg.elected_epoch = elected_epoch_;
+    tcfg.supervision = cfg_.term_supervision;
+    auto me = caf::actor_cast<candidate_impl>(self_);
+    auto generation = ++generation_;
+    tcfg.on_serving = [me, generation](const master_node_actor& m, const v1::MasterInfo& info) {
+      caf::anon_send(me, term_serving_atom::value, generation, m, info);
+    };
+    term_generation_ = generation;
+    term_ = spawn_leader_term(self_, std::move(tcfg));
+    self_->monitor(term_);
+    phase_ = term_phase::starting;
   }
 
   void end_term(const char* why) {
-    ++term_;
     bool served = phase_ == term_phase::serving; // a suspended term was reported already
     phase_ = term_phase::none;
+    term_generation_ = 0;
     if (master_) {
       self_->demonitor(master_.address());
-      caf::anon_send_exit(master_, caf::exit_reason::user_shutdown);
       master_ = nullptr;
     }
-    if (registrar_) {
-      self_->demonitor(registrar_.address());
-      caf::anon_send_exit(registrar_, caf::exit_reason::user_shutdown);
-      registrar_ = nullptr;
+    if (term_) {
+      self_->demonitor(term_.address());
+      caf::anon_send_exit(term_, caf::exit_reason::user_shutdown);
+      term_ = nullptr;
     }
     if (served) {
       log_->warn("leadership term ended: {}", why);
@@ -192,40 +233,77 @@ private:
   candidate_config cfg_;
   std::shared_ptr<spdlog::logger> log_;
   election::contender_actor contender_;
-  bool elected_ = false;       ///< the contender says we lead
-  uint64_t elected_epoch_ = 0; ///< the election's epoch of the current/last term
-  uint64_t term_ = 0;          ///< bumps on every term start and end; stale replies ignored
+  caf::actor_addr old_contender_; ///< stopped at a step-down; we wait for its end
+  bool contending_ = false;       ///< told to contend (the info is set)
+  bool stepping_down_ = false;
+  bool elected_ = false;          ///< the contender says we lead
+  uint64_t elected_epoch_ = 0;    ///< the election's epoch of the current/last term
+  uint64_t generation_ = 0;       ///< bumps per term start and step-down; stale replies ignored
+  uint64_t term_generation_ = 0;  ///< the running term's generation (0: none)
+  uint64_t suspension_ = 0;       ///< bumps per suspension; stale grace timers ignored
   term_phase phase_ = term_phase::none;
-  registrar_actor registrar_;
-  master_node_actor master_;   ///< set from serving on
-  v1::MasterInfo term_info_;   ///< the running term's MasterInfo
+  runtime::supervisor_actor term_;
+  master_node_actor master_;      ///< the serving (or paused) master of the term
+  v1::MasterInfo term_info_;      ///< its MasterInfo
 };
 
 candidate_state::~candidate_state() = default;
 
-caf::behavior candidate_fn(candidate_pointer self, candidate_config cfg) {
+/// One handler per message of the entry interface: delegated to the serving master, sender and
+/// request ID kept. While no term serves, one-way messages are dropped (senders retry or follow
+/// the new leader) and requests are answered errc::unavailable.
+template <class Signature>
+struct delegate_to_term;
+
+template <class... Ins, class... Outs>
+struct delegate_to_term<caf::typed_mpi<caf::detail::type_list<Ins...>, caf::output_tuple<Outs...>>> {
+  static auto make(candidate_node* node) {
+    return [node](Ins&... xs) -> caf::result<Outs...> {
+      auto* self = node->self();
+      if (!node->serving()) {
+        if constexpr (std::is_same_v<caf::result<Outs...>, caf::result<void>>)
+          if (!self->current_mailbox_element()->mid.is_request())
+            return {};
+        return make_error(errc::unavailable, "this master is not leading");
+      }
+      return self->delegate(node->master(), std::move(xs)...);
+    };
+  }
+};
+
+template <class... Signatures>
+auto delegating_handlers(candidate_node* node, caf::detail::type_list<Signatures...>) {
+  return std::make_tuple(delegate_to_term<Signatures>::make(node)...);
+}
+
+candidate_impl::behavior_type candidate_fn(candidate_pointer self, candidate_config cfg) {
   self->state.node = std::make_unique<candidate_node>(self, std::move(cfg));
   auto* node = self->state.node.get();
-  self->set_default_handler(
-    [node](caf::scheduled_actor*, caf::message_view& x) { return node->forward(x); });
   self->set_down_handler([node](caf::down_msg& msg) { node->on_down(msg); });
   // Stopped (by its owner, or its contender died): the term ends with it.
   self->set_exit_handler([self, node](caf::exit_msg& msg) {
     node->on_stop();
     self->quit(msg.reason);
   });
-  return {
-    [node](election::contend_atom, const v1::MasterInfo& info) { node->on_contend(info); },
-    [node](election::elected_atom, uint64_t epoch) { node->on_elected(epoch); },
-    [node](election::lost_atom) { node->on_lost(); },
-    [node](suspend_end_atom, uint64_t term) { node->on_suspend_end(term); },
-    [node](term_retry_atom, uint64_t term) { node->on_retry(term); },
-  };
+  return std::apply(
+    [node](auto... delegating) {
+      return candidate_impl::behavior_type{
+        delegating...,
+        [node](election::contend_atom, const v1::MasterInfo& info) { node->on_contend(info); },
+        [node](election::elected_atom, uint64_t epoch) { node->on_elected(epoch); },
+        [node](election::lost_atom) { node->on_lost(); },
+        [node](term_serving_atom, uint64_t term, master_node_actor& master,
+               const v1::MasterInfo& info) { node->on_term_serving(term, std::move(master), info); },
+        [node](suspend_end_atom, uint64_t suspension) { node->on_suspend_end(suspension); },
+        [node](recontend_atom, uint64_t generation) { node->on_recontend(generation); },
+      };
+    },
+    delegating_handlers(node, master_entry_actor::signatures{}));
 }
 
 } // namespace
 
-caf::actor spawn_master_candidate(caf::actor_system& sys, candidate_config cfg) {
+candidate_actor spawn_master_candidate(caf::actor_system& sys, candidate_config cfg) {
   return sys.spawn(candidate_fn, std::move(cfg));
 }
 

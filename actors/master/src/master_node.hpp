@@ -85,6 +85,9 @@ public:
   ~master_node();
 
   void start();
+  const v1::MasterInfo& info() const {
+    return cfg_.info;
+  }
 
   // agents (master_agents.cpp)
   /// `declared`: the handle the agent named (null if none), see runtime/reply_address.hpp.

@@ -71,6 +71,10 @@ offer_impl::behavior_type offer_fn(offer_pointer self, v1::Offer offer, std::str
       caf::anon_send(allocator, holding->give_back);
     }
   });
+  // Linked after the functor is attached: a supervisor already gone ends the offer at once,
+  // and the resources still go back.
+  if (cfg.supervisor)
+    self->link_to(cfg.supervisor);
   // The expiry is the behavior's idle timeout, not a delayed message: a delayed message would
   // keep every ended offer actor allocated until it fired, while CAF cancels a timeout with the
   // actor. Every message an offer handles ends it, so "idle for `timeout`" means "unanswered".

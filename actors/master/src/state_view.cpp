@@ -160,7 +160,7 @@ state_view::~state_view() {
   stop();
 }
 
-void state_view::start(caf::actor_system& sys, master_node_actor master, v1::MasterInfo info,
+void state_view::start(caf::actor_system& sys, master_entry_actor master, v1::MasterInfo info,
                        state_view_config cfg) {
   {
     std::lock_guard<std::mutex> guard{shared_->mtx};

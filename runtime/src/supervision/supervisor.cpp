@@ -30,6 +30,7 @@ struct supervisor_state {
   std::vector<child_spec> specs;
   std::vector<caf::actor> running;               // null while stopped or waiting
   std::set<caf::actor_addr> retired;             // children we stopped ourselves
+  caf::actor_addr parent;                        // who spawned us (may be null)
   std::optional<restart_plan> plan;
   std::map<uint64_t, std::vector<size_t>> rounds; // pending restarts by round
   uint64_t next_round = 0;
@@ -78,6 +79,10 @@ void stop_child(supervisor_pointer self, size_t i) {
 void on_child_exit(supervisor_pointer self, size_t i, const caf::error& reason) {
   auto& st = self->state;
   st.running[i] = nullptr;
+  if (reason && st.cfg.escalate_now && st.cfg.escalate_now(reason)) {
+    self->quit(reason);
+    return;
+  }
   auto d = st.plan->on_exit(i, static_cast<bool>(reason), self->clock().now());
   switch (d.what) {
     case restart_plan::action::none:
@@ -125,8 +130,10 @@ caf::result<caf::actor> which_child(supervisor_pointer self, const std::string& 
 }
 
 supervisor_impl::behavior_type supervisor(supervisor_pointer self, supervisor_config cfg,
-                                          std::vector<child_spec> children) {
+                                          std::vector<child_spec> children,
+                                          caf::actor_addr parent) {
   auto& st = self->state;
+  st.parent = std::move(parent);
   std::vector<std::string> names;
   for (const auto& c : children)
     names.push_back(c.name);
@@ -139,6 +146,9 @@ supervisor_impl::behavior_type supervisor(supervisor_pointer self, supervisor_co
       on_child_exit(self, *i, msg.reason);
     else if (self->state.retired.erase(msg.source) > 0)
       return; // a child we stopped ourselves
+    else if (self->state.cfg.temporary_children && msg.source != self->state.parent
+             && msg.source != self->address()) // anon_send_exit names the receiver
+      return; // a temporary child ended
     else if (msg.reason) // our parent (or another linked actor) failed
       self->quit(msg.reason);
   });
@@ -165,13 +175,13 @@ supervisor_impl::behavior_type supervisor(supervisor_pointer self, supervisor_co
 supervisor_actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
                                   std::vector<child_spec> children) {
   return caf::actor_cast<supervisor_actor>(
-    sys.spawn(supervisor, std::move(cfg), std::move(children)));
+    sys.spawn(supervisor, std::move(cfg), std::move(children), caf::actor_addr{}));
 }
 
 supervisor_actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
                                   std::vector<child_spec> children) {
   return caf::actor_cast<supervisor_actor>(
-    parent->spawn(supervisor, std::move(cfg), std::move(children)));
+    parent->spawn(supervisor, std::move(cfg), std::move(children), parent->address()));
 }
 
 } // namespace troupe::runtime

@@ -119,8 +119,8 @@ caf::error master_process::start(caf::actor_system& sys, runtime::transport& tp,
   ccfg.on_term = [view](const v1::MasterInfo* serving) { view->set_term(serving); };
   leadership_.set_self(cfg.info.id());
   auto candidate = master::spawn_master_candidate(sys, std::move(ccfg));
-  master_ = caf::actor_cast<master::master_node_actor>(candidate);
-  auto port = tp.publish(candidate, {flags.hostname, flags.port});
+  master_ = candidate;
+  auto port = tp.publish(caf::actor_cast<caf::actor>(candidate), {flags.hostname, flags.port});
   if (!port) {
     caf::anon_send_exit(candidate, caf::exit_reason::user_shutdown);
     master_ = nullptr;

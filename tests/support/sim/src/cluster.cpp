@@ -102,7 +102,7 @@ caf::actor cluster::spawn_candidate(uint32_t i) {
     if (who.empty() || who.back() != i)
       who.push_back(i);
   };
-  auto candidate = master::spawn_master_candidate(sys_, std::move(cfg));
+  auto candidate = caf::actor_cast<caf::actor>(master::spawn_master_candidate(sys_, std::move(cfg)));
   (void) transport_of(master_node(i)).publish(candidate, {master_node(i), master_port});
   return candidate;
 }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <caf/atom.hpp>
@@ -30,13 +31,16 @@ using state_atom = caf::atom_constant<caf::atom("state")>;
 /// Names the master's pause: its candidate lost the election and waits for a re-election.
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 
-using master_node_actor = protocols::master_actor::extend<
+/// What a master node publishes (its candidate serves it): the wire protocol and the state.
+using master_entry_actor = protocols::master_actor::extend<
+  /// Local tools, HTTP edge, tests -> master: a snapshot of agents, frameworks, tasks, offers.
+  caf::replies_to<state_atom>::with<v1::MasterState>>;
+
+using master_node_actor = master_entry_actor::extend<
   /// Allocator -> master: the offers of one allocation pass.
   caf::reacts_to<allocator::offer_batch>,
   /// Offer actor -> master: an offer expired (its resources are back at the allocator).
   caf::reacts_to<offer_expired_atom, v1::OfferID>,
-  /// Local tools, HTTP edge, tests -> master: a snapshot of agents, frameworks, tasks, offers.
-  caf::replies_to<state_atom>::with<v1::MasterState>,
   /// Candidate -> master: pause (true) or resume (false). A paused master acts on nothing: its
   /// timers (pings, heartbeats, reregistration and failover deadlines) wait, allocations go
   /// straight back to the allocator, and no event reaches a framework. (Its candidate forwards
@@ -58,12 +62,20 @@ struct master_config {
   internal::Registry registry;             ///< what the term recovered: admitted agents await
                                            ///< reregistration, framework leases run on
   caf::timespan agent_reregister_timeout = std::chrono::seconds{60}; ///< then: unreachable
+  /// Recover at start (a leadership term's master): ask `registrar` for the registry of a term
+  /// elected with this epoch, and handle nothing else until it answers. The term's epoch is
+  /// the registry's. A failed recovery ends the master with the store's error (its term's
+  /// supervisor decides). 0: `registry` is given (or there is none).
+  uint64_t recover_epoch = 0;
+  /// Called on the master's thread once it serves: its handle and info (with the epoch).
+  std::function<void(const master_node_actor&, const v1::MasterInfo&)> on_serving;
   double recovery_removal_limit = 1.0;     ///< largest fraction of recovered agents marked
                                            ///< unreachable at once; above it the master waits
                                            ///< another timeout and says why (safety limit)
 };
 
-/// Spawns the master and its (linked) allocator.
+/// Spawns the master and its (linked) allocator. With `recover_epoch`, the master recovers
+/// the registry first and serves after.
 master_node_actor spawn_master(caf::actor_system& sys, master_config cfg);
 
 } // namespace troupe::master

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <caf/atom.hpp>
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
@@ -45,6 +46,10 @@ using offer_actor = caf::typed_actor<
 
 struct offer_config {
   caf::timespan timeout = std::chrono::seconds{30}; ///< expire after this long (0 = never)
+  /// The term's offers supervisor: each offer links itself to it on start, so the supervisor's
+  /// end (its term's end, or a crash) ends every offer — and each gives its resources back
+  /// once. Unset: the offer lives on its own (tests, a master without a term).
+  caf::actor supervisor;
 };
 
 /// Spawns the offer actor for `offer` (made for `role`). `owner` hears about expiry.

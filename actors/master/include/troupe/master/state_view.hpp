@@ -54,7 +54,7 @@ public:
   /// `info`. Spawns the refresher (a detached actor, so rendering never occupies a scheduler
   /// thread the master needs), which requests the first snapshot at once. Call once; the view
   /// must be destroyed before `sys`.
-  void start(caf::actor_system& sys, master_node_actor master, v1::MasterInfo info,
+  void start(caf::actor_system& sys, master_entry_actor master, v1::MasterInfo info,
              state_view_config cfg = {});
 
   /// Stops the refresher; the last snapshot stays readable. Idempotent.

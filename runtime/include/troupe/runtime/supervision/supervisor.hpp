@@ -13,6 +13,11 @@
 //                  supervisor exit with errc::supervisor_gave_up; the link takes its children
 //                  down and its own parent decides (escalation)
 //   parent exits   abnormally -> the supervisor exits with the same reason, children follow
+//   escalate_now   a child's exit reason the config names (e.g. a fenced registry) is not
+//                  restarted: the supervisor exits with that reason at once
+//   temporary      with `temporary_children`, actors that link themselves to the supervisor
+//                  (an offer actor per offer) are its children too: never restarted, their
+//                  exits only forgotten; when the supervisor ends, the links end them all
 #pragma once
 
 #include <chrono>
@@ -64,6 +69,12 @@ struct supervisor_config {
   size_t max_restarts = 5;              ///< intensity: restarts allowed ...
   caf::timespan window = std::chrono::seconds{30}; ///< ... within this window
   std::string name = "supervisor";      ///< for logs and error texts
+  /// Exit reasons of a child that end the supervisor with that reason instead of a restart
+  /// (restarting cannot help: e.g. a newer leadership term fenced this one). Optional.
+  std::function<bool(const caf::error&)> escalate_now;
+  /// Accept temporary children: any actor that links itself to the supervisor (other than its
+  /// parent) is one. Their exits never restart anything nor end the supervisor.
+  bool temporary_children = false;
 };
 
 /// Spawns a supervisor with `children`, started in order. Stop it with
@@ -71,7 +82,9 @@ struct supervisor_config {
 supervisor_actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
                                   std::vector<child_spec> children);
 
-/// Spawns a supervisor from inside another actor (for a child_spec of a parent supervisor).
+/// Spawns a supervisor from inside another actor: a child_spec of a parent supervisor (which
+/// links it), or an owner that monitors it. An abnormal exit of `parent` reaching it through a
+/// link ends it with the same reason.
 supervisor_actor spawn_supervisor(caf::local_actor* parent, supervisor_config cfg,
                                   std::vector<child_spec> children);
 

@@ -46,7 +46,7 @@ public:
   void write_port_files(const master_flags& flags) const;
 
   /// The candidate, as agents and schedulers address the master (it forwards to the term).
-  const master::master_node_actor& actor() const {
+  const master::master_entry_actor& actor() const {
     return master_;
   }
   /// Whether this master serves a leadership term right now.
@@ -70,7 +70,7 @@ private:
   master::state_view view_;
   runtime::http_server http_;
   std::shared_ptr<runtime::store> store_;
-  master::master_node_actor master_;
+  master::master_entry_actor master_;
   caf::actor detector_;
   caf::actor listener_;
   v1::MasterInfo info_;
