@@ -15,6 +15,7 @@
 #include "troupe/agent/agent_actor.hpp"
 #include "troupe/messages/builders.hpp"
 #include "troupe/messages/errc.hpp"
+#include "troupe/runtime/errors.hpp"
 #include "troupe/messages/resources.hpp"
 #include "troupe/test/child_process.hpp"
 #include "troupe/actors/common/task_transitions.hpp"
@@ -189,6 +190,23 @@ struct agent_fixture : test::deterministic_fixture {
     agent = agent::spawn_agent(sys, cfg, caf::actor_cast<protocols::master_actor>(master.handle),
                                test::fake_containerizer_factory({}));
     run();
+  }
+
+  /// The agent's current status update manager and containerizer.
+  std::pair<caf::actor, caf::actor> helpers() {
+    caf::scoped_actor self{sys};
+    std::pair<caf::actor, caf::actor> out;
+    auto pending = self->request(agent, caf::infinite, agent::helpers_atom::value);
+    run();
+    pending.receive([&](caf::actor& u, caf::actor& c) { out = {std::move(u), std::move(c)}; },
+                    [](caf::error&) { BOOST_FAIL("no helpers"); });
+    return out;
+  }
+
+  /// Ends `hdl` with an error, as a crash would (exit_reason::kill would be fatal to the
+  /// linked agent in CAF 0.17, which is not what a crash of a helper does).
+  static void crash(const caf::actor& hdl) {
+    caf::anon_send(hdl, caf::exit_msg{hdl.address(), make_error(errc::io_error, "crashed")});
   }
 
   std::vector<v1::Task> agent_tasks() {
@@ -658,6 +676,73 @@ BOOST_AUTO_TEST_CASE(destroy_ends_the_executor_and_reports_a_destroyed_exit) {
   caf::anon_send_exit(containerizer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(watcher.handle, caf::exit_reason::user_shutdown);
   run();
+}
+
+// Supervision (agent_actor.hpp): the status update manager restarts after its backoff and
+// loses nothing — an update reported while it is down waits in the agent and goes out after.
+BOOST_AUTO_TEST_CASE(a_crashed_status_update_manager_restarts_and_loses_no_update) {
+  start_registered();
+  run_task("t1", 500);
+  BOOST_REQUIRE_EQUAL(names(states()), "TASK_RUNNING");
+  acknowledge(updates()[0]);
+  auto [manager, containerizer] = helpers();
+  auto agent_exit = watch(caf::actor_cast<caf::actor>(agent));
+  crash(manager);
+  run();
+  BOOST_CHECK(!helpers().first); // waiting for its restart (1 s)
+  advance(600ms);                // the task finished meanwhile: its update waits
+  BOOST_CHECK_EQUAL(names(states()), "TASK_RUNNING");
+  advance(400ms);
+  auto [manager2, containerizer2] = helpers();
+  BOOST_CHECK(manager2 && manager2 != manager);
+  BOOST_CHECK(containerizer2 == containerizer); // one_for_one: the containerizer stays
+  BOOST_CHECK_EQUAL(names(states()), "TASK_RUNNING,TASK_FINISHED");
+  BOOST_CHECK(!agent_exit->down);
+}
+
+// A crashed containerizer took its containers with it: their tasks fail (AGENT_RESTARTED), and
+// the restarted one runs new tasks.
+BOOST_AUTO_TEST_CASE(a_crashed_containerizer_fails_its_tasks_and_a_new_one_launches) {
+  start_registered();
+  run_task("t1", 600000);
+  BOOST_REQUIRE_EQUAL(names(states()), "TASK_RUNNING");
+  acknowledge(updates()[0]);
+  auto [manager, containerizer] = helpers();
+  crash(containerizer);
+  run();
+  advance(1s);
+  auto ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 2u);
+  BOOST_CHECK_EQUAL(name(ups[1].status().state()), "TASK_FAILED");
+  BOOST_CHECK_EQUAL(v1::TaskStatus::Reason_Name(ups[1].status().reason()),
+                    "REASON_AGENT_RESTARTED");
+  auto [manager2, containerizer2] = helpers();
+  BOOST_CHECK(containerizer2 && containerizer2 != containerizer);
+  BOOST_CHECK(manager2 == manager);
+  acknowledge(ups[1]);
+  run_task("t2", 1000);
+  ups = updates();
+  BOOST_REQUIRE_EQUAL(ups.size(), 3u);
+  BOOST_CHECK_EQUAL(ups[2].status().task_id().value(), "t2");
+  BOOST_CHECK_EQUAL(name(ups[2].status().state()), "TASK_RUNNING");
+}
+
+// Past the intensity (5 restarts within 5 minutes) the agent gives up and ends: its process
+// exits and is started again by its own supervisor (systemd), recovering from checkpoints.
+BOOST_AUTO_TEST_CASE(helpers_crashing_too_often_end_the_agent) {
+  start_registered();
+  auto agent_exit = watch(caf::actor_cast<caf::actor>(agent));
+  for (int i = 0; i < 5; ++i) {
+    crash(helpers().second);
+    run();
+    advance(31s); // past the longest backoff, within the window
+    BOOST_REQUIRE(!agent_exit->down);
+    BOOST_REQUIRE(helpers().second);
+  }
+  crash(helpers().second);
+  run();
+  BOOST_REQUIRE(agent_exit->down);
+  BOOST_CHECK(is(agent_exit->reason, errc::supervisor_gave_up));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,17 +6,22 @@
 // Publishes the agent's actors on --hostname:--port (executors connect there), registers with
 // the master (--master is the master's actor endpoint) and runs tasks with the POSIX
 // containerizer. Serves /health, /api/v1/state and /metrics on --hostname:--http-port.
-// SIGINT/SIGTERM stop it and every task it runs.
+// SIGINT/SIGTERM stop it and every task it runs. When the agent actor ends on its own (its
+// helpers crashed too often, see --print-supervision), the process exits 1.
+#include <atomic>
+#include <csignal>
 #include <iostream>
 #include <thread>
 
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "troupe/agent/agent_actor.hpp"
 #include "troupe/isolation/containerizer.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/http_server.hpp"
@@ -34,6 +39,12 @@
 
 using namespace troupe;
 
+namespace {
+
+std::atomic<bool> agent_failed{false}; ///< the agent actor ended on its own
+
+} // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"troupe-agent: the troupe agent daemon"};
   runtime::node_options node;
@@ -41,6 +52,13 @@ int main(int argc, char** argv) {
   runtime::add_node_options(app, node);
   tools::agent_flags flags;
   tools::add_agent_flags(app, flags);
+  app.add_flag_callback(
+    "--print-supervision",
+    [] {
+      std::cout << agent::agent_supervision_tree();
+      throw CLI::Success{}; // like --help: print, exit 0, no other option required
+    },
+    "print this node's supervision tree (actors, strategies, restart limits) and exit");
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;
   auto log = runtime::node_logger(node.node_name);
@@ -104,6 +122,14 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
     return 1;
   }
+  // The agent ending by itself ends the process (exit 1), so its own supervisor restarts it.
+  caf::actor_cast<caf::abstract_actor*>(agent)->attach_functor([log](const caf::error& reason) {
+    if (!reason || reason == caf::make_error(caf::exit_reason::user_shutdown))
+      return;
+    log->critical("the agent ended: {}; exiting", runtime::say(reason));
+    agent_failed = true;
+    ::kill(::getpid(), SIGTERM); // wakes the sigwait below
+  });
   caf::anon_send(agent, agent::executor_endpoint_atom::value,
                  flags.hostname + ":" + std::to_string(*port));
   caf::actor detector;
@@ -127,5 +153,5 @@ int main(int argc, char** argv) {
   if (detector)
     caf::anon_send_exit(detector, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
-  return 0;
+  return agent_failed ? 1 : 0;
 }

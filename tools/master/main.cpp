@@ -9,13 +9,15 @@
 //
 // Agents and schedulers connect to --hostname:--port; operators and the CLI use the HTTP API on
 // --hostname:--http-port (/health, /api/v1/master, /api/v1/state, /metrics), served from the
-// state_view's snapshots. SIGINT/SIGTERM stop it cleanly.
+// state_view's snapshots. SIGINT/SIGTERM stop it cleanly. --print-supervision prints the
+// node's supervision tree and exits.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
+#include "troupe/master/leader_term.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/logging.hpp"
 #include "troupe/runtime/node_config.hpp"
@@ -34,6 +36,13 @@ int main(int argc, char** argv) {
   runtime::add_node_options(app, node);
   tools::master_flags flags;
   tools::add_master_flags(app, flags);
+  app.add_flag_callback(
+    "--print-supervision",
+    [] {
+      std::cout << master::master_supervision_tree();
+      throw CLI::Success{}; // like --help: print, exit 0
+    },
+    "print this node's supervision tree (actors, strategies, restart limits) and exit");
   if (auto code = tools::parse_command_line(app, argc, argv, node))
     return *code;
   auto log = runtime::node_logger(node.node_name);

@@ -29,6 +29,11 @@ agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
   auto* node = self->state.node.get();
   node->start();
   self->set_down_handler([node](caf::down_msg& msg) { node->on_master_down(msg.source); });
+  // The helpers are linked: their ends are restarts to plan, anything else ends the agent.
+  self->set_exit_handler([self, node](caf::exit_msg& msg) {
+    if (!node->on_helper_exit(msg) && msg.reason)
+      self->quit(msg.reason);
+  });
   return {
     [node](const v1::AgentRegistered& msg) {
       node->on_registered(msg.agent_id(), msg.master(), msg.ping_interval_seconds(), false);
@@ -59,6 +64,11 @@ agent_impl::behavior_type agent_fn(agent_pointer self, agent_config cfg,
       node->on_leader(caf::actor_cast<protocols::master_actor>(std::move(master)), info);
     },
     [node](register_tick_atom, uint64_t attempt) { node->on_register_tick(attempt); },
+    [node](restart_helper_atom, uint64_t which) { node->on_restart_helper(which); },
+    [node](helpers_atom) {
+      auto [updates, containerizer] = node->helpers();
+      return caf::make_result(updates, containerizer);
+    },
     [node](silence_tick_atom) { node->on_silence_tick(); },
     [node](executor_timeout_atom, const std::string& container, uint64_t generation) {
       node->on_executor_timeout(container, generation);
@@ -88,17 +98,8 @@ void agent_node::start() {
   std::filesystem::create_directories(cfg_.work_dir, ec);
   if (ec)
     log_->error("cannot create work dir {}: {}", cfg_.work_dir, ec.message());
-  status_update_manager_config ucfg;
-  ucfg.checkpoint_dir = cfg_.work_dir + "/meta/updates";
-  ucfg.retry = cfg_.update_retry;
-  ucfg.node = cfg_.node;
-  ucfg.detached = cfg_.detached_updates;
-  updates_ = spawn_status_update_manager(self_->system(), std::move(ucfg),
-                                         caf::actor_cast<update_sink_actor>(self_));
-  self_->link_to(updates_);
-  containerizer_ = make_containerizer_(self_->system(),
-                                       caf::actor_cast<isolation::container_watcher_actor>(self_));
-  self_->link_to(containerizer_);
+  start_updates();
+  start_containerizer();
   last_ping_ = self_->clock().now();
   self_->delayed_send(self_, ping_interval_, silence_tick_atom::value);
   recover();
@@ -268,7 +269,8 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
   checkpoint_ = std::move(cp);
   if (ping_seconds > 0)
     ping_interval_ = runtime::from_seconds(ping_seconds);
-  self_->send(updates_, flush_atom::value); // updates in flight may have gone to a dead master
+  if (updates_) // (a restarting manager resends its streams' heads anyway)
+    self_->send(updates_, flush_atom::value); // updates in flight may have gone to a dead master
   last_ping_ = self_->clock().now();
   log_->info("agent {} {} with master {}", id.value(),
              reregistered ? "reregistered" : "registered", master.id());

@@ -18,6 +18,7 @@
 #include "troupe/agent/status_update_manager.hpp"
 #include "troupe/protocols/executor.hpp"
 #include "troupe/runtime/random.hpp"
+#include "troupe/runtime/supervision/restart_plan.hpp"
 
 namespace spdlog {
 class logger;
@@ -30,8 +31,11 @@ using silence_tick_atom = caf::atom_constant<caf::atom("silence")>;
 using executor_timeout_atom = caf::atom_constant<caf::atom("exectmo")>;
 using kill_escalate_atom = caf::atom_constant<caf::atom("killesc")>;
 
+using restart_helper_atom = caf::atom_constant<caf::atom("aghrestrt")>;
+
 using agent_impl = agent_node_actor::extend<
   caf::reacts_to<register_tick_atom, uint64_t>, caf::reacts_to<silence_tick_atom>,
+  caf::reacts_to<restart_helper_atom, uint64_t>,
   caf::reacts_to<executor_timeout_atom, std::string, uint64_t>,
   caf::reacts_to<kill_escalate_atom, std::string, uint64_t>>;
 
@@ -104,9 +108,21 @@ public:
   void on_kill_escalate(const std::string& container, uint64_t generation);
 
   void on_leader(protocols::master_actor master, const v1::MasterInfo& info);
+
+  // supervision of the helpers (agent_helpers.cpp)
+  /// True when `msg` is the end of a helper (handled: restart planned, or the agent gives up).
+  bool on_helper_exit(const caf::exit_msg& msg);
+  void on_restart_helper(uint64_t which);
+  std::pair<caf::actor, caf::actor> helpers() const;
   void on_master_down(const caf::actor_addr& who);
 
 private:
+  void start_updates();
+  void start_containerizer();
+  void to_updates(v1::StatusUpdate update);
+  void to_updates(const v1::StatusUpdateAcknowledgement& ack);
+  void fail_lost_containers(const std::set<std::string>& alive, v1::TaskStatus::Reason reason,
+                            const std::string& message);
   void recover();
   void on_containers_recovered(const std::vector<v1::ContainerID>& adopted);
   void checkpoint_task(const framework_entry& fw, const std::string& task);
@@ -144,6 +160,8 @@ private:
   containerizer_factory make_containerizer_;
   isolation::containerizer_actor containerizer_;
   status_update_manager_actor updates_;
+  std::optional<runtime::restart_plan> helper_plan_; ///< restarts of the two helpers
+  std::vector<v1::StatusUpdate> parked_updates_;     ///< while the manager restarts
   std::shared_ptr<spdlog::logger> log_;
   runtime::seeded_random random_;
   agent_checkpoints checkpoints_;

@@ -91,22 +91,10 @@ void agent_node::on_containers_recovered(const std::vector<v1::ContainerID>& ado
   std::set<std::string> alive;
   for (const auto& id : adopted)
     alive.insert(id.value());
-  std::vector<std::string> dead;
-  for (const auto& [container, owner] : containers_)
-    if (alive.count(container) == 0)
-      dead.push_back(container);
-  for (const auto& container : dead) {
-    auto [fw, ex] = by_container(container);
-    containers_.erase(container);
-    if (ex == nullptr)
-      continue;
-    log_->warn("container {} did not survive the agent restart", container);
-    // Most often the machine went down with the agent: not the task's own doing, so
-    // AGENT_RESTARTED (frameworks need not count it as a failure of the command).
-    fail_executor_tasks(*fw, *ex, v1::TaskStatus::REASON_AGENT_RESTARTED,
-                        "the executor did not survive the agent restart");
-    fw->executors.erase(ex->info.executor_id().value());
-  }
+  // Most often the machine went down with the agent: not the task's own doing, so
+  // AGENT_RESTARTED (frameworks need not count it as a failure of the command).
+  fail_lost_containers(alive, v1::TaskStatus::REASON_AGENT_RESTARTED,
+                       "the executor did not survive the agent restart");
   // Survivors must resubscribe in time, or they are destroyed like a new executor would be.
   for (const auto& container : alive) {
     auto [fw, ex] = by_container(container);
@@ -117,6 +105,24 @@ void agent_node::on_containers_recovered(const std::vector<v1::ContainerID>& ado
   recovering_ = false;
   if (!cfg_.executor_endpoint.empty())
     begin_registration();
+}
+
+// Every known container not in `alive` is gone: its executor's tasks fail with `reason`.
+void agent_node::fail_lost_containers(const std::set<std::string>& alive,
+                                      v1::TaskStatus::Reason reason, const std::string& message) {
+  std::vector<std::string> dead;
+  for (const auto& [container, owner] : containers_)
+    if (alive.count(container) == 0)
+      dead.push_back(container);
+  for (const auto& container : dead) {
+    auto [fw, ex] = by_container(container);
+    containers_.erase(container);
+    if (ex == nullptr)
+      continue;
+    log_->warn("container {} is gone: {}", container, message);
+    fail_executor_tasks(*fw, *ex, reason, message);
+    fw->executors.erase(ex->info.executor_id().value());
+  }
 }
 
 void agent_node::checkpoint_task(const framework_entry& fw, const std::string& task) {

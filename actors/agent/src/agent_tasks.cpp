@@ -395,7 +395,7 @@ void agent_node::agent_update(const v1::FrameworkID& fw, const v1::TaskID& task,
   *status.mutable_executor_id() = executor;
   auto update = make_status_update(fw, cfg_.info.id(), executor, std::move(status), new_uuid());
   record_update(update);
-  self_->send(updates_, std::move(update));
+  to_updates(std::move(update));
 }
 
 // Keeps the agent's own view of its tasks current (for reregistration and state).
@@ -495,7 +495,7 @@ void agent_node::on_kill_escalate(const std::string& container, uint64_t generat
 void agent_node::on_acknowledgement(const v1::StatusUpdateAcknowledgement& msg) {
   if (!fresh_epoch(msg.epoch()))
     return;
-  self_->send(updates_, msg);
+  to_updates(msg);
   auto fit = frameworks_.find(msg.framework_id().value());
   if (fit == frameworks_.end())
     return;
@@ -591,7 +591,7 @@ void agent_node::on_executor_call(const v1::executor::Call& call, const caf::act
     // manager (which checkpoints it before anything else it handles).
     auto accept = [this, handle = ex.handle](const v1::StatusUpdate& u) {
       record_update(u);
-      self_->send(updates_, u);
+      to_updates(u);
       v1::executor::Acknowledged ack;
       *ack.mutable_task_id() = u.status().task_id();
       ack.set_uuid(u.status().uuid());

@@ -23,11 +23,15 @@
 #include "troupe/protocols/master.hpp"
 #include "troupe/runtime/backoff.hpp"
 #include "troupe/runtime/election/election.hpp"
+#include "troupe/runtime/supervision/supervisor.hpp"
 
 namespace troupe::agent {
 
 /// Names the snapshot request (tests, tools, the HTTP edge).
 using agent_state_atom = caf::atom_constant<caf::atom("agstate")>;
+
+/// Names the helpers request (tests, tools).
+using helpers_atom = caf::atom_constant<caf::atom("aghelpers")>;
 
 /// Names the executor endpoint update.
 using executor_endpoint_atom = caf::atom_constant<caf::atom("execep")>;
@@ -42,6 +46,9 @@ using agent_node_actor = protocols::agent_actor::extend<
   /// Node main -> agent: executors connect to this host:port (known once the agent actor is
   /// published, when it was published on port 0).
   caf::reacts_to<executor_endpoint_atom, std::string>,
+  /// Tests, tools -> agent: its current status update manager and containerizer (an invalid
+  /// handle while one waits for its restart).
+  caf::replies_to<helpers_atom>::with<caf::actor, caf::actor>,
   /// Leader connector -> agent: `master` (described by the MasterInfo) leads now; the agent
   /// (re)registers with it. Ignored when its epoch is older than one the agent has seen.
   caf::reacts_to<runtime::election::leader_atom, caf::actor, v1::MasterInfo>>;
@@ -76,14 +83,34 @@ struct agent_config {
   double master_silence_pings = 5.0; ///< reregister after this many ping intervals of silence
                                      ///< (the master's default max_missed_pings)
   bool detached_updates = false;     ///< run the status update manager on its own thread
+  /// How the agent restarts its status update manager and containerizer when one crashes
+  /// (see spawn_agent); the strategy is one_for_one.
+  runtime::supervisor_config helpers = default_helper_supervision();
   uint64_t seed = 1;                 ///< cluster seed (update uuids)
   std::string node = "agent";        ///< logger name
+
+  /// 1 s doubling to 30 s, at most 5 restarts within 5 minutes.
+  static runtime::supervisor_config default_helper_supervision();
 };
 
 /// Spawns the agent; it registers with `master` at once (an invalid `master`: once a leader
-/// connector names one). Its status update manager and
-/// containerizer are linked to it.
+/// connector names one).
+///
+/// Supervision (`troupe-agent --print-supervision`): the agent supervises its status update
+/// manager and its containerizer, both linked to it, one_for_one with `cfg.helpers`:
+///   status update manager crashes -> restarted after backoff; it reloads every checkpointed
+///       stream and resends their heads. Lost: nothing (updates reported meanwhile wait in
+///       the agent; an acknowledgement relayed meanwhile is dropped and the update resent).
+///   containerizer crashes -> its containers end with it (it kills what it launched on exit);
+///       their tasks fail (REASON_AGENT_RESTARTED), a new containerizer serves new launches.
+///   either one more than `max_restarts` times within `window` -> the agent ends with
+///       errc::supervisor_gave_up, and with it the process (troupe-agent exits 1): a process
+///       supervisor (systemd) starts it again and it recovers from its checkpoints.
+///   the agent crashes -> both helpers end with it (the link); the same as above.
 agent_node_actor spawn_agent(caf::actor_system& sys, agent_config cfg,
                              protocols::master_actor master, containerizer_factory containerizer);
+
+/// The agent node's supervision tree as text (troupe-agent --print-supervision).
+std::string agent_supervision_tree();
 
 } // namespace troupe::agent
