@@ -66,6 +66,7 @@ struct sim_network::impl {
   seeded_random rng;
   sim_faults faults;
   std::map<link, sim_faults> link_faults;
+  std::map<std::string, sim_faults> node_faults; ///< every link to or from the node; kept by heal
   std::set<link> cuts;
   std::set<std::string> down;
   std::map<caf::actor_id, std::string> home;
@@ -305,7 +306,12 @@ void sim_network::impl::route(caf::mailbox_element_ptr x, const caf::strong_acto
   auto at = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   auto what = types_of(content);
   auto lf = link_faults.find({src, dst});
-  const auto& f = lf != link_faults.end() ? lf->second : faults;
+  auto nf = node_faults.find(dst);
+  if (nf == node_faults.end())
+    nf = node_faults.find(src);
+  const auto& f = lf != link_faults.end()   ? lf->second
+                  : nf != node_faults.end() ? nf->second
+                                            : faults;
   const char* lost = nullptr;
   if (down.count(dst) > 0 || down.count(src) > 0) // a crashed node neither gets nor sends
     lost = "down";
@@ -380,6 +386,16 @@ void sim_network::set_faults(sim_faults faults) {
 void sim_network::set_link_faults(const std::string& from, const std::string& to,
                                   sim_faults faults) {
   impl_->link_faults[{from, to}] = faults;
+}
+
+void sim_network::set_node_faults(const std::string& node, sim_faults faults) {
+  impl_->node_faults[node] = faults;
+}
+
+bool sim_network::reachable(const std::string& from, const std::string& to) const {
+  const auto& n = *impl_;
+  return n.down.count(from) == 0 && n.down.count(to) == 0 && n.cuts.count({from, to}) == 0
+         && n.cuts.count({to, from}) == 0;
 }
 
 void sim_network::cut(const std::string& from, const std::string& to) {

@@ -124,4 +124,36 @@ BOOST_AUTO_TEST_CASE(plans_that_do_not_fit_the_cluster_are_refused_before_runnin
   BOOST_CHECK(sim::cluster::check(bad_delay));
 }
 
+// The ZooKeeper verbs parse, and fit only a cluster with the simulated ZooKeeper.
+BOOST_AUTO_TEST_CASE(zookeeper_faults_need_a_cluster_with_zookeeper) {
+  auto plan = sim::fault_plan::parse("5s expire master-1\n6s freeze master-2\n9s thaw master-2\n"
+                                     "10s partition master-1 | zk");
+  BOOST_REQUIRE(plan);
+  BOOST_REQUIRE_EQUAL(plan->faults().size(), 4u);
+  BOOST_CHECK(plan->faults()[0].kind == sim::fault_kind::expire);
+  BOOST_CHECK(plan->faults()[1].kind == sim::fault_kind::freeze);
+  BOOST_CHECK(plan->faults()[2].kind == sim::fault_kind::thaw);
+  sim::cluster_spec spec;
+  spec.masters = 2;
+  auto err = sim::cluster::check(spec, *plan);
+  BOOST_REQUIRE(err);
+  BOOST_CHECK_MESSAGE(error_message(err).find("simulated ZooKeeper") != std::string::npos,
+                      error_message(err));
+  spec.zookeeper = true;
+  BOOST_CHECK_MESSAGE(!sim::cluster::check(spec, *plan), error_message(sim::cluster::check(spec, *plan)));
+  struct bad_case {
+    const char* plan;
+    const char* says;
+  };
+  for (auto c : {bad_case{"1s expire agent-1", "only masters"},
+                 bad_case{"1s thaw master-1", "not frozen"},
+                 bad_case{"1s freeze master-1\n2s freeze master-1", "frozen already"},
+                 bad_case{"1s fail-over master-2", "the election decides"}}) {
+    auto e = sim::cluster::check(spec, sim::fault_plan::of(c.plan));
+    BOOST_REQUIRE_MESSAGE(e, c.plan);
+    BOOST_CHECK_MESSAGE(error_message(e).find(c.says) != std::string::npos,
+                        error_message(e) << " lacks " << c.says);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -188,6 +188,9 @@ void agent_node::on_leader(protocols::master_actor master, const v1::MasterInfo&
       || master == master_)
     return;
   log_->info("master {} at {}:{} leads", info.id(), info.hostname(), info.actor_port());
+  leader_id_ = info.id();
+  if (info.epoch() > epoch_) // an announcement that knows the epoch fences older masters now
+    epoch_ = info.epoch();
   if (master_)
     self_->demonitor(master_.address());
   master_ = std::move(master);
@@ -248,6 +251,13 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
                                double ping_seconds, bool reregistered) {
   if (phase_ == agent_phase::terminating || !fresh_epoch(master.epoch()))
     return;
+  // A late answer of a master this agent has left for another (found by the simulated
+  // ZooKeeper: a frozen leader's AgentRegistered arrived after the new leader was announced;
+  // taking it made the agent run the old term's launches under an ID the new term had retired).
+  if (!leader_id_.empty() && !master.id().empty() && master.id() != leader_id_) {
+    log_->warn("ignoring the answer of master {}: {} leads now", master.id(), leader_id_);
+    return;
+  }
   if (phase_ == agent_phase::running && id == cfg_.info.id())
     return; // a duplicate answer
   if (!cfg_.info.id().value().empty() && id != cfg_.info.id() && !reregistered) {
@@ -274,7 +284,7 @@ void agent_node::on_registered(const v1::AgentID& id, const v1::MasterInfo& mast
   last_ping_ = self_->clock().now();
   log_->info("agent {} {} with master {}", id.value(),
              reregistered ? "reregistered" : "registered", master.id());
-  run_held_launches();
+  run_held_launches(master.epoch());
 }
 
 void agent_node::on_ping(const v1::Ping& ping) {

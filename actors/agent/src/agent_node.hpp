@@ -92,7 +92,7 @@ public:
   // tasks and executors (agent_tasks.cpp)
   bool may_launch() const;
   bool launch_is_ours(const v1::TaskInfo& task);
-  void run_held_launches();
+  void run_held_launches(uint64_t master_epoch); ///< those of an older epoch are dropped
   void forget_held(const std::string& framework, const std::string& task);
   void on_run_task(const v1::RunTask& msg);
   void on_run_task_group(const v1::RunTaskGroup& msg);
@@ -173,6 +173,7 @@ private:
   std::vector<v1::RunTaskGroup> held_groups_; ///< the same for task groups
   agent_phase phase_ = agent_phase::registering;
   uint64_t epoch_ = 0;
+  std::string leader_id_; ///< the ID of the master the leader connector named last ("" unknown)
   uint64_t registration_round_ = 0;
   caf::timespan ping_interval_ = std::chrono::seconds{5};
   caf::actor_clock::time_point last_ping_;

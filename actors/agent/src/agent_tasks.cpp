@@ -69,8 +69,13 @@ executor_record& agent_node::executor_for(framework_entry& fw, const v1::Executo
 // the master already sent work): a task started before would run without one, and a restart
 // before the answer would bring back tasks of an ID the master has since declared gone. They
 // are held in memory, run once registered, and lost with a crash (the master resends them).
+// Launches wait while the agent has no ID, and while it (re)registers: a master it has left
+// for a newer one may still send some (found by the simulated ZooKeeper: a leader frozen past
+// its session launched on an agent that had just reported its tasks to the new leader; the
+// new leader offered the same resources again). At registration only the launches of that
+// master's epoch or newer run (run_held_launches).
 bool agent_node::may_launch() const {
-  return !cfg_.info.id().value().empty();
+  return !cfg_.info.id().value().empty() && phase_ == agent_phase::running;
 }
 
 // Drops held launches of `framework` (of task `task` only, unless empty); a group goes whole.
@@ -94,15 +99,25 @@ void agent_node::forget_held(const std::string& framework, const std::string& ta
     held_groups_.end());
 }
 
-void agent_node::run_held_launches() {
+void agent_node::run_held_launches(uint64_t master_epoch) {
   auto runs = std::move(held_runs_);
   auto groups = std::move(held_groups_);
   held_runs_.clear();
   held_groups_.clear();
+  auto older = [&](uint64_t epoch, const std::string& what) {
+    if (epoch >= master_epoch)
+      return false;
+    log_->warn("dropping the held launch of {}: it came from master epoch {}, this agent is "
+               "registered with epoch {}",
+               what, epoch, master_epoch);
+    return true;
+  };
   for (const auto& run : runs)
-    on_run_task(run);
+    if (!older(run.epoch(), run.task().task_id().value()))
+      on_run_task(run);
   for (const auto& group : groups)
-    on_run_task_group(group);
+    if (!older(group.epoch(), "a task group"))
+      on_run_task_group(group);
 }
 
 // A launch for another agent ID (held while this agent had none, and meant for an ID the master
@@ -125,7 +140,7 @@ void agent_node::on_run_task(const v1::RunTask& msg) {
     return;
   }
   if (!may_launch()) {
-    log_->info("holding the launch of {} until registered", msg.task().task_id().value());
+    log_->info("holding the launch of {} until (re)registered", msg.task().task_id().value());
     forget_held(msg.framework().id().value(), msg.task().task_id().value()); // a resend
     held_runs_.push_back(msg);
     return;
@@ -171,7 +186,7 @@ void agent_node::on_run_task_group(const v1::RunTaskGroup& msg) {
     return;
   }
   if (!may_launch()) {
-    log_->info("holding the launch of a task group until registered");
+    log_->info("holding the launch of a task group until (re)registered");
     if (msg.task_group().tasks_size() > 0) // a resend replaces the copy held
       forget_held(msg.framework().id().value(), msg.task_group().tasks(0).task_id().value());
     held_groups_.push_back(msg);

@@ -75,6 +75,14 @@ public:
   /// Faults of the link from -> to only (e.g. clog it with a long delay) until heal().
   void set_link_faults(const std::string& from, const std::string& to, sim_faults faults);
 
+  /// Faults of every link to or from `node` (a link override wins); heal() keeps them. E.g.
+  /// TCP-like links to a coordinator while the rest of the network is hostile.
+  void set_node_faults(const std::string& node, sim_faults faults);
+
+  /// True when both nodes are up and nothing is cut between them, either way (a request could
+  /// be answered).
+  bool reachable(const std::string& from, const std::string& to) const;
+
   /// Drops everything from -> to (one way) until heal().
   void cut(const std::string& from, const std::string& to);
 

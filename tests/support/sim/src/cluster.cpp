@@ -23,6 +23,7 @@
 #include "troupe/runtime/random.hpp"
 #include "troupe/test/deterministic_fixture.hpp"
 #include "troupe/test/fake_containerizer.hpp"
+#include "troupe/sim/zookeeper.hpp"
 
 namespace troupe::sim {
 
@@ -62,6 +63,7 @@ cluster::~cluster() {
   stop();
   agents_.clear();
   transports_.clear();
+  zk_.reset(); // its server is published on the network
   net_.reset();
   std::error_code ec;
   std::filesystem::remove_all(root_, ec);
@@ -91,12 +93,32 @@ caf::actor cluster::spawn_candidate(uint32_t i) {
     *slot = caf::actor_cast<caf::actor>(c);
     return caf::actor_cast<runtime::election::contender_actor>(c);
   };
+  if (zk_) { // the election and the registry go through the simulated ZooKeeper
+    auto node = master_node(i);
+    auto* zk = zk_.get();
+    auto* tp = &transport_of(node);
+    auto timeout = spec_.zk_session;
+    cfg.make_contender = [slot, zk, tp, node, timeout](caf::actor_system& s,
+                                                       runtime::election::leadership_listener l) {
+      auto c = spawn_zk_contender(s, *zk, *tp, node, timeout, std::move(l));
+      *slot = caf::actor_cast<caf::actor>(c);
+      return c;
+    };
+    cfg.store = make_zk_store(registry_, *net_, node, registry_violations_);
+    cfg.suspend_grace = timeout / 3; // as troupe-master does
+  }
   auto out = outcome_;
   cfg.on_term = [out, i](const v1::MasterInfo* serving) {
     if (serving == nullptr) {
       out->serving.erase(i);
       return;
     }
+    // Checked now, not at the next step: a short overlap would slip between two samples.
+    for (const auto& [other, epoch] : out->serving)
+      if (other != i && out->frozen.count(other) == 0 && out->frozen.count(i) == 0)
+        out->overlaps.push_back(master_node(i) + " began serving epoch "
+                                + std::to_string(serving->epoch()) + " while " + master_node(other)
+                                + " served epoch " + std::to_string(epoch));
     out->serving[i] = serving->epoch();
     auto& who = out->served[serving->epoch()];
     if (who.empty() || who.back() != i)
@@ -196,8 +218,16 @@ void cluster::start() {
       p = pick.chance(0.5) ? 0.1 + 0.4 * static_cast<double>(pick.next() % 1000) / 1000 : 0;
     runtime::chaos::arm(seed_, chaos_);
   }
-  // The master candidates: standalone contenders (master-1 appointed) over one registry.
+  // The master candidates: standalone contenders (master-1 appointed) over one registry, or
+  // every one contending through the simulated ZooKeeper.
   registry_ = std::make_shared<runtime::memory_store>();
+  if (spec_.zookeeper) {
+    runtime::sim_faults tcp; // links to the coordinator: reliable, ordered, quick
+    tcp.min_delay = std::chrono::milliseconds{1};
+    tcp.max_delay = std::chrono::milliseconds{20};
+    net_->set_node_faults(sim_zookeeper::node, tcp);
+    zk_ = std::make_unique<sim_zookeeper>(sys_, *net_);
+  }
   contenders_.resize(spec_.masters);
   contending_.assign(spec_.masters, false);
   for (uint32_t i = 1; i <= spec_.masters; ++i) {
@@ -208,9 +238,14 @@ void cluster::start() {
     infos_.push_back(info);
     candidates_.push_back(spawn_candidate(i));
   }
-  // Standalone contenders lead once they contend: only master-1 does for now.
-  caf::anon_send(candidates_[0], runtime::election::contend_atom::value, infos_[0]);
-  contending_[0] = true;
+  // Standalone contenders lead once they contend: only master-1 does for now. With ZooKeeper
+  // all contend; whoever's member comes first leads.
+  // all contend, master-i (i - 1) × 300 ms late, so that master-1 leads first as plans expect.
+  for (uint32_t i = 1; i <= (zk_ ? spec_.masters : 1); ++i) {
+    caf::delayed_anon_send(candidates_[i - 1], std::chrono::milliseconds{300} * (i - 1),
+                           runtime::election::contend_atom::value, infos_[i - 1]);
+    contending_[i - 1] = true;
+  }
   auto total = resources::parse(spec_.agent_resources).value();
   agents_.resize(spec_.agents);
   for (uint32_t i = 1; i <= spec_.agents; ++i) {
@@ -272,10 +307,10 @@ void cluster::crash_master(uint32_t i) {
 
 void cluster::restart_master(uint32_t i) {
   net_->bring_up(master_node(i));
-  if (spec_.masters == 1)
+  if (spec_.masters == 1 && !zk_)
     registry_->crash(); // its own disk: what it wrote but never synced is gone
   candidates_[i - 1] = spawn_candidate(i);
-  if (i == leader_) {
+  if (i == leader_ || zk_) {
     caf::anon_send(candidates_[i - 1], runtime::election::contend_atom::value, infos_[i - 1]);
     contending_[i - 1] = true;
   }
@@ -382,7 +417,25 @@ caf::error cluster::inject(const fault& f) {
     case fault_kind::fail_over:
       if (!master)
         return no("fail over to master-1.." + std::to_string(spec_.masters));
+      if (zk_)
+        return no("with ZooKeeper the election decides");
       fail_over(i);
+      return caf::none;
+    case fault_kind::expire:
+    case fault_kind::freeze:
+    case fault_kind::thaw:
+      if (!zk_ || !master)
+        return no("expire, freeze and thaw name a master of a cluster with ZooKeeper");
+      if (f.kind == fault_kind::expire) {
+        zk_->expire(node);
+      } else {
+        bool on = f.kind == fault_kind::freeze;
+        zk_->freeze(node, on);
+        if (on)
+          outcome_->frozen.insert(i);
+        else
+          outcome_->frozen.erase(i);
+      }
       return caf::none;
   }
   return no("unknown fault");
@@ -502,6 +555,21 @@ run_report cluster::run(test::deterministic_fixture& f, const fault_plan& plan,
         announce_at = t + 1s;
       }
     }
+    if (zk_) { // the election decides: tell every node once a new leader serves
+      uint32_t serving = 0;
+      uint64_t newest = 0;
+      for (const auto& [i, epoch] : outcome_->serving)
+        if (epoch > newest && outcome_->frozen.count(i) == 0) {
+          newest = epoch;
+          serving = i;
+        }
+      if (serving != 0 && newest != announced_epoch_) {
+        leader_ = serving;
+        announced_epoch_ = newest;
+        announce = true;
+        announce_at = t;
+      }
+    }
     if (announce && t >= announce_at) {
       announce_leader();
       announce = false;
@@ -610,6 +678,8 @@ void cluster::stop() {
     if (c)
       caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
   candidates_.clear();
+  if (zk_)
+    zk_->stop();
   for (auto& a : agents_) {
     if (a.actor)
       caf::anon_send_exit(a.actor, caf::exit_reason::kill);

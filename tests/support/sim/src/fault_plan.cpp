@@ -82,10 +82,14 @@ caf::expected<fault> parse_line(size_t number, const std::string& text) {
     f.kind = fault_kind::heal;
     if (auto err = want(0, "nothing after \"heal\""))
       return err;
-  } else if (verb == "crash" || verb == "stop" || verb == "restart" || verb == "fail-over") {
+  } else if (verb == "crash" || verb == "stop" || verb == "restart" || verb == "fail-over"
+             || verb == "expire" || verb == "freeze" || verb == "thaw") {
     f.kind = verb == "crash"     ? fault_kind::crash
              : verb == "stop"    ? fault_kind::stop
              : verb == "restart" ? fault_kind::restart
+             : verb == "expire"  ? fault_kind::expire
+             : verb == "freeze"  ? fault_kind::freeze
+             : verb == "thaw"    ? fault_kind::thaw
                                  : fault_kind::fail_over;
     if (auto err = want(1, ("\"" + verb + " NODE\"").c_str()))
       return err;
@@ -94,7 +98,7 @@ caf::expected<fault> parse_line(size_t number, const std::string& text) {
     return bad(number, text,
                "unknown fault \"" + verb
                  + "\" (partition, cut, clog, heal, disconnect, crash, stop, restart, "
-                 "fail-over)");
+                 "fail-over, expire, freeze, thaw)");
   }
   return f;
 }

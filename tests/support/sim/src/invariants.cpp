@@ -165,13 +165,18 @@ std::vector<std::string> cluster::check_updates(const v1::MasterState* at_end) c
 }
 
 std::vector<std::string> cluster::check_masters() const {
-  std::vector<std::string> problems;
-  if (outcome_->serving.size() > 1) {
-    std::string who;
-    for (const auto& [i, epoch] : outcome_->serving)
+  std::vector<std::string> problems = outcome_->overlaps;
+  for (const auto& v : *registry_violations_)
+    problems.push_back("registry: " + v);
+  size_t serving = 0; // a frozen one may still believe it leads: that is the fault injected
+  std::string who;
+  for (const auto& [i, epoch] : outcome_->serving)
+    if (outcome_->frozen.count(i) == 0) {
+      ++serving;
       who += " " + master_node(i) + " (epoch " + std::to_string(epoch) + ")";
+    }
+  if (serving > 1)
     problems.push_back("more than one master serves at once:" + who);
-  }
   for (const auto& [epoch, who] : outcome_->served) {
     std::set<uint32_t> distinct(who.begin(), who.end());
     if (distinct.size() > 1) {

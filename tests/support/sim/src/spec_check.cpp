@@ -51,8 +51,12 @@ caf::error cluster::check(const cluster_spec& spec, const fault_plan& plan) {
     up[framework_node] = true;
   for (const auto& fw : spec.frameworks)
     up[fw.node] = true;
+  if (spec.zookeeper)
+    up["zk"] = true;
   auto nodes = "nodes are master-1.." + std::to_string(spec.masters) + ", agent-1.."
-               + std::to_string(spec.agents) + (spec.tasks > 0 ? ", framework" : "");
+               + std::to_string(spec.agents) + (spec.tasks > 0 ? ", framework" : "")
+               + (spec.zookeeper ? ", zk" : "");
+  std::set<std::string> frozen;
   for (const auto& f : plan.faults()) {
     auto no = [&](const std::string& why) { return bad("\"" + f.text + "\": " + why); };
     for (const auto* group : {&f.nodes, &f.others})
@@ -75,6 +79,18 @@ caf::error cluster::check(const cluster_spec& spec, const fault_plan& plan) {
           return no("a link joins two different nodes");
         break;
       case fault_kind::heal:
+        break;
+      case fault_kind::expire:
+      case fault_kind::freeze:
+      case fault_kind::thaw:
+        if (!spec.zookeeper)
+          return no("expire, freeze and thaw need the simulated ZooKeeper (zookeeper = true)");
+        if (!master)
+          return no("only masters have ZooKeeper sessions here");
+        if (f.kind == fault_kind::freeze && !frozen.insert(node).second)
+          return no(node + " is frozen already");
+        if (f.kind == fault_kind::thaw && frozen.erase(node) == 0)
+          return no(node + " is not frozen");
         break;
       case fault_kind::crash:
         if (!master && !agent && node != framework_node)
@@ -101,6 +117,9 @@ caf::error cluster::check(const cluster_spec& spec, const fault_plan& plan) {
       case fault_kind::fail_over:
         if (!master)
           return no("fail-over names the master to appoint");
+        if (spec.zookeeper)
+          return no("with ZooKeeper the election decides: expire, partition or crash the "
+                    "leader instead");
         break;
     }
   }

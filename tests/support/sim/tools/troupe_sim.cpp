@@ -37,6 +37,7 @@ struct options {
   double duration_s = 2;
   std::vector<std::string> faults; // fault plan lines
   double limit_s = 1800;
+  double zk_session_s = 2;
   bool trace = false;
   bool replay = false;
 };
@@ -50,6 +51,7 @@ sim::cluster_spec spec_of(const options& o) {
   spec.faults.min_delay = seconds(o.min_delay_ms / 1000);
   spec.faults.max_delay = seconds(o.max_delay_ms / 1000);
   spec.task_duration = seconds(o.duration_s);
+  spec.zk_session = seconds(o.zk_session_s);
   return spec;
 }
 
@@ -166,6 +168,11 @@ int main(int argc, char** argv) {
     ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_flag("--chaos", o.spec.chaos,
                "arm the chaos points (which ones, and how often, chosen by the seed)");
+  app.add_flag("--zookeeper", o.spec.zookeeper,
+               "elect and keep the registry through a simulated ZooKeeper (node \"zk\"; plans "
+               "gain expire, freeze and thaw)");
+  app.add_option("--zk-session", o.zk_session_s, "ZooKeeper session timeout, seconds")
+    ->capture_default_str()->check(CLI::Range(0.1, 600.0));
   app.add_flag("--trace", o.trace, "print every routing decision and every update");
   app.add_flag("--replay", o.replay, "run each seed twice and compare the runs");
   app.add_option("--log-level", log_level, "the nodes' log (trace, debug, info, warn, error, off)")

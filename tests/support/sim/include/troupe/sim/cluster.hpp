@@ -37,6 +37,8 @@ class fake_host;
 
 namespace troupe::sim {
 
+class sim_zookeeper;
+
 /// A framework the test brings: the SDK's scheduler driver runs it on node `node`, subscribed
 /// as `info`, following the leading master.
 struct framework_spec {
@@ -66,6 +68,13 @@ struct cluster_spec {
   /// Arms the chaos points (runtime/chaos.hpp) for the run: each one, chosen by the seed, on
   /// (probability 10-50 %) or off.
   bool chaos = false;
+  /// Elect through the simulated ZooKeeper (troupe/sim/zookeeper.hpp) instead of the harness's
+  /// appoint/depose: a "zk" node, every master contends with a session of `zk_session`, the
+  /// registry goes through it (refused while a master cannot reach zk), and a term pauses on a
+  /// lost session for a third of it as in production. Its links are TCP-like (no loss, 1-20 ms)
+  /// unless the plan cuts, partitions or clogs them.
+  bool zookeeper = false;
+  caf::timespan zk_session = std::chrono::seconds{2};
 };
 
 /// What happened, as the harness saw it.
@@ -88,6 +97,11 @@ struct cluster_outcome {
   /// The candidates serving right now, with their epochs (more than one is a violation: the
   /// harness's election is exclusive and a deposed or crashed term ends at once).
   std::map<uint32_t, uint64_t> serving;
+  /// With ZooKeeper: masters whose client is frozen (they may still believe they lead; they
+  /// are left out of "one serves at a time") ...
+  std::set<uint32_t> frozen;
+  /// ... and violations seen the moment a term started serving: another, not frozen, served.
+  std::vector<std::string> overlaps;
   bool done = false;    ///< the example framework finished its batch
   bool removed = false; ///< the master removed it (its failover timeout passed while cut off)
   uint32_t finished = 0;
@@ -267,6 +281,11 @@ private:
   caf::actor observer_;
   bool framework_crashed_ = false;
   runtime::chaos::probabilities chaos_{}; ///< armed at start() when the spec asks
+  std::unique_ptr<sim_zookeeper> zk_;     ///< with spec.zookeeper
+  uint64_t announced_epoch_ = 0;          ///< with ZooKeeper: the leader last announced
+  /// With ZooKeeper: registry writes of a term older than the newest begun (must stay empty).
+  std::shared_ptr<std::vector<std::string>> registry_violations_ =
+    std::make_shared<std::vector<std::string>>();
 };
 
 } // namespace troupe::sim

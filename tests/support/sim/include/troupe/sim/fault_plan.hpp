@@ -11,6 +11,13 @@
 //   4s   stop agent-1                             the agent process only (tasks keep running)
 //   9s   restart agent-1 | master-2               a crashed or stopped node starts again
 //   1.2s fail-over master-2                       the leader is deposed, master-2 appointed
+// With the simulated ZooKeeper (cluster_spec::zookeeper), "zk" is a node too (partition
+// master-1 | zk, cut zk master-2, disconnect master-1 zk), and:
+//   5s   expire master-1                          ZooKeeper expires the node's sessions now
+//   5s   freeze master-1                          its ZooKeeper client stops (sends nothing,
+//                                                 hears nothing, notices nothing): a leader
+//                                                 that still believes it leads
+//   20s  thaw master-1                            the client runs again
 //
 // Times count from the cluster's start ("s" or "ms"; a bare number is seconds). Blank lines
 // and comments ('#' to the end of the line) are ignored; faults run in time order (ties in
@@ -25,12 +32,14 @@
 
 namespace troupe::sim {
 
-enum class fault_kind { partition, cut, clog, heal, disconnect, crash, stop, restart, fail_over };
+enum class fault_kind {
+  partition, cut, clog, heal, disconnect, crash, stop, restart, fail_over, expire, freeze, thaw
+};
 
 struct fault {
   caf::timespan at{0};
   fault_kind kind = fault_kind::heal;
-  std::vector<std::string> nodes;  ///< crash/stop/restart/fail-over: one; cut/clog/disconnect:
+  std::vector<std::string> nodes;  ///< crash/stop/restart/fail-over/expire/freeze/thaw: one; cut/clog/disconnect:
                                    ///< the two ends
   std::vector<std::string> others; ///< partition: the second group
   caf::timespan delay{0};          ///< clog
