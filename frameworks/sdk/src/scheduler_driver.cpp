@@ -1,5 +1,7 @@
 #include "troupe/sdk/scheduler_driver.hpp"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include <caf/actor_system.hpp>
@@ -15,6 +17,7 @@
 #include "troupe/runtime/seconds.hpp"
 #include "troupe/runtime/transport.hpp"
 #include "troupe/sdk/update_guard.hpp"
+#include "troupe/runtime/supervision/restart_plan.hpp"
 
 namespace troupe::sdk {
 
@@ -24,14 +27,19 @@ using reconnect_atom = caf::atom_constant<caf::atom("reconn")>;
 using subscribe_check_atom = caf::atom_constant<caf::atom("subcheck")>;
 using heartbeat_check_atom = caf::atom_constant<caf::atom("hbcheck")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
+using restart_framework_atom = caf::atom_constant<caf::atom("fwrestart")>;
 
 using driver_impl = scheduler_driver_actor::extend<
   caf::reacts_to<reconnect_atom, uint64_t>, caf::reacts_to<subscribe_check_atom, uint64_t>,
-  caf::reacts_to<heartbeat_check_atom, uint64_t>, caf::reacts_to<finish_atom, caf::error>>;
+  caf::reacts_to<heartbeat_check_atom, uint64_t>, caf::reacts_to<finish_atom, caf::error>,
+  caf::reacts_to<restart_framework_atom>>;
 
 struct driver_state {
   scheduler_driver_config cfg;
-  framework_actor framework;
+  std::function<framework_actor(scheduler_driver_actor)> make; ///< restarts the framework
+  framework_actor framework;       ///< null while it waits for its restart
+  std::optional<runtime::restart_plan> restarts;
+  v1::scheduler::Subscribed last_subscribed; ///< handed to a restarted framework
   protocols::master_actor master;
   bool subscribed = false;
   bool removed = false;    ///< the master removed the framework: the driver stays idle
@@ -144,16 +152,26 @@ void on_event(driver_pointer self, v1::scheduler::Event& event) {
       if (event.subscribed().heartbeat_interval_seconds() > 0)
         st.heartbeat = runtime::from_seconds(event.subscribed().heartbeat_interval_seconds());
       self->delayed_send(self, st.heartbeat, heartbeat_check_atom::value, st.generation);
+      st.last_subscribed = event.subscribed();
       self->send(st.framework, std::move(*event.mutable_subscribed()));
       break;
     }
     case E::kOffers:
+      if (!st.framework) { // restarting: nobody can answer them; no hoarding
+        v1::scheduler::Decline decline;
+        for (const auto& offer : event.offers().offers())
+          *decline.add_offer_ids() = offer.id();
+        self->send(st.master, make_call(st.cfg.framework.id(), std::move(decline)), me(self));
+        break;
+      }
       self->send(st.framework, std::move(*event.mutable_offers()));
       break;
     case E::kRescind:
       self->send(st.framework, std::move(*event.mutable_rescind()));
       break;
     case E::kUpdate: {
+      if (!st.framework)
+        break; // restarting: not acknowledged, so the agent sends it again
       const auto& status = event.update().status();
       v1::scheduler::Acknowledge ack;
       *ack.mutable_agent_id() = status.agent_id();
@@ -227,13 +245,33 @@ void on_call(driver_pointer self, v1::scheduler::Call& call) {
 driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_config cfg,
                                      std::function<framework_actor(scheduler_driver_actor)> make) {
   self->state.cfg = std::move(cfg);
-  self->state.framework = make(self);
+  self->state.make = std::move(make);
+  self->state.framework = self->state.make(self);
   self->link_to(self->state.framework);
-  // The framework (or executor) ended: end too, after whatever it sent last.
-  // Exit messages overtake normal ones: finish through the mailbox, so calls queued before the
-  // exit (a framework's last Teardown) still go out.
-  self->set_exit_handler(
-    [self](caf::exit_msg& msg) { self->send(self, finish_atom::value, std::move(msg.reason)); });
+  // The framework ended normally (or the driver was told to stop): end too, after whatever it
+  // sent last. Exit messages overtake normal ones: finish through the mailbox, so calls queued
+  // before the exit (a framework's last Teardown) still go out. A crash of the framework is
+  // restarted (see spawn_scheduler_driver).
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    bool framework = st.framework && msg.source == st.framework.address();
+    if (framework && msg.reason && st.cfg.framework_restarts.max_restarts > 0) {
+      if (!st.restarts)
+        st.restarts.emplace(st.cfg.framework_restarts, std::vector<std::string>{"framework"});
+      auto d = st.restarts->on_exit(0, true, self->clock().now());
+      auto why = self->system().render(msg.reason);
+      if (d.what == runtime::restart_plan::action::restart) {
+        st.framework = nullptr;
+        runtime::node_logger("scheduler")
+          ->error("the framework crashed ({}); restarting it in {:.1f} s", why,
+                  std::chrono::duration<double>(d.delay).count());
+        self->delayed_send(self, d.delay, restart_framework_atom::value);
+        return;
+      }
+      msg.reason = make_error(errc::supervisor_gave_up, d.why + "; last reason: " + why);
+    }
+    self->send(self, finish_atom::value, std::move(msg.reason));
+  });
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     if (!st.master || msg.source != st.master.address())
@@ -252,6 +290,16 @@ driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_confi
       on_leader(self, master, info);
     },
     [self](finish_atom, caf::error& reason) { self->quit(std::move(reason)); },
+    [self](restart_framework_atom) {
+      auto& st = self->state;
+      if (st.framework)
+        return;
+      st.framework = st.make(self);
+      self->link_to(st.framework);
+      runtime::node_logger("scheduler")->info("framework restarted");
+      if (st.subscribed) // it reconciles, as after any Subscribed
+        self->send(st.framework, st.last_subscribed);
+    },
     [self](reconnect_atom, uint64_t generation) {
       if (generation == self->state.generation)
         connect(self);
@@ -276,6 +324,15 @@ driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_confi
 }
 
 } // namespace
+
+runtime::supervisor_config scheduler_driver_config::default_framework_restarts() {
+  runtime::supervisor_config cfg;
+  cfg.backoff = {std::chrono::seconds{1}, std::chrono::seconds{30}, 2.0};
+  cfg.max_restarts = 3;
+  cfg.window = std::chrono::minutes{5};
+  cfg.name = "scheduler driver";
+  return cfg;
+}
 
 scheduler_driver_actor
 spawn_scheduler_driver(caf::actor_system& sys, scheduler_driver_config cfg,

@@ -25,6 +25,7 @@
 #include "troupe/messages/proto.hpp"
 #include "troupe/runtime/backoff.hpp"
 #include "troupe/runtime/election/election.hpp"
+#include "troupe/runtime/supervision/supervisor.hpp"
 #include "troupe/sdk/peer_locator.hpp"
 
 namespace troupe::sdk {
@@ -74,10 +75,24 @@ struct scheduler_driver_config {
   bool auto_acknowledge = true;  ///< acknowledge updates after delivering them (stale stream
                                  ///< updates after a task ended are always acknowledged and
                                  ///< never handed on: sdk/update_guard.hpp)
+  /// How the driver restarts a framework actor that crashed (see spawn_scheduler_driver);
+  /// max_restarts = 0: never (the driver ends with it).
+  runtime::supervisor_config framework_restarts = default_framework_restarts();
+
+  /// 1 s doubling to 30 s, at most 3 restarts within 5 minutes.
+  static runtime::supervisor_config default_framework_restarts();
 };
 
-/// Spawns the driver and, through `make_framework`, the framework it drives. The driver is
-/// linked to the framework: when either ends, both do.
+/// Spawns the driver and, through `make_framework`, the framework it drives, linked to it.
+///
+/// Supervision: the framework ending normally ends the driver (and its subscription lapses
+/// into the failover timeout). The framework crashing (an abnormal exit) is restarted by the
+/// driver after `framework_restarts`' backoff, through `make_framework` again, and handed the
+/// last Subscribed event, so it reconciles and carries on under the same framework ID: what
+/// it kept in memory is lost (frameworks persist what they must not repeat). Meanwhile offers
+/// are declined at once (no hoarding) and status updates are neither handed on nor
+/// acknowledged (the agent resends them). Past the intensity the driver ends with
+/// errc::supervisor_gave_up. The driver ending (stopped, or crashed) ends the framework.
 scheduler_driver_actor
 spawn_scheduler_driver(caf::actor_system& sys, scheduler_driver_config cfg,
                        std::function<framework_actor(scheduler_driver_actor)> make_framework);
