@@ -222,6 +222,13 @@ void master_node::teardown(const v1::FrameworkID& id, const std::string& why) {
     self_->demonitor(fw.scheduler.address());
   self_->send(allocator_, allocator::remove_framework_atom::value, id);
   removed_frameworks_.insert(id.value());
+  // Its kills waiting for agents to come back are moot: a returning agent is told to shut the
+  // removed framework down instead.
+  for (auto d = deferred_kills_.begin(); d != deferred_kills_.end();) {
+    for (auto k = d->second.begin(); k != d->second.end();)
+      k = k->first == id.value() ? d->second.erase(k) : std::next(k);
+    d = d->second.empty() ? deferred_kills_.erase(d) : std::next(d);
+  }
   internal::RegistryOperation forget;
   *forget.mutable_remove_lease() = id;
   record(std::move(forget));
