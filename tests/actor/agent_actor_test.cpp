@@ -679,7 +679,8 @@ BOOST_AUTO_TEST_CASE(destroy_ends_the_executor_and_reports_a_destroyed_exit) {
 }
 
 // Supervision (agent_actor.hpp): the status update manager restarts after its backoff and
-// loses nothing — an update reported while it is down waits in the agent and goes out after.
+// loses nothing — an update reported while it is down waits in the agent and goes out after,
+// and the agent reregisters with every task's latest state.
 BOOST_AUTO_TEST_CASE(a_crashed_status_update_manager_restarts_and_loses_no_update) {
   start_registered();
   run_task("t1", 500);
@@ -696,6 +697,21 @@ BOOST_AUTO_TEST_CASE(a_crashed_status_update_manager_restarts_and_loses_no_updat
   auto [manager2, containerizer2] = helpers();
   BOOST_CHECK(manager2 && manager2 != manager);
   BOOST_CHECK(containerizer2 == containerizer); // one_for_one: the containerizer stays
+  // What the old manager may have lost unrecorded, the agent reports: it reregisters, with
+  // the task's latest state ...
+  auto reregs = master.received<v1::ReregisterAgent>();
+  BOOST_REQUIRE_EQUAL(reregs.size(), 1u);
+  BOOST_REQUIRE_EQUAL(reregs[0].tasks_size(), 1);
+  BOOST_CHECK_EQUAL(name(reregs[0].tasks(0).state()), "TASK_FINISHED");
+  // ... and once reregistered, the parked update goes out on its stream.
+  v1::AgentReregistered reply;
+  *reply.mutable_agent_id() = agent_id;
+  reply.mutable_master()->set_id("m1");
+  reply.mutable_master()->set_epoch(epoch);
+  reply.set_ping_interval_seconds(60);
+  reply.set_epoch(epoch);
+  master.send_to(agent, reply);
+  run();
   BOOST_CHECK_EQUAL(names(states()), "TASK_RUNNING,TASK_FINISHED");
   BOOST_CHECK(!agent_exit->down);
 }

@@ -188,7 +188,10 @@ void agent_node::on_leader(protocols::master_actor master, const v1::MasterInfo&
       || master == master_)
     return;
   log_->info("master {} at {}:{} leads", info.id(), info.hostname(), info.actor_port());
-  leader_id_ = info.id();
+  // A fixed --master names an address, not a master (its id is "host:port"): any master
+  // serving there may answer. An election names the master itself.
+  bool address_only = info.id() == info.hostname() + ":" + std::to_string(info.actor_port());
+  leader_id_ = address_only ? std::string{} : info.id();
   if (info.epoch() > epoch_) // an announcement that knows the epoch fences older masters now
     epoch_ = info.epoch();
   if (master_)

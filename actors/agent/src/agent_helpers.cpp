@@ -87,6 +87,9 @@ bool agent_node::on_helper_exit(const caf::exit_msg& msg) {
   }
   log_->error("the {} ended ({}): restarting it in {} ms", helper_names[which], reason,
               std::chrono::duration_cast<std::chrono::milliseconds>(d.delay).count());
+  if (which == containerizer_index) // it killed every container it had launched as it ended
+    fail_lost_containers({}, v1::TaskStatus::REASON_AGENT_RESTARTED,
+                         "its container ended with the agent's containerizer, which crashed");
   self_->delayed_send(self_, d.delay, restart_helper_atom::value, which);
   return true;
 }
@@ -100,12 +103,18 @@ void agent_node::on_restart_helper(uint64_t which) {
       self_->send(updates_, std::move(update));
     parked_updates_.clear();
     log_->info("status update manager restarted");
+    // Updates still in the old one's mailbox were never checkpointed (their executors were
+    // told they were): reregistering reports every task's latest state to the master, which
+    // tells the framework what it missed.
+    if (phase_ == agent_phase::running) {
+      phase_ = agent_phase::reregistering;
+      begin_registration();
+    }
   } else if (which == containerizer_index && !containerizer_) {
     start_containerizer();
-    // The old one killed every container it had launched as it ended.
-    fail_lost_containers({}, v1::TaskStatus::REASON_AGENT_RESTARTED,
-                         "its container ended with the agent's containerizer, which crashed");
     log_->info("containerizer restarted");
+    if (may_launch())
+      run_held_launches(epoch_); // launches that came meanwhile
   }
 }
 

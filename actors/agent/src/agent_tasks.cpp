@@ -73,9 +73,10 @@ executor_record& agent_node::executor_for(framework_entry& fw, const v1::Executo
 // for a newer one may still send some (found by the simulated ZooKeeper: a leader frozen past
 // its session launched on an agent that had just reported its tasks to the new leader; the
 // new leader offered the same resources again). At registration only the launches of that
-// master's epoch or newer run (run_held_launches).
+// master's epoch or newer run (run_held_launches). They also wait while a crashed
+// containerizer restarts.
 bool agent_node::may_launch() const {
-  return !cfg_.info.id().value().empty() && phase_ == agent_phase::running;
+  return !cfg_.info.id().value().empty() && phase_ == agent_phase::running && containerizer_;
 }
 
 // Drops held launches of `framework` (of task `task` only, unless empty); a group goes whole.

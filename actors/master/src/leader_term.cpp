@@ -1,5 +1,7 @@
 #include "troupe/master/leader_term.hpp"
 
+#include <atomic>
+
 #include <caf/actor_cast.hpp>
 #include <caf/local_actor.hpp>
 
@@ -15,6 +17,9 @@ namespace {
 struct term_children {
   registrar_actor registrar;
   caf::actor offers;
+  /// The epoch the term's last master served with (0: none yet). Written on that master's
+  /// thread, read by the supervisor's: atomic.
+  std::shared_ptr<std::atomic<uint64_t>> held = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 } // namespace
@@ -54,14 +59,25 @@ runtime::supervisor_actor spawn_leader_term(caf::local_actor* owner, leader_term
                         auto mcfg = shared->master;
                         mcfg.registrar = kids->registrar;
                         mcfg.recover_epoch = shared->elected_epoch;
+                        // A restart recovers only if no newer term began meanwhile.
+                        mcfg.recover_held_epoch = kids->held->load();
                         mcfg.offers.supervisor = kids->offers;
-                        mcfg.on_serving = shared->on_serving;
+                        mcfg.on_serving = [held = kids->held, report = shared->on_serving](
+                                            const master_node_actor& m,
+                                            const v1::MasterInfo& info) {
+                          held->store(info.epoch());
+                          if (report)
+                            report(m, info);
+                        };
                         return caf::actor_cast<caf::actor>(spawn_master(sup->system(), mcfg));
                       }});
   auto scfg = shared->supervision;
   scfg.strategy = runtime::restart_strategy::one_for_all;
-  if (!scfg.escalate_now) // fenced by a newer term: another node leads, restarting cannot help
-    scfg.escalate_now = [](const caf::error& reason) { return is(reason, errc::stale_epoch); };
+  // Fenced by a newer term: another node leads, restarting cannot help (besides whatever the
+  // configuration adds).
+  scfg.escalate_now = [also = std::move(scfg.escalate_now)](const caf::error& reason) {
+    return is(reason, errc::stale_epoch) || (also && also(reason));
+  };
   return runtime::spawn_supervisor(owner, std::move(scfg), std::move(children));
 }
 

@@ -31,8 +31,9 @@ master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
     // Nothing else is handled until the registry is read: the node exists only from then on.
     auto registrar = cfg.registrar;
     auto epoch = cfg.recover_epoch;
+    auto held = cfg.recover_held_epoch;
     auto pending = std::make_shared<master_config>(std::move(cfg));
-    self->request(registrar, caf::infinite, recover_atom::value, epoch)
+    self->request(registrar, caf::infinite, recover_atom::value, epoch, held)
       .await(
         [self, pending](internal::Registry& registry) {
           pending->info.set_epoch(registry.epoch());

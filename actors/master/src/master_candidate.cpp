@@ -2,6 +2,7 @@
 // entry interface) and the term lifecycle.
 #include "troupe/master/master_candidate.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 #include <caf/actor_system.hpp>
@@ -66,7 +67,7 @@ public:
   }
 
   bool serving() const {
-    return phase_ == term_phase::serving;
+    return phase_ == term_phase::serving && master_;
   }
 
   void on_contend(const v1::MasterInfo& info) {
@@ -80,8 +81,12 @@ public:
       return; // the old contender's report, before its end
     elected_ = true;
     if (phase_ == term_phase::suspended && epoch == elected_epoch_) {
-      phase_ = term_phase::serving;
       ++suspension_; // the grace timer is stale now
+      if (!master_) { // it ended meanwhile: the restarted one reports when it serves
+        phase_ = term_phase::starting;
+        return;
+      }
+      phase_ = term_phase::serving;
       log_->info("elected again with the same epoch {}: the term resumes", epoch);
       self_->send(master_, pause_atom::value, false);
       report(&term_info_);
@@ -128,6 +133,7 @@ public:
       return;
     }
     phase_ = term_phase::serving;
+    step_downs_ = 0;
     log_->info("leading: term epoch {} (election epoch {})", info.epoch(), elected_epoch_);
     report(&term_info_);
   }
@@ -150,7 +156,11 @@ public:
       }
     } else if (old_contender_ && msg.source == old_contender_) {
       old_contender_ = caf::actor_addr{};
-      self_->delayed_send(self_, cfg_.retry, recontend_atom::value, ++generation_);
+      // Consecutive step-downs back off: retry, doubling to 32 × retry (at least 100 ms).
+      auto base = std::max(cfg_.retry, caf::timespan{std::chrono::milliseconds{100}});
+      auto delay = base * (1u << std::min(step_downs_, 5u));
+      ++step_downs_;
+      self_->delayed_send(self_, delay, recontend_atom::value, ++generation_);
     }
   }
 
@@ -207,6 +217,7 @@ private:
     term_generation_ = generation;
     term_ = spawn_leader_term(self_, std::move(tcfg));
     self_->monitor(term_);
+    *running_term_ = caf::actor_cast<caf::actor>(term_);
     phase_ = term_phase::starting;
   }
 
@@ -223,6 +234,7 @@ private:
       caf::anon_send_exit(term_, caf::exit_reason::user_shutdown);
       term_ = nullptr;
     }
+    *running_term_ = nullptr;
     if (served) {
       log_->warn("leadership term ended: {}", why);
       report(nullptr);
@@ -241,9 +253,19 @@ private:
   uint64_t generation_ = 0;       ///< bumps per term start and step-down; stale replies ignored
   uint64_t term_generation_ = 0;  ///< the running term's generation (0: none)
   uint64_t suspension_ = 0;       ///< bumps per suspension; stale grace timers ignored
+  unsigned step_downs_ = 0;       ///< in a row, without a term serving in between
   term_phase phase_ = term_phase::none;
   runtime::supervisor_actor term_;
   master_node_actor master_;      ///< the serving (or paused) master of the term
+
+public:
+  /// The running term, for the candidate's exit hook: a candidate killed (no exit handler
+  /// runs) must not leave its term running without an election.
+  std::shared_ptr<caf::actor> running_term_ = std::make_shared<caf::actor>();
+
+  bool from_old_contender(const caf::actor_addr& who) const {
+    return old_contender_ && who == old_contender_;
+  }
   v1::MasterInfo term_info_;      ///< its MasterInfo
 };
 
@@ -282,8 +304,14 @@ candidate_impl::behavior_type candidate_fn(candidate_pointer self, candidate_con
   self->set_down_handler([node](caf::down_msg& msg) { node->on_down(msg); });
   // Stopped (by its owner, or its contender died): the term ends with it.
   self->set_exit_handler([self, node](caf::exit_msg& msg) {
+    if (node->from_old_contender(msg.source))
+      return; // stopped by us at a step-down (its exit raced the unlink)
     node->on_stop();
     self->quit(msg.reason);
+  });
+  self->attach_functor([term = node->running_term_] {
+    if (*term)
+      caf::anon_send_exit(*term, caf::exit_reason::user_shutdown);
   });
   return std::apply(
     [node](auto... delegating) {

@@ -168,9 +168,9 @@ void sync_and_answer(registrar_pointer self,
       rp.deliver(true);
 }
 
-caf::result<internal::Registry> recover(registrar_pointer self, uint64_t epoch) {
+caf::result<internal::Registry> recover(registrar_pointer self, uint64_t epoch, uint64_t held) {
   auto& store = *self->state.cfg.store;
-  auto term = begin_term(store, epoch);
+  auto term = begin_term(store, epoch, held);
   if (!term)
     return term.error();
   auto registry = load_registry(store);
@@ -189,7 +189,8 @@ registrar_impl::behavior_type registrar_fn(registrar_pointer self, registrar_con
   self->state.cfg = std::move(cfg);
   self->state.log = runtime::node_logger(self->state.cfg.node);
   return {
-    [self](recover_atom, uint64_t epoch) { return recover(self, epoch); },
+    [self](recover_atom, uint64_t epoch) { return recover(self, epoch, 0); },
+    [self](recover_atom, uint64_t epoch, uint64_t held) { return recover(self, epoch, held); },
     [self](internal::RegistryOperation& op) {
       self->state.pending.push_back({std::move(op), std::nullopt});
       if (!self->state.waiting)

@@ -93,7 +93,7 @@ caf::expected<internal::Registry> load_registry(runtime::store& st) {
   return out;
 }
 
-caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least) {
+caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least, uint64_t held) {
   auto got = st.get(epoch_key);
   if (!got)
     return got.error();
@@ -104,6 +104,10 @@ caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least) {
       return epoch.error();
     stored = *epoch;
   }
+  if (held != 0 && stored != held)
+    return make_error(errc::stale_epoch, "the registry is at epoch " + std::to_string(stored)
+                                           + ", not this node's " + std::to_string(held)
+                                           + ": a newer term began elsewhere");
   uint64_t epoch = std::max(at_least, stored + 1);
   auto written = st.put(epoch_key, std::to_string(epoch),
                         *got ? (*got)->version : uint64_t{0});

@@ -297,8 +297,17 @@ driver_impl::behavior_type driver_fn(driver_pointer self, scheduler_driver_confi
       st.framework = st.make(self);
       self->link_to(st.framework);
       runtime::node_logger("scheduler")->info("framework restarted");
-      if (st.subscribed) // it reconciles, as after any Subscribed
+      if (st.subscribed) { // it reconciles, as after any Subscribed
         self->send(st.framework, st.last_subscribed);
+      } else if (st.removed) { // the master removed the framework meanwhile: say so again
+        v1::scheduler::Error err;
+        err.set_message("framework " + st.cfg.framework.id().value()
+                        + " was removed by the master; start a new driver without its ID");
+        err.set_removed(true);
+        self->send(st.framework, std::move(err));
+      } else if (st.master) { // between subscriptions: as after any connection loss
+        self->send(st.framework, disconnected_atom::value);
+      }
     },
     [self](reconnect_atom, uint64_t generation) {
       if (generation == self->state.generation)

@@ -108,6 +108,9 @@ void on_restart_due(supervisor_pointer self, uint64_t round) {
     return;
   auto children = std::move(i->second);
   st.rounds.erase(i);
+  // Exits of children stopped for this round were queued before the unlink, hence handled
+  // before this (later) message: forget them, or the set grows with every restart.
+  st.retired.clear();
   for (auto j : children) {
     if (st.running[j])
       continue;

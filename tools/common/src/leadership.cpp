@@ -94,7 +94,9 @@ election::detector_actor follow_master(caf::actor_system& sys, runtime::transpor
 
 caf::actor follow_fixed_master(caf::actor_system& sys, runtime::transport& tp,
                                const runtime::endpoint& at, caf::actor client) {
-  v1::MasterInfo info; // its id names the address (the connector ignores an empty one)
+  // Its id names the address (the connector ignores an empty one; an agent takes "host:port"
+  // for "whichever master serves there").
+  v1::MasterInfo info;
   info.set_id(at.host + ":" + std::to_string(at.port));
   info.set_hostname(at.host);
   info.set_actor_port(at.port);

@@ -51,6 +51,13 @@ void zk_model::end(uint64_t s, bool expired) {
 
 std::string zk_model::create_sequential(uint64_t s, const std::string& parent,
                                         const std::string& prefix, std::string data) {
+  // A retry of a create whose answer was lost (a connection loss in between) must not leave
+  // an orphan member that outlives the client's interest (the real contender looks for its
+  // own member among the children; here the server finds it): one member per session.
+  if (auto i = sessions_.find(s); i != sessions_.end())
+    for (const auto& path : i->second.ephemerals)
+      if (path.rfind(parent + "/" + prefix, 0) == 0)
+        return path.substr(parent.size() + 1);
   // ZooKeeper numbers children by the parent's counter: never reused, gaps allowed.
   char digits[16];
   std::snprintf(digits, sizeof(digits), "%010llu",

@@ -34,7 +34,8 @@ public:
   void end(uint64_t session, bool expired);
 
   /// Creates an ephemeral sequential child "<parent>/<prefix><10 digits>" owned by `session`
-  /// and returns its name (without the parent).
+  /// and returns its name (without the parent) — or the one the session already owns there
+  /// (a retried create).
   std::string create_sequential(uint64_t session, const std::string& parent,
                                 const std::string& prefix, std::string data);
 

@@ -99,10 +99,12 @@ struct agent_config {
 /// Supervision (`troupe-agent --print-supervision`): the agent supervises its status update
 /// manager and its containerizer, both linked to it, one_for_one with `cfg.helpers`:
 ///   status update manager crashes -> restarted after backoff; it reloads every checkpointed
-///       stream and resends their heads. Lost: nothing (updates reported meanwhile wait in
-///       the agent; an acknowledgement relayed meanwhile is dropped and the update resent).
+///       stream and resends their heads. Updates reported meanwhile wait in the agent; an
+///       acknowledgement relayed meanwhile is dropped (the update is resent). Updates that
+///       were in its mailbox, not yet checkpointed, are not resent as such: the agent
+///       reregisters after the restart, reporting each task's latest state to the master.
 ///   containerizer crashes -> its containers end with it (it kills what it launched on exit);
-///       their tasks fail (REASON_AGENT_RESTARTED), a new containerizer serves new launches.
+///       their tasks fail at once (REASON_AGENT_RESTARTED); launches wait for the new one.
 ///   either one more than `max_restarts` times within `window` -> the agent ends with
 ///       errc::supervisor_gave_up, and with it the process (troupe-agent exits 1): a process
 ///       supervisor (systemd) starts it again and it recovers from its checkpoints.

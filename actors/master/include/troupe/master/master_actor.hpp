@@ -67,6 +67,9 @@ struct master_config {
   /// the registry's. A failed recovery ends the master with the store's error (its term's
   /// supervisor decides). 0: `registry` is given (or there is none).
   uint64_t recover_epoch = 0;
+  /// With recover_epoch: the epoch this node's previous start of the term wrote (0: none). A
+  /// registry past it (a newer term began elsewhere) ends the master with errc::stale_epoch.
+  uint64_t recover_held_epoch = 0;
   /// Called on the master's thread once it serves: its handle and info (with the epoch).
   std::function<void(const master_node_actor&, const v1::MasterInfo&)> on_serving;
   double recovery_removal_limit = 1.0;     ///< largest fraction of recovered agents marked

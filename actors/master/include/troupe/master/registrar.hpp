@@ -43,6 +43,9 @@ using registrar_actor = caf::typed_actor<
   /// whose epoch is this term's (max(epoch, stored + 1), stored and synced). Errors: the
   /// store's (the term cannot start).
   caf::replies_to<recover_atom, uint64_t>::with<internal::Registry>,
+  /// Leader term -> registrar: the same for a restart of a term whose previous start wrote
+  /// epoch `held`: errc::stale_epoch when the registry has moved past it (registry_store.hpp).
+  caf::replies_to<recover_atom, uint64_t, uint64_t>::with<internal::Registry>,
   /// Master -> registrar: apply this operation durably (in order; retried until stored).
   caf::reacts_to<internal::RegistryOperation>,
   /// Master -> registrar: the same, answered `true` once stored and synced (operator updates

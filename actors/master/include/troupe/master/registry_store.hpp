@@ -39,8 +39,10 @@ struct term_token {
 
 /// Starts a leadership term: the term's epoch is max(`at_least`, stored epoch + 1); it is stored
 /// with compare-and-set (a concurrent term start makes this one fail with version_conflict) and
-/// synced before it is returned.
-caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least);
+/// synced before it is returned. `held` (not 0): the epoch this node's previous term wrote — a
+/// restart of a term; any other stored epoch means a newer term began elsewhere, and the
+/// restart must not fence it out: errc::stale_epoch.
+caf::expected<term_token> begin_term(runtime::store& st, uint64_t at_least, uint64_t held = 0);
 
 /// The records `op` changes (see the key list), appended to `out`. An operation with no case
 /// set is errc::invalid_argument (nothing appended).
