@@ -137,6 +137,25 @@ BOOST_FIXTURE_TEST_CASE(an_expired_leader_hands_the_lead_on, zk_fixture) {
   BOOST_CHECK_EQUAL(served(), "1:master-1 2:master-2");
 }
 
+// The argument's bound (actors/master/README.md): a lost connection is noticed 2T/3 after the
+// last answer, the session expires T after the server last heard the client; so with answers
+// from zk delayed by d, the old leader stops before a newer term can start while d < T/3.
+// With T = 2 s: 500 ms holds on every seed; 900 ms does not (the partition lands right after
+// the server answered a ping, whose answer then takes 900 ms) — the check catches it.
+BOOST_AUTO_TEST_CASE(the_lease_holds_while_answers_take_less_than_a_third_of_the_session) {
+  auto plan = [](const char* delay) {
+    return sim::fault_plan::of(std::string{"2s clog zk master-1 "} + delay
+                               + "\n7.34s partition master-1 | zk\n18s heal");
+  };
+  auto within = sim::sweep(with_zookeeper(false), plan("500ms"), 1, 50);
+  BOOST_CHECK_MESSAGE(within.ok, "seed " << within.failed_seed << " overlapped within the bound");
+  auto beyond = sim::sweep(with_zookeeper(false), plan("900ms"), 1, 50);
+  BOOST_REQUIRE(!beyond.ok);
+  BOOST_REQUIRE(!beyond.failure.report.problems.empty());
+  BOOST_CHECK_MESSAGE(beyond.failure.report.problems[0].find("began serving") != std::string::npos,
+                      beyond.failure.report.problems[0]);
+}
+
 // Hostile sweeps: four scenarios, $TROUPE_SIM_SEEDS seeds each.
 BOOST_AUTO_TEST_CASE(partitioned_leaders_lose_their_sessions) {
   sweep("partitioned_leaders_lose_their_sessions", R"(
