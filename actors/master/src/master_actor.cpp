@@ -15,35 +15,59 @@ namespace troupe::master {
 
 namespace {
 
+master_impl::behavior_type serving_behavior(master_pointer self);
+
 // Builds the node from a complete configuration and lets it serve.
 void serve(master_pointer self, master_config cfg) {
   auto on_serving = std::move(cfg.on_serving);
   self->state.node = std::make_unique<master_node>(self, std::move(cfg));
   self->state.node->start();
+  self->set_down_handler(
+    [self](caf::down_msg& msg) { self->state.node->on_scheduler_down(msg.source); });
   if (on_serving)
     on_serving(self, self->state.node->info());
 }
 
-master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
-  self->set_down_handler(
-    [self](caf::down_msg& msg) { self->state.node->on_scheduler_down(msg.source); });
-  if (cfg.recover_epoch != 0 && cfg.registrar) {
-    // Nothing else is handled until the registry is read: the node exists only from then on.
-    auto registrar = cfg.registrar;
-    auto epoch = cfg.recover_epoch;
-    auto held = cfg.recover_held_epoch;
-    auto pending = std::make_shared<master_config>(std::move(cfg));
-    self->request(registrar, caf::infinite, recover_atom::value, epoch, held)
-      .await(
-        [self, pending](internal::Registry& registry) {
-          pending->info.set_epoch(registry.epoch());
-          pending->registry = std::move(registry);
-          serve(self, std::move(*pending));
-        },
-        [self](caf::error& err) { self->quit(std::move(err)); });
-  } else {
-    serve(self, std::move(cfg));
+/// Until the registry is recovered every message waits (skipped, handled after `become`),
+/// while exit messages still end the master at once — a term stopped mid-recovery does not
+/// linger until the registrar answers.
+template <class Signature>
+struct wait_for_recovery;
+
+template <class... Ins, class... Outs>
+struct wait_for_recovery<caf::typed_mpi<caf::detail::type_list<Ins...>, caf::output_tuple<Outs...>>> {
+  static auto make() {
+    return [](Ins&...) -> caf::result<Outs...> { return caf::skip; };
   }
+};
+
+template <class... Signatures>
+master_impl::behavior_type recovering_behavior(caf::detail::type_list<Signatures...>) {
+  return {wait_for_recovery<Signatures>::make()...};
+}
+
+master_impl::behavior_type master_fn(master_pointer self, master_config cfg) {
+  if (cfg.recover_epoch == 0 || !cfg.registrar) {
+    serve(self, std::move(cfg));
+    return serving_behavior(self);
+  }
+  auto registrar = cfg.registrar;
+  auto epoch = cfg.recover_epoch;
+  auto held = cfg.recover_held_epoch;
+  auto pending = std::make_shared<master_config>(std::move(cfg));
+  self->request(registrar, caf::infinite, recover_atom::value, epoch, held)
+    .then(
+      [self, pending](internal::Registry& registry) {
+        pending->info.set_epoch(registry.epoch());
+        pending->registry = std::move(registry);
+        serve(self, std::move(*pending));
+        self->become(serving_behavior(self));
+      },
+      [self](caf::error& err) { self->quit(std::move(err)); });
+  return recovering_behavior(master_impl::signatures{});
+}
+
+master_impl::behavior_type serving_behavior(master_pointer self) {
   return {
     [self](const v1::RegisterAgent& msg) { self->state.node->on_register(msg, {}); },
     [self](v1::ReregisterAgent& msg) { self->state.node->on_reregister(msg, {}); }, // tasks moved out
