@@ -63,8 +63,8 @@ struct master_config {
                                            ///< reregistration, framework leases run on
   caf::timespan agent_reregister_timeout = std::chrono::seconds{60}; ///< then: unreachable
   /// Recover at start (a leadership term's master): ask `registrar` for the registry of a term
-  /// elected with this epoch, and handle nothing else until it answers. The term's epoch is
-  /// the registry's. A failed recovery ends the master with the store's error (its term's
+  /// elected with this epoch; other messages wait until it answers (an exit does not). The
+  /// term's epoch is the registry's. A failed recovery ends the master with the store's error (its term's
   /// supervisor decides). 0: `registry` is given (or there is none).
   uint64_t recover_epoch = 0;
   /// With recover_epoch: the epoch this node's previous start of the term wrote (0: none). A
