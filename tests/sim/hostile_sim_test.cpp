@@ -23,19 +23,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "troupe/sim/run.hpp"
-#include "troupe/test/deterministic_fixture.hpp"
+#include "sweep_check.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
 
 namespace {
-
-uint64_t sweep_seeds() {
-  if (const char* env = std::getenv("TROUPE_SIM_SEEDS"); env != nullptr && *env != '\0')
-    return std::stoull(env);
-  return 1000;
-}
 
 sim::cluster_spec hostile(uint32_t masters, uint32_t agents, uint32_t tasks,
                           caf::timespan task_duration) {
@@ -44,29 +37,14 @@ sim::cluster_spec hostile(uint32_t masters, uint32_t agents, uint32_t tasks,
   spec.agents = agents;
   spec.tasks = tasks;
   spec.task_duration = task_duration;
-  spec.faults.drop = 0.1;
-  spec.faults.duplicate = 0.1;
-  spec.faults.reorder = 0.3;
-  spec.faults.min_delay = 1ms;
-  spec.faults.max_delay = 400ms;
-  spec.chaos = true;
+  test::make_hostile(spec);
   return spec;
 }
 
-// Sweeps `spec` under `plan`; the replay line names troupe-sim's flags for the same run.
-// Seeds 1..N unless TROUPE_SEED names another start: CI runs the same seeds every time (these
-// were swept to 2,000 before landing); explore further with troupe-sim or TROUPE_SEED.
+// (These were swept to 2,000 seeds before landing; explore further with troupe-sim or
+// TROUPE_SEED.)
 void sweep(const std::string& name, const sim::cluster_spec& spec, const char* plan) {
-  uint64_t first = std::getenv("TROUPE_SEED") != nullptr ? test::test_seed() : 1;
-  auto result = sim::sweep(spec, sim::fault_plan::of(plan), first, sweep_seeds());
-  std::string problems;
-  for (const auto& p : result.failure.report.problems)
-    problems += "\n  " + p;
-  BOOST_CHECK_MESSAGE(result.ok, name << ": seed " << result.failed_seed << " broke an invariant "
-                                      << "(replay: TROUPE_SEED=" << result.failed_seed
-                                      << " TROUPE_SIM_SEEDS=1 sim_tests --run_test="
-                                      << "hostile_sim_test/" << name << "):" << problems);
-  BOOST_TEST_MESSAGE(name << ": " << result.runs << " seeds from " << first);
+  test::check_sweep("hostile_sim_test", name, spec, plan);
 }
 
 } // namespace

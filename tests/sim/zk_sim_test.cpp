@@ -26,19 +26,12 @@
 #include <string>
 
 #include "troupe/sim/cluster.hpp"
-#include "troupe/sim/run.hpp"
-#include "troupe/test/deterministic_fixture.hpp"
+#include "sweep_check.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
 
 namespace {
-
-uint64_t sweep_seeds() {
-  if (const char* env = std::getenv("TROUPE_SIM_SEEDS"); env != nullptr && *env != '\0')
-    return std::stoull(env);
-  return 1000;
-}
 
 sim::cluster_spec with_zookeeper(bool hostile) {
   sim::cluster_spec spec;
@@ -47,28 +40,13 @@ sim::cluster_spec with_zookeeper(bool hostile) {
   spec.tasks = 20;
   spec.zookeeper = true;
   spec.zk_session = 2s;
-  if (hostile) {
-    spec.faults.drop = 0.1;
-    spec.faults.duplicate = 0.1;
-    spec.faults.reorder = 0.3;
-    spec.faults.min_delay = 1ms;
-    spec.faults.max_delay = 400ms;
-    spec.chaos = true;
-  }
+  if (hostile)
+    test::make_hostile(spec);
   return spec;
 }
 
 void sweep(const std::string& name, const char* plan) {
-  uint64_t first = std::getenv("TROUPE_SEED") != nullptr ? test::test_seed() : 1;
-  auto result = sim::sweep(with_zookeeper(true), sim::fault_plan::of(plan), first, sweep_seeds());
-  std::string problems;
-  for (const auto& p : result.failure.report.problems)
-    problems += "\n  " + p;
-  BOOST_CHECK_MESSAGE(result.ok, name << ": seed " << result.failed_seed << " broke an invariant "
-                                      << "(replay: TROUPE_SEED=" << result.failed_seed
-                                      << " TROUPE_SIM_SEEDS=1 sim_tests --run_test="
-                                      << "zk_sim_test/" << name << "):" << problems);
-  BOOST_TEST_MESSAGE(name << ": " << result.runs << " seeds from " << first);
+  test::check_sweep("zk_sim_test", name, with_zookeeper(true), plan);
 }
 
 /// One cluster on the fixture's scheduler, to look at what the election did.
